@@ -1,0 +1,229 @@
+"""Commands: what a participant, the facilitator or the clock asks the engine to do.
+
+Typed with ``extra="forbid"`` so a forged or malformed frame is refused before the
+engine sees it (``parse_command`` raises ``InvalidCommand`` with the field at fault).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from .errors import InvalidCommand
+
+MAX_MESSAGE = 2000
+MAX_NAME = 40
+RoleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class Actor(BaseModel):
+    """Who is asking. Set by the server from the session, never from a client frame."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["participant", "facilitator", "system"]
+    participant: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"p:{self.participant}" if self.kind == "participant" else self.kind
+
+
+SYSTEM = Actor(kind="system")
+FACILITATOR = Actor(kind="facilitator")
+
+
+class Cmd(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AsRole(Cmd):
+    """Commands a facilitator may also give on behalf of an unfilled role."""
+
+    as_role: RoleId | None = None
+
+
+class Join(Cmd):
+    type: Literal["join"] = "join"
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+
+
+class ClaimRole(Cmd):
+    type: Literal["claim_role"] = "claim_role"
+    role: RoleId
+
+
+class AssignRole(Cmd):
+    type: Literal["assign_role"] = "assign_role"
+    participant: str = Field(min_length=1, max_length=64)
+    role: RoleId
+
+
+class ReleaseRole(Cmd):
+    type: Literal["release_role"] = "release_role"
+    participant: str = Field(default="", max_length=64)
+
+
+class Start(Cmd):
+    type: Literal["start"] = "start"
+
+
+class Pause(Cmd):
+    type: Literal["pause"] = "pause"
+
+
+class Resume(Cmd):
+    type: Literal["resume"] = "resume"
+
+
+class AdvancePhase(Cmd):
+    type: Literal["advance_phase"] = "advance_phase"
+
+
+class End(Cmd):
+    type: Literal["end"] = "end"
+
+
+class Tick(Cmd):
+    type: Literal["tick"] = "tick"
+
+
+class ReleaseInject(Cmd):
+    type: Literal["release_inject"] = "release_inject"
+    inject: RoleId
+
+
+class AdhocInject(Cmd):
+    type: Literal["adhoc_inject"] = "adhoc_inject"
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    recipients: list[RoleId] = Field(min_length=1, max_length=64)
+    public: bool = False
+
+
+class SendMessage(AsRole):
+    type: Literal["send_message"] = "send_message"
+    channel: RoleId
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+
+
+class ProposeAction(AsRole):
+    type: Literal["propose_action"] = "propose_action"
+    action: RoleId
+    option: RoleId | None = None
+    rationale: str = Field(default="", max_length=MAX_MESSAGE)
+
+
+class RespondApproval(AsRole):
+    type: Literal["respond_approval"] = "respond_approval"
+    proposal: int = Field(ge=1)
+    grant: bool
+    reason: str = Field(default="", max_length=MAX_MESSAGE)
+
+
+class Decide(AsRole):
+    """Go ahead with a pending proposal without the approvals still outstanding (R2 bypass)."""
+
+    type: Literal["decide"] = "decide"
+    proposal: int = Field(ge=1)
+
+
+class Withdraw(AsRole):
+    type: Literal["withdraw"] = "withdraw"
+    proposal: int = Field(ge=1)
+
+
+class ResolveApproval(Cmd):
+    """The facilitator answers for an institution nobody plays."""
+
+    type: Literal["resolve_approval"] = "resolve_approval"
+    proposal: int = Field(ge=1)
+    approver: RoleId
+    grant: bool
+    reason: str = Field(default="", max_length=MAX_MESSAGE)
+
+
+class AdjustIndicator(Cmd):
+    type: Literal["adjust_indicator"] = "adjust_indicator"
+    indicator: RoleId
+    delta: int = Field(ge=-100, le=100)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class SetChannel(Cmd):
+    type: Literal["set_channel"] = "set_channel"
+    channel: RoleId
+    open: bool
+    reason: str = Field(default="", max_length=500)
+
+
+class MarkSeen(Cmd):
+    type: Literal["mark_seen"] = "mark_seen"
+    seq: int = Field(ge=1)
+
+
+class AddNote(Cmd):
+    """An evaluator's observation, linked to an event, a role and an objective."""
+
+    type: Literal["add_note"] = "add_note"
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    event: int | None = Field(default=None, ge=1)
+    role: RoleId | None = None
+    objective: RoleId | None = None
+
+
+Command = Annotated[
+    Join
+    | ClaimRole
+    | AssignRole
+    | ReleaseRole
+    | Start
+    | Pause
+    | Resume
+    | AdvancePhase
+    | End
+    | Tick
+    | ReleaseInject
+    | AdhocInject
+    | SendMessage
+    | ProposeAction
+    | RespondApproval
+    | Decide
+    | Withdraw
+    | ResolveApproval
+    | AdjustIndicator
+    | SetChannel
+    | MarkSeen
+    | AddNote,
+    Field(discriminator="type"),
+]
+
+_adapter: TypeAdapter[Command] = TypeAdapter(Command)
+
+FACILITATOR_ONLY = frozenset(
+    {
+        "assign_role",
+        "start",
+        "pause",
+        "resume",
+        "advance_phase",
+        "end",
+        "release_inject",
+        "adhoc_inject",
+        "resolve_approval",
+        "adjust_indicator",
+        "set_channel",
+        "add_note",
+    }
+)
+
+
+def parse_command(data: Any) -> Command:
+    """Validate a dict (from a form or a WebSocket frame) into a command."""
+    try:
+        return _adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "command"
+        raise InvalidCommand(f"{where}: {first['msg']}") from None
