@@ -1,0 +1,165 @@
+"""Simulated players. They act through ``services`` exactly as a browser does.
+
+The clock is virtual: the simulation moves ``wall`` forward in fixed steps, so a
+whole 90-minute exercise plays in seconds and the same seed gives the same log.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from scenarios.library import scenario_for
+from scenarios.models import ScenarioVersion
+from scenarios.schema import Scenario
+
+from . import engine, selectors, services
+from .engine import commands as c
+from .models import Exercise
+
+WALL_ZERO = 1_000_000_000.0  # virtual epoch of every simulation
+
+RATIONALES = [
+    "Our mandate requires it.",
+    "The public expects a clear answer.",
+    "We cannot wait for Washington.",
+    "This protects the border economy.",
+    "It keeps the cabinet together.",
+    "Sovereignty first.",
+]
+MESSAGES = [
+    "What is our line on this?",
+    "We need a decision within the hour.",
+    "I disagree; the Constitution is clear.",
+    "Washington is asking for details.",
+    "Can we coordinate before the press conference?",
+    "Noted. We will brief the president.",
+]
+
+
+@dataclass
+class Bot:
+    actor: engine.Actor
+    role: str
+
+
+@dataclass
+class Summary:
+    exercise: Exercise
+    events: int = 0
+    decisions: int = 0
+    refused: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    indicators: dict[str, int] = field(default_factory=dict)
+
+
+class Simulation:
+    def __init__(
+        self, version: ScenarioVersion, *, seed: int, players: int | None = None, step: float = 60.0, activity: float = 0.35
+    ) -> None:
+        self.version = version
+        self.scenario: Scenario = scenario_for(version)
+        self.seed = seed
+        self.players = players
+        self.step = step
+        self.activity = activity
+        self.wall = WALL_ZERO
+        self.bots: list[Bot] = []
+
+    def rng(self, *parts: object) -> random.Random:
+        return random.Random(":".join(str(p) for p in (self.seed, "bot", *parts)))
+
+    def do(self, actor: engine.Actor, command: c.Cmd) -> services.Result:
+        return services.execute(exercise_id=self.exercise.pk, actor=actor, command=command, now=self.wall)
+
+    def state(self) -> engine.State:
+        self.exercise.refresh_from_db(fields=["state", "status", "last_seq"])
+        return selectors.state_of(self.exercise)
+
+    # ------------------------------------------------------------------ the run
+    def run(self) -> Summary:
+        self.exercise = services.create_exercise(
+            scenario=self.version, seed=self.seed, title=f"Simulation · {self.scenario.slug} · seed {self.seed}"
+        )
+        playable = sorted((r for r in self.scenario.roles if not r.institution), key=lambda r: (r.fill_order, r.id))
+        for role in playable[: self.players or len(playable)]:
+            participant, _ = services.join(exercise=self.exercise, name=f"Bot · {role.title.en}", now=self.wall)
+            actor = engine.Actor(kind="participant", participant=participant.pk)
+            self.do(actor, c.ClaimRole(role=role.id))
+            self.bots.append(Bot(actor, role.id))
+        self.do(engine.FACILITATOR, c.Start())
+        for step in range(10_000):
+            self.wall += self.step
+            self.do(engine.SYSTEM, c.Tick())
+            state = self.state()
+            if state.status != "running":
+                break
+            for bot in self.bots:
+                self.act(bot, step)
+            self.facilitate(step)
+        self.do(engine.FACILITATOR, c.End())
+        return self.summary()
+
+    def act(self, bot: Bot, step: int) -> None:
+        rng = self.rng(bot.role, step)
+        state = self.state()
+        for proposal in state.pending_proposals():
+            for approval in proposal.approvals:
+                if approval.approver == bot.role and approval.status == "pending":
+                    grant = rng.random() < 0.7
+                    self.do(bot.actor, c.RespondApproval(proposal=proposal.id, grant=grant, reason="Bot judgement"))
+                    return
+        for proposal in state.pending_proposals():
+            if proposal.role == bot.role and rng.random() < 0.15:
+                self.do(bot.actor, c.Decide(proposal=proposal.id))  # may be refused: a rule the debrief shows
+                return
+        roll = rng.random()
+        if roll < self.activity:
+            views = engine.action_views(self.scenario, state, bot.role, now=state.game_time)
+            available = [v for v in views if v.available]
+            blocked = [v for v in views if not v.available and "once" not in {k.rule for k in v.constraints}]
+            pool = blocked if (blocked and rng.random() < 0.15) or not available else available
+            if not pool:
+                return
+            view = rng.choice(pool)
+            option = rng.choice(view.action.options).id if view.action.options else None
+            self.do(bot.actor, c.ProposeAction(action=view.action.id, option=option, rationale=rng.choice(RATIONALES)))
+        elif roll < self.activity + 0.25:
+            channels = [ch for ch in self.scenario.channels if bot.role in self.scenario.roles_of(ch.members)]
+            if channels:
+                channel = rng.choice(channels)
+                self.do(bot.actor, c.SendMessage(channel=channel.id, text=rng.choice(MESSAGES)))
+        elif roll < self.activity + 0.35:
+            unseen = [seq for seq in state.released.values() if bot.actor.participant not in state.receipts.get(seq, [])]
+            if unseen:
+                self.do(bot.actor, c.MarkSeen(seq=min(unseen)))
+
+    def facilitate(self, step: int) -> None:
+        """Answer for played roles nobody holds, as a facilitator at the console would."""
+        state = self.state()
+        rng = self.rng("facilitator", step)
+        for proposal in state.pending_proposals():
+            for approval in proposal.approvals:
+                unheld = approval.approver not in state.holders
+                institution = self.scenario.role(approval.approver).institution
+                if approval.status == "pending" and unheld and not institution:
+                    self.do(engine.FACILITATOR, c.RespondApproval(proposal=proposal.id, grant=rng.random() < 0.6, as_role=approval.approver))
+                    return
+
+    def summary(self) -> Summary:
+        state = self.state()
+        summary = Summary(exercise=self.exercise, indicators=dict(state.indicators))
+        for event in selectors.log(self.exercise.pk):
+            summary.events += 1
+            if event.type == "action_executed":
+                summary.decisions += 1
+            elif event.type == "action_refused":
+                summary.refused += 1
+            elif event.type == "command_rejected":
+                summary.rejected[event.payload["rule"]] += 1
+        return summary
+
+
+def simulate(version: ScenarioVersion, *, seed: int, players: int | None = None, step: float = 60.0) -> Summary:
+    return Simulation(version, seed=seed, players=players, step=step).run()

@@ -1,0 +1,151 @@
+"""Per-process delivery of committed events to the sockets of this process.
+
+Channels' usual pattern (every consumer in a group gets its own channel-layer message)
+costs a layer message, a task wake-up and a thread hop per socket. Here each worker
+process subscribes **once** per exercise with one channel name of its own; when a batch
+of events arrives it renders one frame per audience (facilitator, each role, public ×
+language) and writes that string straight to the local sockets of that audience.
+
+``publish`` is called by ``services.execute`` only after the transaction commits, so a
+client is never told of an event that could still roll back. Sockets track the last
+``seq`` they sent; a gap (a batch overtaken by another worker's) makes the socket catch
+up from the database, and an old batch is skipped, so nothing is lost or doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from .engine import Event
+
+log = logging.getLogger(__name__)
+
+
+def group_name(exercise_id: int) -> str:
+    return f"ct.ex.{exercise_id}"
+
+
+def publish(exercise_id: int, events: list[Event]) -> None:
+    """Send committed events to every worker process watching this exercise (sync callers)."""
+    layer = get_channel_layer()
+    if layer is None or not events:
+        return
+    message = {"type": "ct.events", "exercise": exercise_id, "events": [e.as_dict() for e in events]}
+    try:
+        async_to_sync(layer.group_send)(group_name(exercise_id), message)
+    except Exception:  # the log is committed; clients catch up on their next resume
+        log.exception("fan-out of exercise %s failed", exercise_id)
+
+
+def publish_signal(exercise_id: int, kind: str, data: dict[str, Any]) -> None:
+    """Ephemeral, non-logged notices (presence) to every worker watching an exercise."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    with contextlib.suppress(Exception):
+        async_to_sync(layer.group_send)(group_name(exercise_id), {"type": "ct.signal", "exercise": exercise_id, "kind": kind, "data": data})
+
+
+class Socket(Protocol):
+    """What the hub needs of a connection (``exercises.consumers.ExerciseConsumer``)."""
+
+    exercise_id: int
+
+    @property
+    def render_key(self) -> tuple[str, str]: ...
+
+    async def deliver(self, events: list[Event], frame: str) -> None: ...
+
+    async def signal(self, kind: str, data: dict[str, Any]) -> None: ...
+
+
+Renderer = Callable[[int, list[Event], tuple[str, str]], Awaitable[str]]
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.sockets: dict[int, set[Socket]] = defaultdict(set)
+        self.channel_name: str | None = None
+        self.listener: asyncio.Task[None] | None = None
+        self.renderer: Renderer | None = None
+        self.lock = asyncio.Lock()
+
+    async def _ensure_listener(self) -> None:
+        if self.listener is not None and not self.listener.done():
+            return
+        layer = get_channel_layer()
+        self.channel_name = await layer.new_channel("ct.hub.")
+        self.listener = asyncio.get_running_loop().create_task(self._listen())
+
+    async def register(self, socket: Socket) -> None:
+        async with self.lock:
+            await self._ensure_listener()
+            first = not self.sockets[socket.exercise_id]
+            self.sockets[socket.exercise_id].add(socket)
+            if first:
+                await get_channel_layer().group_add(group_name(socket.exercise_id), self.channel_name)
+
+    async def unregister(self, socket: Socket) -> None:
+        async with self.lock:
+            local = self.sockets.get(socket.exercise_id)
+            if not local:
+                return
+            local.discard(socket)
+            if not local:
+                del self.sockets[socket.exercise_id]
+                with contextlib.suppress(Exception):
+                    await get_channel_layer().group_discard(group_name(socket.exercise_id), self.channel_name)
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        assert self.channel_name is not None
+        while True:
+            try:
+                message = await layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. Redis restarting: wait and listen again
+                log.exception("hub receive failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            try:
+                if message.get("type") == "ct.events":
+                    await self.dispatch(message["exercise"], [Event.from_dict(d) for d in message["events"]])
+                elif message.get("type") == "ct.signal":
+                    for socket in list(self.sockets.get(message["exercise"], ())):
+                        await socket.signal(message["kind"], message["data"])
+            except Exception:
+                log.exception("hub dispatch failed")
+
+    async def dispatch(self, exercise_id: int, events: list[Event]) -> None:
+        local = list(self.sockets.get(exercise_id, ()))
+        if not local or self.renderer is None:
+            return
+        by_key: dict[tuple[str, str], list[Socket]] = defaultdict(list)
+        for socket in local:
+            by_key[socket.render_key].append(socket)
+        for key, sockets in by_key.items():
+            frame = await self.renderer(exercise_id, events, key)  # once per audience, never per socket
+            await asyncio.gather(*(s.deliver(events, frame) for s in sockets), return_exceptions=True)
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per worker process; tests get one per loop)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        for old in [lp for lp in _hubs if lp.is_closed()]:
+            del _hubs[old]
+        hub = _hubs[loop] = Hub()
+    return hub

@@ -1,0 +1,107 @@
+"""The record: exercises, their append-only event log, and who is playing.
+
+Events are written only by ``exercises.services`` and never updated or deleted.
+State is derived from them; ``Exercise.state`` is a cached fold, refreshed in the
+same transaction that appends the events it folds.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from scenarios.models import ScenarioVersion
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a room
+
+
+def new_code(length: int = 6) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def new_participant_id() -> str:
+    return secrets.token_hex(8)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Workshop(models.Model):
+    """Several tables of the same scenario, run from one console with one join code."""
+
+    code = models.CharField(max_length=8, unique=True, default=new_code)
+    title = models.CharField(max_length=200)
+    scenario = models.ForeignKey(ScenarioVersion, on_delete=models.PROTECT, related_name="workshops")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="workshops")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code})"
+
+
+class Exercise(models.Model):
+    code = models.CharField(max_length=8, unique=True, default=new_code)
+    title = models.CharField(max_length=200)
+    scenario = models.ForeignKey(ScenarioVersion, on_delete=models.PROTECT, related_name="exercises")
+    workshop = models.ForeignKey(Workshop, null=True, blank=True, on_delete=models.CASCADE, related_name="tables")
+    table = models.PositiveSmallIntegerField(default=1)
+    seed = models.BigIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="exercises"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Cached fold of the log, valid at ``last_seq`` (see services.execute).
+    last_seq = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, default="lobby", db_index=True)
+    state = models.JSONField(default=dict)
+    share_token = models.CharField(max_length=32, default=new_share_token, unique=True)
+    report_edits = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code})"
+
+
+class Event(models.Model):
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=32)
+    game_time = models.IntegerField()
+    role = models.CharField(max_length=64, blank=True)
+    actor = models.CharField(max_length=80, blank=True)
+    payload = models.JSONField(default=dict)
+    audience = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["exercise", "seq"]
+        constraints = [models.UniqueConstraint(fields=["exercise", "seq"], name="unique_event_seq")]
+        indexes = [models.Index(fields=["exercise", "type"])]
+
+    def __str__(self) -> str:
+        return f"{self.exercise_id}#{self.seq} {self.type}"
+
+
+class Participant(models.Model):
+    """A browser at a table. No account: the signed session holds ``id``; ``token`` rejoins."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_participant_id)
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="participants")
+    name = models.CharField(max_length=40)
+    token = models.CharField(max_length=48, unique=True, default=new_token)
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    connections = models.IntegerField(default=0)  # open sockets, for presence on the console
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.exercise_id}"

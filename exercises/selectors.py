@@ -1,0 +1,91 @@
+"""Reads. Access checks live here, in two functions, so no view or consumer forgets one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from scenarios.library import scenario_for
+from scenarios.schema import Scenario
+
+from . import engine
+from .engine import Viewer
+from .models import Event, Exercise, Participant
+
+SESSION_KEY = "ct_participants"  # {exercise id: participant id} in the signed session
+
+
+def is_facilitator(user: Any) -> bool:
+    """Facilitators are staff accounts (``manage.py createfacilitator``)."""
+    return bool(user and user.is_authenticated and user.is_staff)
+
+
+def exercise_by_code(code: str) -> Exercise:
+    try:
+        return Exercise.objects.select_related("scenario", "workshop").get(code=code.strip().upper())
+    except Exercise.DoesNotExist:
+        raise Http404("no exercise with this code") from None
+
+
+def participant_for(session: Any, exercise: Exercise) -> Participant | None:
+    """The participant this browser is at this table, from its session; None if none."""
+    participant_id = (session.get(SESSION_KEY) or {}).get(str(exercise.pk))
+    if not participant_id:
+        return None
+    return Participant.objects.filter(pk=participant_id, exercise=exercise).first()
+
+
+def remember_participant(session: Any, participant: Participant) -> None:
+    seats = dict(session.get(SESSION_KEY) or {})
+    seats[str(participant.exercise_id)] = participant.pk
+    session[SESSION_KEY] = seats
+
+
+def state_of(exercise: Exercise) -> engine.State:
+    return engine.State.model_validate(exercise.state)
+
+
+def scenario_of(exercise: Exercise) -> Scenario:
+    return scenario_for(exercise.scenario)
+
+
+def viewer_for(exercise: Exercise, *, user: Any, session: Any, mode: str) -> Viewer | None:
+    """Who is looking, or None when they may not look at all."""
+    if mode == "console":
+        return engine.FACILITATOR_VIEW if is_facilitator(user) else None
+    if mode == "projector":
+        return engine.PUBLIC_VIEW
+    participant = participant_for(session, exercise)
+    if participant is None:
+        return None
+    role = state_of(exercise).role_of(participant.pk)
+    return Viewer(role=role, participant=participant.pk)
+
+
+def to_engine(row: Event) -> engine.Event:
+    return engine.Event(
+        seq=row.seq,
+        type=row.type,
+        game_time=row.game_time,
+        payload=row.payload,
+        audience=tuple(row.audience),
+        role=row.role,
+        actor=row.actor,
+    )
+
+
+def log(exercise_id: int, *, after: int = 0, upto: int | None = None) -> list[engine.Event]:
+    rows = Event.objects.filter(exercise_id=exercise_id, seq__gt=after)
+    if upto is not None:
+        rows = rows.filter(seq__lte=upto)
+    return [to_engine(r) for r in rows.order_by("seq")]
+
+
+def visible_log(exercise_id: int, viewer: Viewer, *, after: int = 0, upto: int | None = None) -> list[engine.Event]:
+    return list(engine.visible(log(exercise_id, after=after, upto=upto), viewer))
+
+
+def state_at(exercise: Exercise, seq: int) -> engine.State:
+    """The exercise as it was right after event ``seq`` (replay)."""
+    return engine.fold(scenario_of(exercise), log(exercise.pk, upto=seq))

@@ -1,0 +1,147 @@
+"""The one write path.
+
+Every change to an exercise goes through ``execute``: lock the exercise row, ask the
+engine, append the events with the next sequence numbers, refresh the cached state,
+and hand the events to ``fanout`` only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from scenarios.library import scenario_for
+from scenarios.models import ScenarioVersion
+
+from . import engine, fanout
+from .engine import commands as c
+from .models import Event, Exercise, Participant, Workshop
+
+
+@dataclass(frozen=True)
+class Result:
+    events: list[engine.Event]
+
+    @property
+    def rejection(self) -> engine.Event | None:
+        """The ``command_rejected`` event, when a rule refused the command."""
+        return next((e for e in reversed(self.events) if e.type == "command_rejected"), None)
+
+    @property
+    def ok(self) -> bool:
+        return self.rejection is None
+
+
+def _rows(exercise: Exercise, events: list[engine.Event]) -> list[Event]:
+    return [
+        Event(
+            exercise=exercise,
+            seq=e.seq,
+            type=e.type,
+            game_time=e.game_time,
+            role=e.role,
+            actor=e.actor,
+            payload=e.payload,
+            audience=list(e.audience),
+        )
+        for e in events
+    ]
+
+
+def create_exercise(
+    *,
+    scenario: ScenarioVersion,
+    title: str = "",
+    by: Any = None,
+    seed: int | None = None,
+    workshop: Workshop | None = None,
+    table: int = 1,
+) -> Exercise:
+    """Open an exercise in the lobby, pinned to this exact scenario version."""
+    model = scenario_for(scenario)
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    title = title or model.title.en
+    state = engine.initial_state(model)
+    first = engine.opening_event(model, content_hash=scenario.content_hash, seed=seed, title=title)
+    engine.apply(state, first)
+    with transaction.atomic():
+        exercise = Exercise.objects.create(
+            title=title,
+            scenario=scenario,
+            seed=seed,
+            created_by=by,
+            workshop=workshop,
+            table=table,
+            last_seq=state.seq,
+            status=state.status,
+            state=state.model_dump(mode="json"),
+        )
+        Event.objects.bulk_create(_rows(exercise, [first]))
+    return exercise
+
+
+def create_workshop(*, scenario: ScenarioVersion, title: str, tables: int, by: Any) -> Workshop:
+    with transaction.atomic():
+        workshop = Workshop.objects.create(title=title, scenario=scenario, created_by=by)
+        for n in range(1, tables + 1):
+            create_exercise(scenario=scenario, title=f"{title} · {n}", by=by, workshop=workshop, table=n)
+    return workshop
+
+
+def execute(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float | None = None) -> Result:
+    """Run one command. Raises ``engine.InvalidCommand`` (nothing recorded) for malformed input."""
+    with transaction.atomic():
+        # The row lock serialises writers of one exercise, so seq = last_seq + 1 is safe
+        # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
+        exercise = Exercise.objects.select_for_update().select_related("scenario").get(pk=exercise_id)
+        scenario = scenario_for(exercise.scenario)
+        state = engine.State.model_validate(exercise.state)
+        events, state = engine.run(
+            scenario, state, actor, command, seed=exercise.seed, wall=time.time() if now is None else now
+        )
+        if events:
+            Event.objects.bulk_create(_rows(exercise, events))
+            exercise.state = state.model_dump(mode="json")
+            exercise.last_seq = state.seq
+            exercise.status = state.status
+            exercise.save(update_fields=["state", "last_seq", "status"])
+            transaction.on_commit(lambda: fanout.publish(exercise_id, events))
+    return Result(events)
+
+
+def join(*, exercise: Exercise, name: str, language: str = "en", now: float | None = None) -> tuple[Participant, Result]:
+    """A browser joins a table; the caller stores ``participant.id`` in its session."""
+    command = c.Join(name=name)  # validates the name before anything is stored
+    with transaction.atomic():
+        participant = Participant.objects.create(exercise=exercise, name=command.name.strip()[:40], language=language)
+        result = execute(
+            exercise_id=exercise.pk,
+            actor=engine.Actor(kind="participant", participant=participant.pk),
+            command=command,
+            now=now,
+        )
+    return participant, result
+
+
+def tick(exercise_id: int, *, now: float | None = None) -> Result:
+    """Catch one exercise's clock up with the wall clock (no-op unless it is running)."""
+    if not Exercise.objects.filter(pk=exercise_id, status="running").exists():
+        return Result([])
+    return execute(exercise_id=exercise_id, actor=engine.SYSTEM, command=c.Tick(), now=now)
+
+
+def tick_running(*, now: float | None = None) -> int:
+    """Catch every running exercise's clock up (scheduled injects, approvals, phases).
+
+    Safe to call from every worker at once: the row lock makes the second caller
+    find nothing due. Returns how many exercises produced events.
+    """
+    moved = 0
+    for exercise_id in Exercise.objects.filter(status="running").values_list("pk", flat=True):
+        if tick(exercise_id, now=now).events:
+            moved += 1
+    return moved
