@@ -56,7 +56,13 @@ class Summary:
 
 class Simulation:
     def __init__(
-        self, version: ScenarioVersion, *, seed: int, players: int | None = None, step: float = 60.0, activity: float = 0.35
+        self,
+        version: ScenarioVersion,
+        *,
+        seed: int,
+        players: int | None = None,
+        step: float = 60.0,
+        activity: float = 0.25,
     ) -> None:
         self.version = version
         self.scenario: Scenario = scenario_for(version)
@@ -84,7 +90,7 @@ class Simulation:
         )
         playable = sorted((r for r in self.scenario.roles if not r.institution), key=lambda r: (r.fill_order, r.id))
         for role in playable[: self.players or len(playable)]:
-            participant, _ = services.join(exercise=self.exercise, name=f"Bot · {role.title.en}", now=self.wall)
+            participant, _ = services.join(exercise=self.exercise, name=f"Bot · {role.title.en}"[:40], now=self.wall)
             actor = engine.Actor(kind="participant", participant=participant.pk)
             self.do(actor, c.ClaimRole(role=role.id))
             self.bots.append(Bot(actor, role.id))
@@ -118,7 +124,12 @@ class Simulation:
         if roll < self.activity:
             views = engine.action_views(self.scenario, state, bot.role, now=state.game_time)
             available = [v for v in views if v.available]
-            blocked = [v for v in views if not v.available and "once" not in {k.rule for k in v.constraints}]
+            # Now and then a bot tries something a scenario rule forbids, as players do.
+            blocked = [
+                v
+                for v in views
+                if not v.available and any(k.blocking and k.rule.startswith("R") for k in v.constraints)
+            ]
             pool = blocked if (blocked and rng.random() < 0.15) or not available else available
             if not pool:
                 return
@@ -131,7 +142,9 @@ class Simulation:
                 channel = rng.choice(channels)
                 self.do(bot.actor, c.SendMessage(channel=channel.id, text=rng.choice(MESSAGES)))
         elif roll < self.activity + 0.35:
-            unseen = [seq for seq in state.released.values() if bot.actor.participant not in state.receipts.get(seq, [])]
+            unseen = [
+                seq for seq in state.released.values() if bot.actor.participant not in state.receipts.get(seq, [])
+            ]
             if unseen:
                 self.do(bot.actor, c.MarkSeen(seq=min(unseen)))
 
@@ -144,7 +157,10 @@ class Simulation:
                 unheld = approval.approver not in state.holders
                 institution = self.scenario.role(approval.approver).institution
                 if approval.status == "pending" and unheld and not institution:
-                    self.do(engine.FACILITATOR, c.RespondApproval(proposal=proposal.id, grant=rng.random() < 0.6, as_role=approval.approver))
+                    self.do(
+                        engine.FACILITATOR,
+                        c.RespondApproval(proposal=proposal.id, grant=rng.random() < 0.6, as_role=approval.approver),
+                    )
                     return
 
     def summary(self) -> Summary:

@@ -51,7 +51,9 @@ def publish_signal(exercise_id: int, kind: str, data: dict[str, Any]) -> None:
     if layer is None:
         return
     with contextlib.suppress(Exception):
-        async_to_sync(layer.group_send)(group_name(exercise_id), {"type": "ct.signal", "exercise": exercise_id, "kind": kind, "data": data})
+        async_to_sync(layer.group_send)(
+            group_name(exercise_id), {"type": "ct.signal", "exercise": exercise_id, "kind": kind, "data": data}
+        )
 
 
 class Socket(Protocol):

@@ -113,7 +113,9 @@ def execute(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float
     return Result(events)
 
 
-def join(*, exercise: Exercise, name: str, language: str = "en", now: float | None = None) -> tuple[Participant, Result]:
+def join(
+    *, exercise: Exercise, name: str, language: str = "en", now: float | None = None
+) -> tuple[Participant, Result]:
     """A browser joins a table; the caller stores ``participant.id`` in its session."""
     command = c.Join(name=name)  # validates the name before anything is stored
     with transaction.atomic():

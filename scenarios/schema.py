@@ -111,7 +111,18 @@ class Condition(Model):
     def _one_kind(self) -> Condition:
         kinds = [
             k
-            for k in ("indicator", "action", "inject", "phase", "after", "channel_open", "statement", "all_", "any_", "not_")
+            for k in (
+                "indicator",
+                "action",
+                "inject",
+                "phase",
+                "after",
+                "channel_open",
+                "statement",
+                "all_",
+                "any_",
+                "not_",
+            )
             if getattr(self, k) is not None
         ]
         if len(kinds) != 1:

@@ -68,7 +68,13 @@ class Decider:
 
     # ------------------------------------------------------------------ plumbing
     def emit(
-        self, type_: str, payload: dict[str, Any], audience: tuple[str, ...] | list[str], *, role: str = "", actor: str = ""
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        audience: tuple[str, ...] | list[str],
+        *,
+        role: str = "",
+        actor: str = "",
     ) -> Event:
         event = Event(
             seq=self.state.seq + 1,
@@ -153,7 +159,9 @@ class Decider:
             if index + 1 < len(phases):
                 self.emit("phase_changed", {"phase": phases[index + 1].id, "wall": boundary_wall}, [EVERYONE])
             else:
-                self.emit("phase_changed", {"phase": self.state.phase, "wall": boundary_wall, "stopped": True}, [EVERYONE])
+                self.emit(
+                    "phase_changed", {"phase": self.state.phase, "wall": boundary_wall, "stopped": True}, [EVERYONE]
+                )
 
     def run_due(self, limit: int) -> None:
         while (item := self.next_due(limit)) is not None:
@@ -209,7 +217,11 @@ class Decider:
 
     def check_pressure(self, pressure: Any, period: int) -> None:
         applies = holds(pressure.when, self.state, self.sc, self.now)
-        self.emit("pressure_checked", {"pressure": pressure.id, "period": period, "applied": applies, "rule": pressure.rule}, [])
+        self.emit(
+            "pressure_checked",
+            {"pressure": pressure.id, "period": period, "applied": applies, "rule": pressure.rule},
+            [],
+        )
         if applies:
             self.apply_outcome(pressure.outcome, {"pressure": pressure.id, "rule": pressure.rule})
 
@@ -301,7 +313,13 @@ class Decider:
             raise InvalidCommand("you already hold this role")
         if current:
             raise Rejected("one_role", f"you already hold {current}; release it first")
-        self.emit("role_claimed", {"participant": actor.participant, "role": cmd.role}, [EVERYONE], role=cmd.role, actor=actor.label)
+        self.emit(
+            "role_claimed",
+            {"participant": actor.participant, "role": cmd.role},
+            [EVERYONE],
+            role=cmd.role,
+            actor=actor.label,
+        )
 
     def do_assign_role(self, actor: c.Actor, cmd: c.AssignRole) -> None:
         if cmd.participant not in self.state.participants:
@@ -311,9 +329,19 @@ class Decider:
         if current == cmd.role:
             return
         if current:
-            self.emit("role_released", {"participant": cmd.participant, "role": current}, [EVERYONE], role=current, actor=actor.label)
+            self.emit(
+                "role_released",
+                {"participant": cmd.participant, "role": current},
+                [EVERYONE],
+                role=current,
+                actor=actor.label,
+            )
         self.emit(
-            "role_claimed", {"participant": cmd.participant, "role": cmd.role, "by": "facilitator"}, [EVERYONE], role=cmd.role, actor=actor.label
+            "role_claimed",
+            {"participant": cmd.participant, "role": cmd.role, "by": "facilitator"},
+            [EVERYONE],
+            role=cmd.role,
+            actor=actor.label,
         )
 
     def do_release_role(self, actor: c.Actor, cmd: c.ReleaseRole) -> None:
@@ -354,7 +382,9 @@ class Decider:
         nxt = self.sc.phases[index + 1]
         self.run_due(nxt.start - 1)
         self.now = max(self.now, nxt.start)
-        self.emit("phase_changed", {"phase": nxt.id, "wall": self.wall, "by": "facilitator"}, [EVERYONE], actor=actor.label)
+        self.emit(
+            "phase_changed", {"phase": nxt.id, "wall": self.wall, "by": "facilitator"}, [EVERYONE], actor=actor.label
+        )
         self.run_due(self.now)
 
     def do_end(self, actor: c.Actor, cmd: c.End) -> None:
@@ -460,12 +490,14 @@ class Decider:
         if role not in action.roles:
             found.append(Rejected(RULE_ROLE, f"only {', '.join(action.roles)} may take {action.id}"))
         if action.forbidden is not None:
-            found.append(Rejected(action.forbidden.rule, action.forbidden.reason.en, reason=action.forbidden.reason.model_dump()))
+            found.append(
+                Rejected(action.forbidden.rule, action.forbidden.reason.en, reason=action.forbidden.reason.model_dump())
+            )
         if action.phases and self.state.phase not in action.phases:
             found.append(Rejected(RULE_PHASE, f"{action.id} is possible only in phase {', '.join(action.phases)}"))
-        if action.once and (self.state.executed.get(action.id) or any(
-            p.action == action.id for p in self.state.pending_proposals()
-        )):
+        if action.once and (
+            self.state.executed.get(action.id) or any(p.action == action.id for p in self.state.pending_proposals())
+        ):
             found.append(Rejected(RULE_ONCE, f"{action.id} has already been taken or is waiting for approval"))
         for requirement in action.requires:
             if not holds(requirement.when, self.state, self.sc, self.now):
@@ -546,7 +578,13 @@ class Decider:
         for index in outstanding:
             self.emit(
                 "approval_resolved",
-                {"proposal": proposal.id, "approver": specs[index].by, "status": "bypassed", "by": role, "rule": specs[index].rule},
+                {
+                    "proposal": proposal.id,
+                    "approver": specs[index].by,
+                    "status": "bypassed",
+                    "by": role,
+                    "rule": specs[index].rule,
+                },
                 self.proposal_audience(proposal),
                 role=role,
                 actor=actor.label,
@@ -557,7 +595,13 @@ class Decider:
         proposal = self.pending(cmd.proposal)
         if proposal.role != role:
             raise Rejected(RULE_AUTH, "only the proposer can withdraw")
-        self.emit("action_withdrawn", {"proposal": proposal.id, "action": proposal.action}, self.proposal_audience(proposal), role=role, actor=actor.label)
+        self.emit(
+            "action_withdrawn",
+            {"proposal": proposal.id, "action": proposal.action},
+            self.proposal_audience(proposal),
+            role=role,
+            actor=actor.label,
+        )
 
     # ------------------------------------------------------------------ approvals and execution
     def resolve_by_institution(self, proposal: Proposal, index: int) -> None:
@@ -565,12 +609,18 @@ class Decider:
         p = spec.probability.value(self.state.indicators) if spec.probability else 0.5
         rng = self.rng("approval")
         tally = None
+        granted = rng.random() < p
         if spec.vote is not None:
-            yes = sum(rng.random() < p for _ in range(spec.vote.members))
-            tally = {"yes": yes, "no": spec.vote.members - yes}
-            granted = yes > spec.vote.majority * spec.vote.members
-        else:
-            granted = rng.random() < p
+            # Chambers vote by blocs, so ``p`` is the chance the motion carries; the tally
+            # then shows a plausible margin on the side it fell (the Senate refused Fox 71-41).
+            members, majority = spec.vote.members, spec.vote.majority
+            share = majority + rng.uniform(0.02, 0.3) if granted else majority - rng.uniform(0.02, 0.3)
+            yes = max(0, min(members, round(share * members)))
+            if granted and yes <= majority * members:
+                yes = int(majority * members) + 1
+            if not granted and yes > majority * members:
+                yes = int(majority * members)
+            tally = {"yes": yes, "no": members - yes}
         self.resolve(proposal, index, granted=granted, by="engine", probability=round(p, 3), tally=tally)
 
     def resolve(
@@ -620,7 +670,11 @@ class Decider:
         chance = None
         if action.chance is not None:
             p = action.chance.probability.value(self.state.indicators)
-            chance = {"probability": round(p, 3), "success": self.rng("chance").random() < p, "rule": action.chance.rule}
+            chance = {
+                "probability": round(p, 3),
+                "success": self.rng("chance").random() < p,
+                "rule": action.chance.rule,
+            }
         payload: dict[str, Any] = {
             "proposal": proposal.id,
             "action": action.id,
@@ -645,24 +699,37 @@ class Decider:
             self.apply_outcome(option.outcome, cause)
         for approval in bypassed or []:
             if approval.bypass is not None:
-                self.apply_outcome(approval.bypass.outcome, {**cause, "bypass": approval.by, "rule": approval.bypass.rule or approval.rule})
+                self.apply_outcome(
+                    approval.bypass.outcome,
+                    {**cause, "bypass": approval.by, "rule": approval.bypass.rule or approval.rule},
+                )
         if action.chance is not None and chance is not None:
-            self.apply_outcome(action.chance.success if chance["success"] else action.chance.failure, {**cause, "rule": action.chance.rule})
+            self.apply_outcome(
+                action.chance.success if chance["success"] else action.chance.failure,
+                {**cause, "rule": action.chance.rule},
+            )
         if action.statement and any(stance != payload["stance"] for stance in prior):
             self.emit(
                 "contradiction",
-                {"side": side, "topic": action.statement, "stances": [*prior, payload["stance"]], "rule": self.sc.consistency.rule, "proposal": proposal.id},
+                {
+                    "side": side,
+                    "topic": action.statement,
+                    "stances": [*prior, payload["stance"]],
+                    "rule": self.sc.consistency.rule,
+                    "proposal": proposal.id,
+                },
                 self.sc.roles_of([side]),
             )
-            self.apply_outcome(self.sc.consistency.on_contradiction, {"contradiction": action.statement, "rule": self.sc.consistency.rule})
+            self.apply_outcome(
+                self.sc.consistency.on_contradiction,
+                {"contradiction": action.statement, "rule": self.sc.consistency.rule},
+            )
 
 
 # ---------------------------------------------------------------------- public API
 
 
-def decide(
-    scenario: Scenario, state: State, actor: c.Actor, cmd: c.Cmd, *, seed: int, wall: float
-) -> list[Event]:
+def decide(scenario: Scenario, state: State, actor: c.Actor, cmd: c.Cmd, *, seed: int, wall: float) -> list[Event]:
     """Run one command on a copy of ``state``; return the new events (a rejection included).
 
     Raises ``InvalidCommand`` for malformed input: then nothing happened at all.
@@ -710,7 +777,13 @@ def opening_event(scenario: Scenario, *, content_hash: str, seed: int, title: st
         seq=1,
         type="exercise_created",
         game_time=scenario.phases[0].start,
-        payload={"scenario": scenario.slug, "version": scenario.version, "hash": content_hash, "seed": seed, "title": title},
+        payload={
+            "scenario": scenario.slug,
+            "version": scenario.version,
+            "hash": content_hash,
+            "seed": seed,
+            "title": title,
+        },
         audience=(EVERYONE,),
         actor="facilitator",
     )
@@ -727,18 +800,38 @@ def action_views(scenario: Scenario, state: State, role: str, *, now: int | None
             continue
         view = ActionView(action)
         for refusal in decider.check_action(role, action):
-            kind = {RULE_ONCE: "once", RULE_PHASE: "phase"}.get(refusal.rule, "forbidden" if action.forbidden else "requires")
-            text = refusal.detail.get("reason") if isinstance(refusal.detail.get("reason"), dict) else _t(refusal.message, refusal.message)
+            kind = {RULE_ONCE: "once", RULE_PHASE: "phase"}.get(
+                refusal.rule, "forbidden" if action.forbidden else "requires"
+            )
+            text = (
+                refusal.detail.get("reason")
+                if isinstance(refusal.detail.get("reason"), dict)
+                else _t(refusal.message, refusal.message)
+            )
             view.constraints.append(Constraint(refusal.rule, kind, text))  # type: ignore[arg-type]
         for approval in action.approvals:
             approver = scenario.role(approval.by).title
-            label = {"approval": ("needs approval from", "requiere aprobación de"), "endorsement": ("binds only if endorsed by", "sólo obliga si lo respalda"), "vote": ("needs a vote of", "requiere votación de")}[approval.kind]
+            label = {
+                "approval": ("needs approval from", "requiere aprobación de"),
+                "endorsement": ("binds only if endorsed by", "sólo obliga si lo respalda"),
+                "vote": ("needs a vote of", "requiere votación de"),
+            }[approval.kind]
             view.constraints.append(
-                Constraint(approval.rule, approval.kind, _t(f"{label[0]} {approver.en}", f"{label[1]} {approver.es}"), blocking=False)
+                Constraint(
+                    approval.rule,
+                    approval.kind,
+                    _t(f"{label[0]} {approver.en}", f"{label[1]} {approver.es}"),
+                    blocking=False,
+                )
             )
             if approval.bypass is not None:
                 view.constraints.append(
-                    Constraint(approval.bypass.rule or approval.rule, "bypass", _t("can go ahead without it, at a cost", "puede actuar sin ella, con un costo"), blocking=False)
+                    Constraint(
+                        approval.bypass.rule or approval.rule,
+                        "bypass",
+                        _t("can go ahead without it, at a cost", "puede actuar sin ella, con un costo"),
+                        blocking=False,
+                    )
                 )
         views.append(view)
     return views

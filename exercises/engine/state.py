@@ -137,7 +137,9 @@ def apply(state: State, event: Event) -> None:
         case "message_sent":
             if p.get("deliver_at") is not None:
                 state.deliveries.append(
-                    Delivery(message=event.seq, channel=p["channel"], due=p["deliver_at"], role=event.role, text=p["text"])
+                    Delivery(
+                        message=event.seq, channel=p["channel"], due=p["deliver_at"], role=event.role, text=p["text"]
+                    )
                 )
         case "message_delivered":
             state.deliveries = [d for d in state.deliveries if d.message != p["message"]]
