@@ -1,0 +1,659 @@
+"""Read scenario files: YAML text -> raw dict -> checked ``Scenario``.
+
+Plain Python (no Django): the management commands, the library sync, the engine
+tests and the authoring docs all rely on the same checks. Every problem is named
+by file and location (``injects[2].outcome.effects[0].indicator``) and *all* of
+them are reported at once, so an author fixes a file in one pass.
+
+Schema problems (pydantic) are reported first; the cross-reference checks need a
+well-formed scenario, so they run once the shape is right.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import re
+import typing
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .schema import (
+    ALL,
+    Action,
+    Condition,
+    Inject,
+    Outcome,
+    Probability,
+    Scenario,
+)
+
+FILE = "(file)"
+ROOT = "(root)"
+SUFFIXES = (".yaml", ".yml")
+REQUIRED_LANGUAGES = ("en", "es")
+
+# pydantic names these fields after their Python attribute; authors write the YAML key.
+_ALIASES = {"all_": "all", "any_": "any", "not_": "not"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.location}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; ``problems`` lists every reason found."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with three changes that spare authors silent surprises.
+
+    - A key written twice in one mapping is an error (PyYAML keeps the last one quietly).
+    - Dates and times stay strings (``t0: 2001-09-11T08:46:00-04:00`` needs no quotes, and
+      the raw dict stays JSON, which is what gets stored as the version's snapshot).
+    - Only ``true``/``false`` are booleans: ``yes``, ``no``, ``on`` and ``off`` stay strings,
+      so an option called ``no`` is the text "no" (YAML 1.2 behaviour).
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class explains it
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {first + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+_DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"}
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _yaml_problem(source: str, exc: yaml.YAMLError) -> Problem:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem:
+            what = f"{what} ({exc.context})"
+        if mark is not None:
+            return Problem(source, FILE, f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {what}")
+        return Problem(source, FILE, f"invalid YAML: {what}")
+    return Problem(source, FILE, f"invalid YAML: {exc}")
+
+
+def _plain_problems(value: Any, where: str, source: str) -> list[Problem]:
+    """The raw dict is stored as JSON: only mappings with text keys, lists, text, numbers, booleans and null."""
+    here = where or ROOT
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                found.append(Problem(source, here, f"key {key!r} must be text"))
+                continue
+            found += _plain_problems(item, f"{where}.{key}" if where else key, source)
+        return found
+    if isinstance(value, list):
+        return [p for n, item in enumerate(value) for p in _plain_problems(item, f"{where}[{n}]", source)]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [Problem(source, here, f"{value!r} is not a finite number")]
+    if value is None or isinstance(value, str | int | float | bool):
+        return []
+    return [Problem(source, here, f"a {type(value).__name__} value cannot be stored; write text, a number or a list")]
+
+
+def _read_yaml(text: str, source: str) -> dict[str, Any]:
+    if not text.strip():
+        raise ScenarioError([Problem(source, FILE, "the file is empty")])
+    try:
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.YAMLError as exc:
+        raise ScenarioError([_yaml_problem(source, exc)]) from None
+    if raw is None:
+        raise ScenarioError([Problem(source, FILE, "the file is empty")])
+    if not isinstance(raw, dict):
+        kind = "a list" if isinstance(raw, list) else f"a {type(raw).__name__}"
+        raise ScenarioError(
+            [Problem(source, ROOT, f"the top level must be a mapping of keys (slug, title, ...), not {kind}")]
+        )
+    problems = _plain_problems(raw, "", source)
+    if problems:
+        raise ScenarioError(problems)
+    return raw
+
+
+# --------------------------------------------------------------------------- schema errors
+
+
+def location(loc: Sequence[str | int]) -> str:
+    """``('injects', 2, 'trigger', 'all', 0)`` -> ``injects[2].trigger.all[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            name = _ALIASES.get(part, part)
+            out += f".{name}" if out else name
+    return out or ROOT
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``X``, ``X | None``, ``list[X]`` or ``Annotated[X, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part) or next((f for f in model.model_fields.values() if f.alias == part), None)
+        model = _model_of(field.annotation) if field is not None else None
+    return model
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _schema_problem(source: str, error: Any) -> Problem:
+    loc = tuple(error["loc"])
+    where = location(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        message = f"unknown key {key!r}"
+        model = _model_at(loc[:-1])
+        if model is not None and isinstance(key, str):
+            close = difflib.get_close_matches(key, _keys_of(model), n=1)
+            message += f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(_keys_of(model))})"
+        return Problem(source, where, message)
+    if kind == "missing":
+        return Problem(source, where, f"missing required key {location(loc[-1:])!r}")
+    if kind == "model_type":
+        name = (error.get("ctx") or {}).get("class_name", "")
+        expected = "text in both languages, {en: ..., es: ...}" if name == "Text" else f"a mapping of keys (a {name})"
+        return Problem(source, where, f"expected {expected} (got {_short(error.get('input'))})")
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    value = error.get("input")
+    if kind != "value_error" and (value is None or isinstance(value, str | int | float | bool)):
+        message += f" (got {_short(value)})"
+    return Problem(source, where, message)
+
+
+# --------------------------------------------------------------------------- cross-references
+
+
+class _Checks:
+    """Every check that needs the whole scenario: ids, references, times, ranges."""
+
+    def __init__(self, sc: Scenario, source: str) -> None:
+        self.sc = sc
+        self.source = source
+        self.problems: list[Problem] = []
+        self.role_ids = {r.id for r in sc.roles}
+        self.side_ids = {s.id for s in sc.sides}
+        self.audience_ids = self.role_ids | self.side_ids | {ALL}
+        self.channel_ids = {c.id for c in sc.channels}
+        self.inject_ids = {i.id for i in sc.injects}
+        self.action_ids = {a.id for a in sc.actions}
+        self.phase_ids = {p.id for p in sc.phases}
+        self.question_ids = {q.id for q in sc.debrief}
+        self.topic_ids = {t.id for t in sc.consistency.topics}
+        self.indicators = {i.id: i for i in sc.indicators}
+        self.stances: dict[str, set[str]] = {}
+        for action in sc.actions:
+            if action.statement:
+                self.stances.setdefault(action.statement, set()).update(o.stance for o in action.options if o.stance)
+        self.start = sc.phases[0].start
+        self.end = sc.clock.end
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(Problem(self.source, where, message))
+
+    # ------------------------------------------------------------------ helpers
+    def unique(self, items: Sequence[Any], where: str, what: str) -> None:
+        seen: dict[str, int] = {}
+        for n, item in enumerate(items):
+            if item.id in seen:
+                self.add(f"{where}[{n}].id", f"duplicate {what} id {item.id!r} (also at {where}[{seen[item.id]}])")
+            else:
+                seen[item.id] = n
+
+    def known(self, value: str, ids: set[str], where: str, what: str) -> None:
+        if value not in ids:
+            self.add(where, f"unknown {what} {value!r}{self.suggest(value, ids)}")
+
+    @staticmethod
+    def suggest(value: str, ids: set[str]) -> str:
+        close = difflib.get_close_matches(value, sorted(ids), n=1)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+
+    def audience(self, ids: Sequence[str], where: str) -> None:
+        for n, value in enumerate(ids):
+            self.known(value, self.audience_ids, f"{where}[{n}]", "role or side")
+
+    def debrief_refs(self, ids: Sequence[str], where: str) -> None:
+        for n, value in enumerate(ids):
+            self.known(value, self.question_ids, f"{where}[{n}]", "debrief question")
+
+    def in_time(self, seconds: int, where: str, what: str) -> None:
+        if not self.start <= seconds <= self.end:
+            self.add(
+                where,
+                f"{what} {_fmt(seconds)} is outside the exercise, from the first phase ({_fmt(self.start)}) "
+                f"to clock.end ({_fmt(self.end)})",
+            )
+
+    def outcome(self, outcome: Outcome, where: str) -> None:
+        for n, effect in enumerate(outcome.effects):
+            self.known(effect.indicator, set(self.indicators), f"{where}.effects[{n}].indicator", "indicator")
+        for n, inject in enumerate(outcome.triggers):
+            self.known(inject, self.inject_ids, f"{where}.triggers[{n}]", "inject")
+        for key in ("opens", "closes"):
+            for n, channel in enumerate(getattr(outcome, key)):
+                self.known(channel, self.channel_ids, f"{where}.{key}[{n}]", "channel")
+
+    def probability(self, probability: Probability, where: str) -> None:
+        if probability.floor > probability.ceiling:
+            self.add(where, f"floor {probability.floor} is above ceiling {probability.ceiling}")
+        for n, modifier in enumerate(probability.modifiers):
+            self.known(modifier.indicator, set(self.indicators), f"{where}.modifiers[{n}].indicator", "indicator")
+
+    def condition(self, cond: Condition, where: str) -> None:
+        if cond.indicator is not None:
+            spec = self.indicators.get(cond.indicator)
+            if spec is None:
+                self.known(cond.indicator, set(self.indicators), f"{where}.indicator", "indicator")
+            elif cond.value is not None and not spec.min <= cond.value <= spec.max:
+                self.add(f"{where}.value", f"{cond.value} is outside {cond.indicator}'s range {spec.min}..{spec.max}")
+        elif cond.op is not None or cond.value is not None:
+            self.add(where, "'op' and 'value' belong to an indicator condition")
+        if cond.action is not None:
+            self.known(cond.action, self.action_ids, f"{where}.action", "action")
+        elif cond.outcome != "executed":
+            self.add(f"{where}.outcome", "'outcome' belongs to an action condition")
+        if cond.inject is not None:
+            self.known(cond.inject, self.inject_ids, f"{where}.inject", "inject")
+        if cond.phase is not None:
+            self.known(cond.phase, self.phase_ids, f"{where}.phase", "phase")
+        if cond.after is not None:
+            self.in_time(cond.after, f"{where}.after", "time")
+        if cond.channel_open is not None:
+            self.known(cond.channel_open, self.channel_ids, f"{where}.channel_open", "channel")
+        if cond.statement is not None:
+            if cond.statement not in self.topic_ids:
+                self.add(
+                    f"{where}.statement",
+                    f"{cond.statement!r} is not a topic in consistency.topics{self.suggest(cond.statement, self.topic_ids)}",
+                )
+            elif cond.stance is not None and cond.stance not in self.stances.get(cond.statement, set()):
+                known = ", ".join(sorted(self.stances.get(cond.statement, set()))) or "none"
+                self.add(
+                    f"{where}.stance",
+                    f"no statement option on {cond.statement!r} takes stance {cond.stance!r} (stances: {known})",
+                )
+            if cond.by_side is not None:
+                self.known(cond.by_side, self.side_ids, f"{where}.by_side", "side")
+        elif cond.stance is not None or cond.by_side is not None:
+            self.add(where, "'stance' and 'by_side' belong to a statement condition")
+        for key in ("all_", "any_"):
+            for n, child in enumerate(getattr(cond, key) or []):
+                self.condition(child, f"{where}.{_ALIASES[key]}[{n}]")
+        if cond.not_ is not None:
+            self.condition(cond.not_, f"{where}.not")
+
+    # ------------------------------------------------------------------ sections
+    def run(self) -> list[Problem]:
+        self.header()
+        self.cast()
+        self.channels()
+        self.indicators_()
+        self.phases()
+        self.unique(self.sc.injects, "injects", "inject")
+        for n, inject in enumerate(self.sc.injects):
+            self.inject(inject, f"injects[{n}]")
+        self.unique(self.sc.actions, "actions", "action")
+        for n, action in enumerate(self.sc.actions):
+            self.action(action, f"actions[{n}]")
+        self.pressures()
+        self.consistency()
+        self.debrief()
+        return self.problems
+
+    def header(self) -> None:
+        sc = self.sc
+        if sc.version < 1:
+            self.add("version", f"{sc.version}: versions count from 1")
+        missing = [lang for lang in REQUIRED_LANGUAGES if lang not in sc.languages]
+        if missing:
+            self.add("languages", f"must include {' and '.join(REQUIRED_LANGUAGES)} (missing {', '.join(missing)})")
+        try:
+            datetime.fromisoformat(sc.clock.t0)
+        except ValueError:
+            self.add(
+                "clock.t0", f"{sc.clock.t0!r} is not an ISO 8601 date and time such as '2001-09-11T08:46:00-04:00'"
+            )
+        if zoneinfo.available_timezones():  # without a tz database there is nothing to check against
+            try:
+                zoneinfo.ZoneInfo(sc.clock.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                self.add(
+                    "clock.timezone",
+                    f"unknown time zone {sc.clock.timezone!r} (use a name such as 'America/Mexico_City')",
+                )
+
+    def cast(self) -> None:
+        sc = self.sc
+        self.unique(sc.sides, "sides", "side")
+        self.unique(sc.roles, "roles", "role")
+        for n, side in enumerate(sc.sides):
+            if side.id == ALL:
+                self.add(f"sides[{n}].id", f"{ALL!r} is reserved: it means every role")
+        for n, role in enumerate(sc.roles):
+            where = f"roles[{n}]"
+            if role.id == ALL:
+                self.add(f"{where}.id", f"{ALL!r} is reserved: it means every role")
+            elif role.id in self.side_ids:
+                self.add(f"{where}.id", f"{role.id!r} is also a side id; recipients and members would be ambiguous")
+            self.known(role.side, self.side_ids, f"{where}.side", "side")
+            self.unique(role.objectives, f"{where}.objectives", "objective")
+            for k, objective in enumerate(role.objectives):
+                self.condition(objective.done_when, f"{where}.objectives[{k}].done_when")
+        if all(r.institution for r in sc.roles):
+            self.add("roles", "at least one role must be played (institution: false)")
+
+    def channels(self) -> None:
+        self.unique(self.sc.channels, "channels", "channel")
+        for n, channel in enumerate(self.sc.channels):
+            self.audience(channel.members, f"channels[{n}].members")
+
+    def indicators_(self) -> None:
+        self.unique(self.sc.indicators, "indicators", "indicator")
+        for n, indicator in enumerate(self.sc.indicators):
+            self.audience(indicator.visible_to, f"indicators[{n}].visible_to")
+
+    def phases(self) -> None:
+        phases = self.sc.phases
+        self.unique(phases, "phases", "phase")
+        if self.end <= self.start:
+            self.add(
+                "clock.end", f"clock.end {_fmt(self.end)} must come after the first phase starts ({_fmt(self.start)})"
+            )
+        for n in range(1, len(phases)):
+            if phases[n].start <= phases[n - 1].start:
+                self.add(
+                    f"phases[{n}].start",
+                    f"{_fmt(phases[n].start)} must come after phases[{n - 1}] ({phases[n - 1].id}, {_fmt(phases[n - 1].start)}); "
+                    "phases are listed in the order they happen",
+                )
+            elif phases[n].start >= self.end:
+                self.add(f"phases[{n}].start", f"{_fmt(phases[n].start)} is at or after clock.end ({_fmt(self.end)})")
+
+    def inject(self, inject: Inject, where: str) -> None:
+        if inject.at is not None:
+            self.in_time(inject.at, f"{where}.at", "at")
+        if inject.trigger is not None:
+            self.condition(inject.trigger, f"{where}.trigger")
+            if inject.id in _injects_named(inject.trigger):
+                self.add(f"{where}.trigger", f"{inject.id!r} cannot wait for itself")
+        self.audience(inject.recipients, f"{where}.recipients")
+        self.outcome(inject.outcome, f"{where}.outcome")
+        for n, target in enumerate(inject.outcome.triggers):
+            if target == inject.id:
+                self.add(f"{where}.outcome.triggers[{n}]", f"{inject.id!r} cannot trigger itself")
+        if inject.delivery is not None:
+            self.probability(inject.delivery.probability, f"{where}.delivery.probability")
+        self.debrief_refs(inject.debrief, f"{where}.debrief")
+
+    def action(self, action: Action, where: str) -> None:
+        roles = self.sc.roles_by_id
+        for n, role_id in enumerate(action.roles):
+            if role_id not in roles:
+                self.known(role_id, self.role_ids, f"{where}.roles[{n}]", "role")
+            elif roles[role_id].institution:
+                self.add(
+                    f"{where}.roles[{n}]",
+                    f"{role_id!r} is an institution (nobody plays it); it can approve an action but not take one",
+                )
+        for n, phase in enumerate(action.phases):
+            self.known(phase, self.phase_ids, f"{where}.phases[{n}]", "phase")
+        for n, requirement in enumerate(action.requires):
+            self.condition(requirement.when, f"{where}.requires[{n}].when")
+        for n, approval in enumerate(action.approvals):
+            at = f"{where}.approvals[{n}]"
+            self.known(approval.by, self.role_ids, f"{at}.by", "role")
+            if approval.kind == "vote" and approval.vote is None:
+                self.add(f"{at}.vote", "a vote (kind: vote) needs 'vote: {members: N}'")
+            elif approval.kind != "vote" and approval.vote is not None:
+                self.add(f"{at}.vote", f"'vote' needs kind: vote (this approval is kind: {approval.kind})")
+            if approval.delay < 0:
+                self.add(f"{at}.delay", "delay cannot be negative")
+            if approval.probability is not None:
+                self.probability(approval.probability, f"{at}.probability")
+            self.outcome(approval.on_refused, f"{at}.on_refused")
+            if approval.bypass is not None:
+                self.outcome(approval.bypass.outcome, f"{at}.bypass.outcome")
+        self.unique(action.options, f"{where}.options", "option")
+        for n, option in enumerate(action.options):
+            self.outcome(option.outcome, f"{where}.options[{n}].outcome")
+            if action.statement and option.stance is None:
+                self.add(f"{where}.options[{n}].stance", "each option of a statement action needs a stance")
+            elif not action.statement and action.kind != "statement" and option.stance is not None:
+                self.add(
+                    f"{where}.options[{n}].stance",
+                    "a stance only counts on a statement action (set 'statement: <topic>')",
+                )
+        self.outcome(action.outcome, f"{where}.outcome")
+        if action.chance is not None:
+            self.probability(action.chance.probability, f"{where}.chance.probability")
+            self.outcome(action.chance.success, f"{where}.chance.success")
+            self.outcome(action.chance.failure, f"{where}.chance.failure")
+        if action.kind == "statement" and action.statement is None:
+            self.add(f"{where}.statement", "a statement action (kind: statement) needs 'statement: <topic>'")
+        if action.statement is not None:
+            if action.statement not in self.topic_ids:
+                self.add(
+                    f"{where}.statement",
+                    f"{action.statement!r} is not declared in consistency.topics{self.suggest(action.statement, self.topic_ids)}",
+                )
+            if not action.options:
+                self.add(f"{where}.options", "a statement action needs options, each with a stance")
+        if action.leak is not None:
+            self.probability(action.leak.probability, f"{where}.leak.probability")
+            self.known(action.leak.inject, self.inject_ids, f"{where}.leak.inject", "inject")
+        self.debrief_refs(action.debrief, f"{where}.debrief")
+
+    def pressures(self) -> None:
+        self.unique(self.sc.pressures, "pressures", "pressure")
+        for n, pressure in enumerate(self.sc.pressures):
+            where = f"pressures[{n}]"
+            if pressure.every <= 0:
+                self.add(f"{where}.every", f"{_fmt(pressure.every)}: the period must be positive")
+            self.condition(pressure.when, f"{where}.when")
+            self.outcome(pressure.outcome, f"{where}.outcome")
+
+    def consistency(self) -> None:
+        self.unique(self.sc.consistency.topics, "consistency.topics", "topic")
+        self.outcome(self.sc.consistency.on_contradiction, "consistency.on_contradiction")
+
+    def debrief(self) -> None:
+        self.unique(self.sc.debrief, "debrief", "question")
+        for n, question in enumerate(self.sc.debrief):
+            where = f"debrief[{n}]"
+            for k, phase in enumerate(question.phases):
+                self.known(phase, self.phase_ids, f"{where}.phases[{k}]", "phase")
+            for k, action in enumerate(question.actions):
+                self.known(action, self.action_ids, f"{where}.actions[{k}]", "action")
+            for k, inject in enumerate(question.injects):
+                self.known(inject, self.inject_ids, f"{where}.injects[{k}]", "inject")
+
+
+def _injects_named(cond: Condition) -> set[str]:
+    found = {cond.inject} if cond.inject else set()
+    for child in [*(cond.all_ or []), *(cond.any_ or []), *([cond.not_] if cond.not_ else [])]:
+        found |= _injects_named(child)
+    return found
+
+
+def _fmt(seconds: int) -> str:
+    """Seconds back into the file's notation: -3600 -> '-1h', 5400 -> '1h30m'."""
+    if seconds == 0:
+        return "0"
+    sign, rest = ("-" if seconds < 0 else ""), abs(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + "".join(parts)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def check(scenario: Scenario, *, source: str) -> list[Problem]:
+    """Cross-reference problems of a schema-valid scenario (empty when it is usable)."""
+    return _Checks(scenario, source).run()
+
+
+def _validate(raw: dict[str, Any], source: str) -> tuple[Scenario | None, list[Problem]]:
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        return None, [_schema_problem(source, e) for e in exc.errors()]
+    return scenario, check(scenario, source=source)
+
+
+def parse(raw: dict[str, Any], *, source: str) -> Scenario:
+    """Validate a raw scenario dict; raise ``ScenarioError`` naming every problem found."""
+    if not isinstance(raw, dict):
+        raise ScenarioError([Problem(source, ROOT, f"the top level must be a mapping, not a {type(raw).__name__}")])
+    scenario, problems = _validate(raw, source)
+    if problems or scenario is None:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _load(text: str, *, source: str, stem: str | None) -> tuple[Scenario, dict[str, Any]]:
+    raw = _read_yaml(text, source)
+    problems: list[Problem] = []
+    slug = raw.get("slug")
+    if stem is not None and isinstance(slug, str) and slug != stem:
+        problems.append(Problem(source, "slug", f"slug {slug!r} must match the file name ({stem!r})"))
+    scenario, found = _validate(raw, source)
+    problems += found
+    if problems or scenario is None:
+        raise ScenarioError(problems)
+    return scenario, raw
+
+
+def load_text(text: str, *, source: str) -> tuple[Scenario, dict[str, Any]]:
+    """Parse YAML text; return the checked scenario and the raw dict (what gets stored)."""
+    return _load(text, source=source, stem=None)
+
+
+def load_file(path: str | Path, *, source: str | None = None) -> tuple[Scenario, dict[str, Any]]:
+    """Load a scenario file; its slug must match its file name (``mini.yaml`` -> ``slug: mini``).
+
+    ``source`` names the file in problems (default: the path as given).
+    """
+    path = Path(path)
+    source = str(path) if source is None else source
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(source, FILE, "no such file")]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(source, FILE, f"not UTF-8 text (byte {exc.start})")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(source, FILE, f"cannot read: {exc.strerror or exc}")]) from None
+    return _load(text, source=source, stem=path.stem)
+
+
+def content_hash(raw: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the raw dict: same content, same hash, whatever the layout or comments."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def discover(dirs: Iterable[str | Path]) -> list[Path]:
+    """Scenario files (``*.yaml``, ``*.yml``) in these directories, sorted; a file given directly is kept.
+
+    Missing directories are skipped; hidden files (editor back-ups, ``.#lock`` files) are not scenarios.
+    """
+    found: set[Path] = set()
+    for entry in map(Path, dirs):
+        if entry.is_file():
+            found.add(entry)
+        elif entry.is_dir():
+            found.update(
+                p for p in entry.iterdir() if p.is_file() and p.suffix in SUFFIXES and not p.name.startswith(".")
+            )
+    return sorted(found)
+
+
+__all__ = [
+    "FILE",
+    "ROOT",
+    "Problem",
+    "ScenarioError",
+    "check",
+    "content_hash",
+    "discover",
+    "load_file",
+    "load_text",
+    "location",
+    "parse",
+]
