@@ -524,3 +524,11 @@ def test_it_gives_the_same_log_for_the_same_seed(scenario: Scenario) -> None:
     first = [e.as_dict() for e in _play(scenario, seed=11).log]
     second = [e.as_dict() for e in _play(scenario, seed=11).log]
     assert first == second
+
+
+def test_it_tells_when_the_clock_next_has_work(table: Table) -> None:
+    assert engine.next_due(table.sc, table.state) is None
+    table.start()
+    assert engine.next_due(table.sc, table.state) == 0  # the attack inject and the impact phase
+    table.advance(3600)
+    assert engine.next_due(table.sc, table.state) == 3600  # the warning and the silence pressure

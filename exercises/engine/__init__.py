@@ -9,7 +9,7 @@
 from .commands import FACILITATOR, SYSTEM, Actor, Command, parse_command
 from .errors import InvalidCommand, Rejected
 from .events import EVERYONE, Event
-from .rules import ActionView, Constraint, action_views, decide, game_now, opening_event, run
+from .rules import ActionView, Constraint, action_views, decide, game_now, next_due, opening_event, run
 from .state import State, apply, fold, initial_state
 from .visibility import FACILITATOR_VIEW, PUBLIC_VIEW, Viewer, can_see, visible
 
@@ -35,6 +35,7 @@ __all__ = [
     "fold",
     "game_now",
     "initial_state",
+    "next_due",
     "opening_event",
     "run",
     "parse_command",

@@ -14,6 +14,7 @@ from .errors import InvalidCommand
 
 MAX_MESSAGE = 2000
 MAX_NAME = 40
+MAX_REPORT = 8000
 RoleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
@@ -173,6 +174,27 @@ class AddNote(Cmd):
     objective: RoleId | None = None
 
 
+class CorrectiveAction(Cmd):
+    """One row of the improvement plan (HSEEP AAR/IP): what to fix, who, by when."""
+
+    issue: str = Field(default="", max_length=500)
+    action: str = Field(default="", max_length=500)
+    owner: str = Field(default="", max_length=200)
+    due: str = Field(default="", max_length=40)
+    status: str = Field(default="", max_length=40)
+
+
+class EditReport(Cmd):
+    """The instructor's written parts of the after-action report; each edit replaces the last whole."""
+
+    type: Literal["edit_report"] = "edit_report"
+    summary: str = Field(default="", max_length=MAX_REPORT)
+    strengths: str = Field(default="", max_length=MAX_REPORT)
+    improvements: str = Field(default="", max_length=MAX_REPORT)
+    actions: list[CorrectiveAction] = Field(default_factory=list, max_length=50)
+    share: bool = False  # show these written parts on the players' read-only link
+
+
 Command = Annotated[
     Join
     | ClaimRole
@@ -195,7 +217,8 @@ Command = Annotated[
     | AdjustIndicator
     | SetChannel
     | MarkSeen
-    | AddNote,
+    | AddNote
+    | EditReport,
     Field(discriminator="type"),
 ]
 
@@ -215,6 +238,7 @@ FACILITATOR_ONLY = frozenset(
         "adjust_indicator",
         "set_channel",
         "add_note",
+        "edit_report",
     }
 )
 

@@ -110,7 +110,7 @@ class Decider:
 
     # ------------------------------------------------------------------ entry point
     def handle(self, actor: c.Actor, cmd: c.Cmd) -> None:
-        if self.state.status == "ended" and cmd.type not in ("tick", "mark_seen", "add_note"):  # type: ignore[attr-defined]
+        if self.state.status == "ended" and cmd.type not in ("tick", "mark_seen", "add_note", "edit_report"):  # type: ignore[attr-defined]
             raise InvalidCommand("the exercise has ended")
         self.advance_clock()
         if isinstance(cmd, c.Tick):
@@ -456,6 +456,10 @@ class Decider:
             actor=actor.label,
         )
 
+    def do_edit_report(self, actor: c.Actor, cmd: c.EditReport) -> None:
+        # The whole written report each time: the last ``report_edited`` is the report.
+        self.emit("report_edited", cmd.model_dump(exclude={"type"}), [], actor=actor.label)
+
     # ------------------------------------------------------------------ players
     def do_mark_seen(self, actor: c.Actor, cmd: c.MarkSeen) -> None:
         if actor.kind != "participant" or cmd.seq > self.state.seq:
@@ -769,6 +773,20 @@ def game_now(scenario: Scenario, state: State, wall: float) -> int:
     rate = scenario.phases[index].rate
     boundary = scenario.phases[index + 1].start if index + 1 < len(scenario.phases) else scenario.clock.end
     return max(state.game_time, min(boundary, state.anchor_game + int((wall - state.anchor_wall) * rate)))
+
+
+def next_due(scenario: Scenario, state: State) -> int | None:
+    """Game time at which the clock next has something to do (None when stopped).
+
+    Lets a ticker skip the locked write path while nothing is due.
+    """
+    if state.status != "running":
+        return None
+    decider = Decider(scenario, state, seed=0, wall=0.0)
+    index = scenario.phase_index[state.phase]
+    boundary = scenario.phases[index + 1].start if index + 1 < len(scenario.phases) else scenario.clock.end
+    item = decider.next_due(boundary)
+    return item[0] if item is not None else boundary
 
 
 def opening_event(scenario: Scenario, *, content_hash: str, seed: int, title: str) -> Event:
