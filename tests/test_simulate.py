@@ -109,3 +109,16 @@ def test_it_refuses_an_unknown_code() -> None:
 
     with pytest.raises(CommandError):
         call_command("export_log", "NOPE99")
+
+
+@pytest.mark.parametrize("slug", ["september-2001", "pipeline-2007", "katrina-2005"])
+def test_it_plays_every_seed_scenario_to_the_end(slug: str) -> None:
+    sync_library()
+    for seed in (1, 2):
+        summary = simulate(latest(slug), seed=seed, step=120)
+        summary.exercise.refresh_from_db()
+        assert summary.exercise.status == "ended"
+        assert summary.decisions > 0
+        assert engine.fold(
+            scenario_for(summary.exercise.scenario), selectors.log(summary.exercise.pk)
+        ) == selectors.state_of(summary.exercise)
