@@ -322,8 +322,12 @@ class _Checks:
             self.add(where, "'op' and 'value' belong to an indicator condition")
         if cond.action is not None:
             self.known(cond.action, self.action_ids, f"{where}.action", "action")
-        elif cond.outcome != "executed":
-            self.add(f"{where}.outcome", "'outcome' belongs to an action condition")
+            if cond.option is not None and cond.action in self.action_ids:
+                options = {o.id for o in self.sc.action(cond.action).options}
+                if cond.option not in options:
+                    self.add(f"{where}.option", f"{cond.action!r} has no option {cond.option!r}{self.suggest(cond.option, options)}")
+        elif cond.outcome != "executed" or cond.option is not None:
+            self.add(where, "'outcome' and 'option' belong to an action condition")
         if cond.inject is not None:
             self.known(cond.inject, self.inject_ids, f"{where}.inject", "inject")
         if cond.phase is not None:

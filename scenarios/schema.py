@@ -80,7 +80,8 @@ class Condition(Model):
     """One test on the exercise state; exactly one kind of test per condition.
 
     - ``indicator`` + ``op`` + ``value``: an indicator compared with a number
-    - ``action`` (+ ``outcome``): an action was executed / refused / proposed
+    - ``action`` (+ ``outcome``, + ``option``): an action was executed / refused / proposed
+      (with this option, for an executed one)
     - ``inject``: an inject has been released
     - ``phase``: the exercise has reached this phase (or a later one)
     - ``after``: game time is at or past this offset
@@ -96,6 +97,7 @@ class Condition(Model):
     value: int | None = None
     action: Id | None = None
     outcome: Literal["executed", "refused", "proposed"] = "executed"
+    option: Id | None = None
     inject: Id | None = None
     phase: Id | None = None
     after: Offset | None = None

@@ -532,3 +532,16 @@ def test_it_tells_when_the_clock_next_has_work(table: Table) -> None:
     assert engine.next_due(table.sc, table.state) == 0  # the attack inject and the impact phase
     table.advance(3600)
     assert engine.next_due(table.sc, table.state) == 3600  # the warning and the silence pressure
+
+
+def test_it_tests_the_option_chosen_and_ignores_lost_injects(table: Table) -> None:
+    from exercises.engine.conditions import holds
+    from scenarios.schema import Condition
+
+    fay = table.seat("fay", "foreign")
+    table.start()
+    table.do(fay, c.ProposeAction(action="statement", option="constitutional"))
+    assert holds(Condition(action="statement", option="constitutional"), table.state, table.sc)
+    assert not holds(Condition(action="statement", option="total"), table.state, table.sc)
+    table.state.lost.append("background")
+    assert not holds(Condition(inject="background"), table.state, table.sc)

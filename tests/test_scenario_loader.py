@@ -111,6 +111,11 @@ BROKEN: dict[str, tuple[Mutation, str, str]] = {
         "pressures[0].when.any[1]",
         "(found none)",
     ),
+    "condition on an option the action lacks": (
+        put("injects.3.trigger", {"action": "statement", "option": "nope"}),
+        "injects[3].trigger.option",
+        "'statement' has no option 'nope'",
+    ),
     "probability above one": (
         put("actions.0.approvals.0.probability.base", 1.5),
         "actions[0].approvals[0].probability.base",

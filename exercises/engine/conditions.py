@@ -25,10 +25,12 @@ def holds(cond: Condition, state: State, scenario: Scenario, now: int | None = N
         assert cond.op is not None and cond.value is not None
         return _OPS[cond.op](state.indicators.get(cond.indicator, 0), cond.value)
     if cond.action is not None:
+        if cond.option is not None:
+            return cond.option in state.chosen.get(cond.action, [])
         counts = {"executed": state.executed, "refused": state.refused, "proposed": state.proposed}[cond.outcome]
         return counts.get(cond.action, 0) > 0
-    if cond.inject is not None:
-        return cond.inject in state.released
+    if cond.inject is not None:  # lost intelligence (R12) never counts as received
+        return cond.inject in state.released and cond.inject not in state.lost
     if cond.phase is not None:
         order = [p.id for p in scenario.phases]
         return order.index(state.phase) >= order.index(cond.phase)

@@ -63,6 +63,8 @@ class State(BaseModel):
     released: dict[str, int] = {}  # inject id -> seq of its release
     proposals: dict[int, Proposal] = {}
     executed: dict[str, int] = {}  # action id -> times executed
+    chosen: dict[str, list[str]] = {}  # action id -> options of its executions, in order
+    lost: list[str] = []  # injects that never reached their recipients (R12)
     refused: dict[str, int] = {}
     proposed: dict[str, int] = {}
     statements: dict[str, dict[str, list[str]]] = {}  # side -> topic -> stances in order
@@ -127,7 +129,9 @@ def apply(state: State, event: Event) -> None:
                 state.status = "paused"
         case "inject_released" | "inject_lost":
             if p.get("inject"):
-                state.released[p["inject"]] = event.seq
+                state.released[p["inject"]] = event.seq  # dealt with: never scheduled again
+                if event.type == "inject_lost":
+                    state.lost.append(p["inject"])
         case "indicator_changed":
             state.indicators[p["indicator"]] = p["value"]
         case "channel_opened":
@@ -166,6 +170,8 @@ def apply(state: State, event: Event) -> None:
             proposal = _proposal(state, p)
             proposal.status = "executed"
             state.executed[proposal.action] = state.executed.get(proposal.action, 0) + 1
+            if proposal.option:
+                state.chosen.setdefault(proposal.action, []).append(proposal.option)
             if p.get("statement"):
                 side_topics = state.statements.setdefault(p["side"], {})
                 side_topics.setdefault(p["statement"], []).append(p.get("stance") or "")
