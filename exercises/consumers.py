@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import engine, fanout, push, selectors, services
+from . import engine, fanout, inputs, push, selectors, services
 
 MAX_FRAME_BYTES = 16_384
 
@@ -45,7 +46,23 @@ class RateLimiter:
         return True
 
 
+# One bucket per participant (or facilitator) per worker process, shared by all their sockets,
+# so opening more tabs does not buy more commands. It lives as long as one of them is open.
+_limiters: weakref.WeakValueDictionary[tuple[int, str], RateLimiter] = weakref.WeakValueDictionary()
+
+
+def limiter_for(exercise_id: int, who: str) -> RateLimiter:
+    limiter = _limiters.get((exercise_id, who))
+    if limiter is None:
+        limiter = _limiters[(exercise_id, who)] = RateLimiter(settings.CRISIS_TABLE["RATE_LIMIT_PER_10S"])
+    return limiter
+
+
 class ExerciseConsumer(AsyncWebsocketConsumer):
+    # No channel of its own: the hub (fanout) subscribes once per process and writes to this
+    # socket directly. This saves a layer channel, a waiting task and a Redis receive per socket.
+    channel_layer_alias = None
+
     exercise_id: int
     viewer: engine.Viewer
     lang: str
@@ -62,7 +79,8 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         self.participant_id = self.viewer.participant
         self.last_seq: int | None = None
         self.lock = asyncio.Lock()
-        self.limiter = RateLimiter(settings.CRISIS_TABLE["RATE_LIMIT_PER_10S"])
+        who = self.participant_id or ("facilitator" if self.viewer.facilitator else f"socket:{id(self)}")
+        self.limiter = limiter_for(self.exercise_id, who)
         await self.accept()
         hub = fanout.get_hub()
         hub.renderer = push.render_batch
@@ -80,8 +98,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         viewer = selectors.viewer_for(exercise, user=self.scope.get("user"), session=session, mode=mode)
         if viewer is None:
             return None
-        lang = session.get("_language") or self.scope.get("language") or "en"
-        return exercise.pk, viewer, lang if lang in ("en", "es") else "en"
+        return exercise.pk, viewer, push.language_of(self.scope)  # as LocaleMiddleware picks a page's
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "exercise_id"):
@@ -111,6 +128,11 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             self.last_seq = events[-1].seq
 
     async def signal(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == "resync":  # the hub lost batches (layer failure): read the log instead
+            async with self.lock:
+                if self.last_seq is not None:
+                    await self._catch_up(self.last_seq)
+            return
         if kind == "presence" and self.viewer.facilitator:
             html = await database_sync_to_async(push.presence_frame)(self.exercise_id, self.lang)
             await self.send(text_data=html)
@@ -162,12 +184,8 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         actor = (
             engine.FACILITATOR if self.viewer.facilitator else engine.Actor(kind="participant", participant=self.participant_id)
         )
-        data = {k: v for k, v in data.items() if v not in ("", None) or k in ("text", "rationale", "reason")}
-        for flag in ("grant", "open", "public"):
-            if isinstance(data.get(flag), str):
-                data[flag] = data[flag] in ("1", "true", "on", "yes")
         try:
-            command = engine.parse_command(data)
+            command = inputs.command_from(data)  # the same reading as a form POST (views._run)
             result = await database_sync_to_async(services.execute)(
                 exercise_id=self.exercise_id, actor=actor, command=command
             )
@@ -175,7 +193,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             await self._toast(str(exc), level="error")
             return
         if result.rejection is not None:
-            await self._toast(push.rejection_text(result.rejection, self.lang), level="error")
+            await self.send(text_data=push.rejection_toast(result.rejection, self.lang))
 
     async def _toast(self, text: str, level: str = "error") -> None:
         await self.send(text_data=push.toast(text, level))

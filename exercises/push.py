@@ -7,38 +7,214 @@ Contract used by ``consumers`` and ``fanout`` (the UI owns the templates):
   event the viewer may see after ``after`` (``full`` re-renders whole panels).
 - ``presence_changed`` / ``presence_frame``: the console's presence column.
 - ``toast``, ``error_text``, ``rejection_text``: answers to one socket.
+
+A frame is a string of top-level elements, each with an id and ``hx-swap-oob``: the
+sequence marker (``#ct-seq``, which the client sends back on resume), the clock bar, new
+feed items and messages appended to their lists, and the panels the batch may have changed.
 """
 
 from __future__ import annotations
 
-from django.utils.html import escape
+import threading
+from collections import OrderedDict
+from typing import Any
 
-from . import engine
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
+
+from . import engine, fanout, fragments, present, selectors
+from .models import Exercise, Participant
+from .present import Snapshot
+
+CHANNEL_CHANGES = frozenset({"channel_opened", "channel_closed"})
+INJECT_CHANGES = frozenset({"inject_released", "inject_lost", "inject_seen"})
+
+# --------------------------------------------------------------------------- batches
+
+# Every audience of one batch renders from the same snapshot (the hub asks once per key).
+_snapshots: OrderedDict[tuple[int, int], Snapshot] = OrderedDict()
+_snapshots_lock = threading.Lock()
+_SNAPSHOTS_KEPT = 16
+
+
+def _snapshot(exercise_id: int, seq: int) -> Snapshot:
+    key = (exercise_id, seq)
+    with _snapshots_lock:
+        snap = _snapshots.get(key)
+        if snap is not None:
+            _snapshots.move_to_end(key)
+            return snap
+    exercise = Exercise.objects.select_related("scenario").get(pk=exercise_id)
+    snap = Snapshot.load(exercise, upto=seq)
+    with _snapshots_lock:
+        _snapshots[key] = snap
+        while len(_snapshots) > _SNAPSHOTS_KEPT:
+            _snapshots.popitem(last=False)
+    return snap
 
 
 async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
-    raise NotImplementedError
+    return await database_sync_to_async(_render_batch)(exercise_id, events, key)
+
+
+def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
+    audience, lang = key
+    snap = _snapshot(exercise_id, events[-1].seq)
+    with translation.override(lang):
+        return frame(snap, events, present.viewer_of_key(audience), lang)
+
+
+def frame(
+    snap: Snapshot, events: list[engine.Event], viewer: engine.Viewer, lang: str, *, everything: bool = False
+) -> str:
+    """What ``viewer`` receives for ``events`` (already committed), ending at ``snap``.
+
+    ``everything`` re-renders every panel of the viewer's screen (a catch-up may have
+    skipped any number of batches); otherwise only the panels the batch may have changed.
+    """
+    kind = present.viewer_kind(viewer)
+    types = {e.type for e in events}
+    changed = everything or bool(types - present.QUIET)
+    roster = everything or bool(types & present.ROSTER)
+    base = fragments.base(snap)
+    parts = [fragments.render("seq.html", {"seq": snap.seq}, oob=True)]
+
+    def put(template: str, context: dict[str, Any]) -> None:
+        parts.append(fragments.render(template, {**base, **context}, oob=True))
+
+    put("clock.html", fragments.clock(snap, lang))
+    items = present.feed(snap, events, viewer, lang)
+    if items:
+        parts.append(fragments.append("afterbegin", "feed", fragments.FEED_ITEM, items, base))
+    if kind != "public":  # the public board shows public-channel messages in its feed
+        for channel, messages in present.messages(snap, events, viewer, lang, live=True).items():
+            parts.append(fragments.append("beforeend", f"msgs-{channel}", fragments.MESSAGE, messages, base))
+    if changed:
+        put("indicators.html", fragments.indicators(snap, viewer, lang))
+    if kind == "role":
+        if changed:
+            put("actions.html", fragments.actions(snap, viewer.role, lang))
+            proposals = fragments.proposals(snap, viewer, lang)
+            put("approvals.html", proposals)
+            put("decisions.html", proposals)
+        if roster:
+            put("table.html", fragments.seats(snap, lang))
+    elif kind == "facilitator":
+        if changed:
+            put("controls.html", fragments.controls(snap, lang))
+            put("institutions.html", fragments.institutions(snap, lang))
+        if changed or types & INJECT_CHANGES:
+            put("injects.html", fragments.injects(snap, lang))
+        if roster:
+            put("roster.html", fragments.roster(snap, lang))
+    elif roster or types & {"exercise_started", "exercise_ended"}:
+        put("lobby_roles.html", fragments.seats(snap, lang))
+    if kind != "public" and (everything or types & CHANNEL_CHANGES):
+        for channel in present.channels(snap, viewer, lang):
+            put("channel_chrome.html", {"ch": channel})
+    return "".join(parts)
 
 
 def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
-    raise NotImplementedError
+    """Everything ``viewer`` may see after ``after``, as one frame, and the seq it ends at."""
+    exercise = Exercise.objects.select_related("scenario").get(pk=exercise_id)
+    snap = Snapshot.load(exercise)
+    with translation.override(lang):
+        if full and viewer.participant:
+            # The participant's role changed: their whole screen (lobby or room) changes with it.
+            events = selectors.visible_log(exercise_id, viewer, upto=snap.seq)
+            context = {**fragments.base(snap), **fragments.play(snap, viewer, lang, events)}
+            html = fragments.render("seq.html", {"seq": snap.seq}, oob=True)
+            return html + fragments.render("main_play.html", context, oob=True), snap.seq
+        if after >= snap.seq:
+            return "", snap.seq
+        events = selectors.log(exercise_id, after=after, upto=snap.seq)
+        return frame(snap, events, viewer, lang, everything=True), snap.seq
+
+
+# --------------------------------------------------------------------------- presence
 
 
 def presence_changed(exercise_id: int, participant_id: str, delta: int) -> None:
-    return None
+    """A participant's socket opened (+1) or closed (-1): count it and tell the consoles."""
+    Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(
+        connections=Greatest(F("connections") + delta, 0), last_seen_at=timezone.now()
+    )
+    fanout.publish_signal(exercise_id, "presence", {})
 
 
 def presence_frame(exercise_id: int, lang: str) -> str:
-    return ""
+    """The presence badge of every participant, swapped by id on the console."""
+    rows = Participant.objects.filter(exercise_id=exercise_id).only("pk", "connections")
+    with translation.override(lang):
+        return "".join(
+            fragments.render("presence.html", {"pid": p.pk, "presence": present.presence_of(p)}, oob=True) for p in rows
+        )
 
 
-def toast(text: str, level: str = "error") -> str:
-    return f'<div id="toasts" hx-swap-oob="beforeend"><p class="toast toast-{level}" role="alert">{escape(text)}</p></div>'
+# --------------------------------------------------------------------------- answers to one socket
+
+
+def toast(text: str, level: str = "error", rule: str = "") -> str:
+    context = {
+        "text": text,
+        "level": level,
+        "rule": present.rule_label(rule) if rule else "",
+        "scenario_rule": present.is_scenario_rule(rule),
+        "oob": True,
+    }
+    return render_to_string(fragments.P + "toast.html", context)
 
 
 def error_text(code: str, lang: str) -> str:
-    return code
+    with translation.override(lang):
+        texts = {
+            "too_large": _("That was too long to send."),
+            "rate": _("Slow down: too many commands in a short time."),
+            "malformed": _("The server could not read that request."),
+        }
+        return texts.get(code, code)
+
+
+def rejection_message(payload: dict[str, Any], lang: str) -> str:
+    with translation.override(lang):
+        return present.rejection_message(payload, lang)
 
 
 def rejection_text(event: engine.Event, lang: str) -> str:
-    return f"[{event.payload['rule']}] {event.payload['message']}"
+    return f"[{event.payload['rule']}] {rejection_message(event.payload, lang)}"
+
+
+def rejection_toast(event: engine.Event, lang: str) -> str:
+    with translation.override(lang):
+        return toast(rejection_message(event.payload, lang), "error", str(event.payload.get("rule", "")))
+
+
+def language_of(scope: dict[str, Any]) -> str:
+    """The language of a socket's frames, chosen as ``LocaleMiddleware`` chooses a page's.
+
+    Cookie first (Django's ``set_language``), then the session (our switch stores it there
+    too), then the browser's Accept-Language, then the default.
+    """
+    supported = {code for code, _name in settings.LANGUAGES}
+    cookies = scope.get("cookies") or {}
+    session = scope.get("session") or {}
+    for candidate in (cookies.get(settings.LANGUAGE_COOKIE_NAME), session.get("_language")):
+        if candidate in supported:
+            return candidate
+    headers = dict(scope.get("headers") or [])
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    for code, _q in parse_accept_lang_header(accept):
+        if code == "*":
+            break
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE

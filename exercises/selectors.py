@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count
 from django.http import Http404
 
 from scenarios.library import scenario_for
@@ -11,7 +12,7 @@ from scenarios.schema import Scenario
 
 from . import engine
 from .engine import Viewer
-from .models import Event, Exercise, Participant
+from .models import Event, Exercise, Participant, Workshop
 
 SESSION_KEY = "ct_participants"  # {exercise id: participant id} in the signed session
 
@@ -89,3 +90,38 @@ def visible_log(exercise_id: int, viewer: Viewer, *, after: int = 0, upto: int |
 def state_at(exercise: Exercise, seq: int) -> engine.State:
     """The exercise as it was right after event ``seq`` (replay)."""
     return engine.fold(scenario_of(exercise), log(exercise.pk, upto=seq))
+
+
+def events_of_type(exercise_id: int, types: list[str]) -> list[engine.Event]:
+    """Every event of these types, in order (proposals for a panel, inject releases for the console)."""
+    rows = Event.objects.filter(exercise_id=exercise_id, type__in=types).order_by("seq")
+    return [to_engine(r) for r in rows]
+
+
+# --------------------------------------------------------------------------- screens (UI reads)
+
+
+def participant_by_token(token: str) -> Participant:
+    """The seat a personal rejoin link stands for."""
+    try:
+        return Participant.objects.select_related("exercise").get(token=token)
+    except Participant.DoesNotExist:
+        raise Http404("no seat with this link") from None
+
+
+def workshop_by_code(code: str) -> Workshop | None:
+    return Workshop.objects.select_related("scenario").filter(code=code.strip().upper()).first()
+
+
+def tables_of(workshop: Workshop) -> list[Exercise]:
+    """A workshop's tables in order, each with ``players`` (how many joined it)."""
+    return list(
+        workshop.tables.select_related("scenario").annotate(players=Count("participants")).order_by("table")
+    )
+
+
+def recent(*, limit: int = 20) -> tuple[list[Exercise], list[Workshop]]:
+    """Exercises (outside workshops) and workshops, newest first, for the facilitator's home."""
+    exercises = Exercise.objects.filter(workshop=None).select_related("scenario").order_by("-created_at")[:limit]
+    workshops = Workshop.objects.select_related("scenario").annotate(n=Count("tables")).order_by("-created_at")[:limit]
+    return list(exercises), list(workshops)

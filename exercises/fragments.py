@@ -1,0 +1,193 @@
+"""Named fragments: one partial template each, rendered in a page or pushed out-of-band.
+
+A page includes the partials with the context built here; ``push`` renders the same
+partials with ``oob=True`` so each top-level element carries ``hx-swap-oob`` and htmx's
+ws extension swaps it by id. One fragment, two transports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from . import engine, present
+from .engine import Viewer
+from .present import Snapshot
+
+P = "exercises/partials/"
+FEED_ITEM = P + "feed_item.html"
+MESSAGE = P + "message.html"
+
+
+OOB = ' hx-swap-oob="true"'
+HASH = 'data-hash=""'
+
+
+def render(template: str, context: dict[str, Any], *, oob: bool = False) -> str:
+    """Render one partial; a panel that carries ``data-hash`` gets the hash of its content.
+
+    The client skips a pushed panel whose hash equals the one on screen, so an unchanged
+    panel is not swapped (a half-typed rationale, an open ``<details>`` stay as they are).
+    """
+    html = render_to_string(P + template, {**context, "oob": oob})
+    if HASH in html:
+        digest = hashlib.blake2b(html.replace(OOB, "").encode(), digest_size=8).hexdigest()
+        html = html.replace(HASH, f'data-hash="{digest}"', 1)
+    return html
+
+
+def append(swap: str, target: str, template: str, items: list[Any], context: dict[str, Any] | None = None) -> str:
+    """Items to add at one end of a list (``afterbegin`` for the feed, ``beforeend`` for chat)."""
+    return render_to_string(
+        P + "append.html",
+        {**(context or {}), "swap": swap, "target": target, "items": items, "item_template": template},
+    )
+
+
+def base(snap: Snapshot) -> dict[str, Any]:
+    """What every fragment may use, whichever transport renders it."""
+    return {"code": snap.exercise.code}
+
+
+# --------------------------------------------------------------------------- panel contexts
+
+
+def clock(snap: Snapshot, lang: str) -> dict[str, Any]:
+    return {"clock": present.clock(snap, lang)}
+
+
+def indicators(snap: Snapshot, viewer: Viewer, lang: str) -> dict[str, Any]:
+    return {"indicators": present.indicators(snap, viewer, lang)}
+
+
+def actions(snap: Snapshot, role: str, lang: str, *, as_role: str = "") -> dict[str, Any]:
+    return {"actions": present.actions(snap, role, lang), "as_role": as_role, "status": snap.state.status}
+
+
+def proposals(snap: Snapshot, viewer: Viewer, lang: str, *, as_role: str = "") -> dict[str, Any]:
+    rows = present.proposals(snap, viewer, lang, as_role=as_role)
+    return {
+        "pending": [p for p in rows if p.status == "pending"],
+        "decisions": [p for p in rows if p.status != "pending"],
+        "as_role": as_role,
+    }
+
+
+def seats(snap: Snapshot, lang: str, *, with_presence: bool = False) -> dict[str, Any]:
+    return {"sides": present.seats(snap, lang, with_presence=with_presence), "status": snap.state.status}
+
+
+def channels(
+    snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event] | None, *, as_role: str = ""
+) -> dict[str, Any]:
+    found = present.channels(snap, viewer, lang, as_role=as_role)
+    msgs = present.messages(snap, events, viewer, lang) if events is not None else {}
+    for channel in found:
+        channel.messages = msgs.get(channel.id, [])
+    return {"channels": found, "as_role": as_role}
+
+
+def injects(snap: Snapshot, lang: str) -> dict[str, Any]:
+    return {"inject_rows": present.injects(snap, lang)}
+
+
+def institutions(snap: Snapshot, lang: str) -> dict[str, Any]:
+    return {"institutions": present.institution_approvals(snap, lang)}
+
+
+def controls(snap: Snapshot, lang: str) -> dict[str, Any]:
+    sc, st = snap.scenario, snap.state
+    index = sc.phase_index[st.phase]
+    return {
+        "status": st.status,
+        "can_start": st.status == "lobby",
+        "can_pause": st.status == "running",
+        "can_resume": st.status == "paused" and st.game_time < sc.clock.end,
+        "can_advance": st.status in ("running", "paused") and index + 1 < len(sc.phases),
+        "can_end": st.status != "ended",
+        "next_phase": sc.phases[index + 1].title.get(lang) if index + 1 < len(sc.phases) else "",
+    }
+
+
+def roster(snap: Snapshot, lang: str) -> dict[str, Any]:
+    people = present.people(snap, lang)
+    return {
+        **seats(snap, lang, with_presence=True),
+        "people": people,
+        "unseated": [p for p in people if not p.role],
+        "unfilled": [(r.id, r.title.get(lang)) for r in snap.scenario.roles if r.id not in snap.state.holders],
+    }
+
+
+# --------------------------------------------------------------------------- whole screens
+
+
+def room(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event]) -> dict[str, Any]:
+    """A player with a role: brief, feed, channels, actions, approvals, decisions."""
+    role = viewer.role
+    return {
+        "mode": "room",
+        "brief": present.brief(snap, role, lang),
+        "items": present.feed(snap, events, viewer, lang),
+        **clock(snap, lang),
+        **indicators(snap, viewer, lang),
+        **channels(snap, viewer, lang, events),
+        **actions(snap, role, lang),
+        **proposals(snap, viewer, lang),
+        **seats(snap, lang),
+    }
+
+
+def lobby(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event]) -> dict[str, Any]:
+    """A participant without a role (or the projector): the roles to claim and the public board."""
+    return {
+        "mode": "lobby",
+        "items": present.feed(snap, events, viewer, lang),
+        **clock(snap, lang),
+        **indicators(snap, viewer, lang),
+        **seats(snap, lang),
+    }
+
+
+def play(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event]) -> dict[str, Any]:
+    return room(snap, viewer, lang, events) if viewer.role else lobby(snap, viewer, lang, events)
+
+
+def console(snap: Snapshot, lang: str, events: list[engine.Event]) -> dict[str, Any]:
+    viewer = engine.FACILITATOR_VIEW
+    return {
+        "mode": "console",
+        "items": present.feed(snap, events, viewer, lang),
+        **clock(snap, lang),
+        **indicators(snap, viewer, lang),
+        **channels(snap, viewer, lang, events),
+        **controls(snap, lang),
+        **injects(snap, lang),
+        **institutions(snap, lang),
+        **roster(snap, lang),
+        "scripted": [(i.id, i.title.get(lang)) for i in snap.scenario.injects],
+        "recipients": [(s.id, s.name.get(lang)) for s in snap.scenario.sides]
+        + [(r.id, r.title.get(lang)) for r in snap.scenario.roles],
+        "all_indicators": [(i.id, i.name.get(lang)) for i in snap.scenario.indicators],
+        "all_channels": [
+            (c.id, c.name.get(lang), snap.state.channels.get(c.id, c.open)) for c in snap.scenario.channels
+        ],
+    }
+
+
+def act_as(snap: Snapshot, role: str, lang: str) -> dict[str, Any]:
+    """The facilitator playing an unfilled role: its actions, approvals and channels."""
+    viewer = engine.FACILITATOR_VIEW
+    panel = proposals(snap, viewer, lang, as_role=role)
+    panel["pending"] = [p for p in panel["pending"] if p.mine or p.awaits_me]
+    panel["decisions"] = [p for p in panel["decisions"] if p.mine]
+    return {
+        "role": role,
+        "role_title": snap.role_title(role, lang),
+        "filled": role in snap.state.holders,
+        **actions(snap, role, lang, as_role=role),
+        **panel,
+        **channels(snap, viewer, lang, None, as_role=role),
+    }

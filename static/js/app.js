@@ -1,0 +1,303 @@
+/* Crisis Table: the little the server cannot do for the browser.
+ *
+ * - resume: on every socket open, send the last sequence number this page has
+ *   (#ct-seq, updated by every frame), so the server replays what was missed;
+ * - lists: drop pushed items already on screen, mark live ones as new, let a delivered
+ *   message replace its "in transit" copy; skip panels whose content hash is unchanged;
+ * - the game clock ticks between server pushes (the pushes correct it);
+ * - channel tabs, unread counts, Enter to send, toasts, copy buttons, the console's
+ *   "play an unfilled role" panel.
+ */
+(function () {
+  "use strict";
+
+  const $ = (selector, root) => (root || document).querySelector(selector);
+  const $$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
+  const code = () => ($("#live") || document.body).dataset.code || "";
+
+  // ------------------------------------------------------------------ connection and resume
+  function setConnection(state) {
+    document.body.dataset.ws = state;
+    const badge = $("#conn");
+    if (!badge) return;
+    badge.dataset.state = state;
+    const label = $(".conn-label", badge);
+    if (label) label.textContent = state === "open" ? label.dataset.online : label.dataset.offline;
+  }
+
+  document.addEventListener("htmx:wsOpen", (event) => {
+    const marker = $("#ct-seq");
+    const last = marker ? Number(marker.dataset.seq || 0) : 0;
+    event.detail.socketWrapper.sendImmediately(JSON.stringify({ type: "resume", last: last }));
+    setConnection("open");
+  });
+  document.addEventListener("htmx:wsClose", () => setConnection("closed"));
+  document.addEventListener("htmx:wsError", () => setConnection("closed"));
+
+  // ------------------------------------------------------------------ out-of-band swaps
+  const openDetails = new Map(); // panel id -> ids of <details> open before a swap
+
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const { target, fragment } = event.detail;
+    if (!fragment) return;
+    if (fragment instanceof DocumentFragment) {
+      // A whole panel (outerHTML): skip it when nothing in it changed.
+      const incoming = fragment.firstElementChild;
+      if (incoming && incoming.dataset.hash && incoming.dataset.hash === target.dataset.hash) {
+        event.detail.shouldSwap = false;
+        return;
+      }
+      openDetails.set(target.id, $$("details[open][id]", target).map((d) => d.id));
+      return;
+    }
+    // Items appended to a list: never twice, and each one arriving live is new.
+    for (const child of Array.from(fragment.children)) {
+      if (child.id && document.getElementById(child.id)) {
+        child.remove();
+        continue;
+      }
+      child.classList.add("is-new");
+      const replaced = child.dataset.replaces && document.getElementById(child.dataset.replaces);
+      if (replaced) replaced.remove();
+    }
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    const target = event.detail.target;
+    const ids = target && openDetails.get(target.id);
+    if (!ids) return;
+    openDetails.delete(target.id);
+    for (const id of ids) {
+      const details = document.getElementById(id);
+      if (details) details.open = true;
+    }
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", () => {
+    syncTabs();
+    countUnread();
+    announceNew();
+    document.body.dispatchEvent(new CustomEvent("ct:update"));
+  });
+
+  // New injects: a visible cue (highlight, title counter) until acknowledged or seen.
+  let unseenTitle = 0;
+  const baseTitle = document.title;
+  function announceNew() {
+    const fresh = $$("#feed > .is-new:not(.announced)");
+    for (const item of fresh) {
+      item.classList.add("announced");
+      if (item.classList.contains("kind-inject")) unseenTitle += 1;
+    }
+    $$(".messages > .is-new").forEach((m) => scrollToEnd(m.parentElement));
+    document.title = unseenTitle && document.hidden ? `(${unseenTitle}) ${baseTitle}` : baseTitle;
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      unseenTitle = 0;
+      document.title = baseTitle;
+    }
+  });
+
+  window.ctAcked = function (form) {
+    const item = form.closest(".feed-item");
+    if (!item) return;
+    item.classList.remove("is-unseen", "is-new");
+    const flag = $(".new-flag", item);
+    if (flag) flag.remove();
+    form.remove();
+  };
+
+  // A form that asks first (ending the exercise): htmx's hx-confirm does not cover ws-send.
+  document.addEventListener("htmx:wsConfigSend", (event) => {
+    const form = event.target.closest && event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+
+  // ------------------------------------------------------------------ the game clock
+  // Seconds of game time per second of wall time, anchored where the server last said.
+  let skew = 0;
+  let seenServerNow = "";
+  function formatGame(clock, game) {
+    const t0 = Number(clock.dataset.t0);
+    const tz = Number(clock.dataset.tz);
+    const when = new Date((t0 + game + tz) * 1000);
+    const lang = document.documentElement.lang || "en";
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat(lang, {
+      timeZone: "UTC", weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(when)) parts[p.type] = p.value;
+    return `${parts.weekday} ${parts.day} ${parts.month} · ${parts.hour}:${parts.minute}`;
+  }
+  function offsetLabel(game) {
+    const sign = game < 0 ? "-" : "+";
+    let rest = Math.abs(game);
+    const days = Math.floor(rest / 86400);
+    rest -= days * 86400;
+    const hours = Math.floor(rest / 3600);
+    const minutes = Math.floor((rest - hours * 3600) / 60);
+    const pad = (n) => String(n).padStart(2, "0");
+    return `T${sign}${days ? days + "d " : ""}${pad(hours)}:${pad(minutes)}`;
+  }
+  function tick() {
+    const clock = $("#clock");
+    if (!clock || clock.dataset.status !== "running") return;
+    if (clock.dataset.serverNow !== seenServerNow) {
+      seenServerNow = clock.dataset.serverNow;
+      skew = Number(seenServerNow) - Date.now() / 1000;
+    }
+    const now = Date.now() / 1000 + skew;
+    const anchorGame = Number(clock.dataset.anchorGame);
+    let game = anchorGame + Math.floor((now - Number(clock.dataset.anchorWall)) * Number(clock.dataset.rate));
+    game = Math.max(Number(clock.dataset.game), Math.min(Number(clock.dataset.boundary), game));
+    const time = $(".js-game-time", clock);
+    const offset = $(".js-game-offset", clock);
+    if (time) time.textContent = formatGame(clock, game);
+    if (offset) offset.textContent = offsetLabel(game);
+  }
+  setInterval(tick, 1000);
+
+  // ------------------------------------------------------------------ channel tabs and unread counts
+  const activeKey = () => `ct-tab:${location.pathname}`;
+  const readKey = (channel) => `ct-read:${location.pathname}:${channel}`;
+
+  function activeChannel() {
+    const tabs = $$(".tabs [role=tab]");
+    if (!tabs.length) return "";
+    const wanted = sessionStorage.getItem(activeKey());
+    return tabs.some((t) => t.dataset.channel === wanted) ? wanted : tabs[0].dataset.channel;
+  }
+
+  function syncTabs() {
+    const current = activeChannel();
+    for (const tab of $$(".tabs [role=tab]")) {
+      const on = tab.dataset.channel === current;
+      tab.setAttribute("aria-selected", on ? "true" : "false");
+      tab.tabIndex = on ? 0 : -1;
+      const panel = document.getElementById(tab.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !on;
+    }
+    if (current) markRead(current);
+  }
+
+  function markRead(channel) {
+    const list = document.getElementById(`msgs-${channel}`);
+    if (!list || document.hidden) return;
+    const last = Math.max(0, ...$$(".msg", list).map((m) => Number(m.dataset.seq)));
+    localStorage.setItem(readKey(channel), String(last));
+  }
+
+  function countUnread() {
+    const current = activeChannel();
+    for (const badge of $$("[data-unread-for]")) {
+      const channel = badge.dataset.unreadFor;
+      if (channel === current && !document.hidden) markRead(channel);
+      const read = Number(localStorage.getItem(readKey(channel)) || 0);
+      const unread = $$(`#msgs-${channel} > .msg:not(.mine)`).filter((m) => Number(m.dataset.seq) > read).length;
+      badge.textContent = unread ? String(unread) : "";
+      badge.hidden = !unread;
+      badge.setAttribute("aria-label", unread ? `${unread}` : "");
+    }
+  }
+
+  function selectTab(tab, focus) {
+    sessionStorage.setItem(activeKey(), tab.dataset.channel);
+    syncTabs();
+    countUnread();
+    const list = document.getElementById(`msgs-${tab.dataset.channel}`);
+    if (list) scrollToEnd(list);
+    if (focus) tab.focus();
+  }
+
+  document.addEventListener("click", (event) => {
+    const tab = event.target.closest(".tabs [role=tab]");
+    if (tab) selectTab(tab, false);
+    const close = event.target.closest(".toast-close");
+    if (close) close.closest(".toast").remove();
+    const copy = event.target.closest("[data-copy]");
+    if (copy) {
+      const field = $(copy.dataset.copy);
+      if (field) {
+        field.select();
+        (navigator.clipboard ? navigator.clipboard.writeText(field.value) : Promise.reject()).catch(() => document.execCommand("copy"));
+        copy.classList.add("copied");
+        setTimeout(() => copy.classList.remove("copied"), 1500);
+      }
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    const tab = event.target.closest && event.target.closest(".tabs [role=tab]");
+    if (tab && ["ArrowRight", "ArrowLeft", "Home", "End"].includes(event.key)) {
+      const tabs = $$("[role=tab]", tab.parentElement);
+      let index = tabs.indexOf(tab);
+      if (event.key === "ArrowRight") index = (index + 1) % tabs.length;
+      if (event.key === "ArrowLeft") index = (index - 1 + tabs.length) % tabs.length;
+      if (event.key === "Home") index = 0;
+      if (event.key === "End") index = tabs.length - 1;
+      event.preventDefault();
+      selectTab(tabs[index], true);
+      return;
+    }
+    // Enter sends a chat message; Shift+Enter writes a new line.
+    if (event.key === "Enter" && !event.shiftKey && event.target.matches(".composer textarea")) {
+      event.preventDefault();
+      const form = event.target.form;
+      if (form && form.reportValidity()) form.requestSubmit();
+    }
+  });
+
+  function scrollToEnd(list) {
+    if (list) list.scrollTop = list.scrollHeight;
+  }
+
+  // ------------------------------------------------------------------ toasts
+  const toastObserver = new MutationObserver((records) => {
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (node.nodeType === 1 && node.classList.contains("toast")) {
+          setTimeout(() => node.remove(), node.classList.contains("toast-error") ? 12000 : 6000);
+        }
+      }
+    }
+  });
+
+  // ------------------------------------------------------------------ console: play an unfilled role
+  function loadActAs() {
+    const select = $(".js-act-as");
+    const panel = $("#act-as-panel");
+    if (!select || !panel) return;
+    if (!select.value) {
+      panel.innerHTML = "";
+      return;
+    }
+    const open = $$("details[open][id]", panel).map((d) => d.id);
+    const url = select.dataset.url.replace("__role__", encodeURIComponent(select.value));
+    htmx.ajax("GET", url, { target: panel, swap: "innerHTML" }).then(() => {
+      for (const id of open) {
+        const details = document.getElementById(id);
+        if (details) details.open = true;
+      }
+    });
+  }
+  document.addEventListener("change", (event) => {
+    if (event.target.matches(".js-act-as")) loadActAs();
+  });
+  let actAsTimer = null;
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const toasts = $("#toasts");
+    if (toasts) {
+      toastObserver.observe(toasts, { childList: true, subtree: true });
+      $$(".toast", toasts).forEach((t) => setTimeout(() => t.remove(), 12000));
+    }
+    document.body.addEventListener("ct:update", () => {
+      clearTimeout(actAsTimer);
+      actAsTimer = setTimeout(loadActAs, 400);
+    });
+    syncTabs();
+    countUnread();
+    $$(".messages").forEach(scrollToEnd);
+    tick();
+  });
+})();

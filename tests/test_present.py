@@ -1,0 +1,42 @@
+"""Small pieces of the screens' wording, without a database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+
+from exercises import present
+from scenarios.loader import load_file
+
+MINI = load_file(Path(__file__).parent / "fixtures" / "mini.yaml")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("Heads the government.", "Heads the government."),
+        ("Art. 88: the President may not leave. He asks first.", "Art. 88: the President may not leave."),
+        ("Los EE. UU. piden ayuda. Luego más.", "Los EE. UU. piden ayuda."),
+        ("word " * 60, ("word " * 32).strip() + "…"),
+    ],
+)
+def test_it_cuts_a_brief_to_its_first_sentence(text, line):
+    assert present.first_sentence(text) == line
+
+
+def test_it_names_an_audience_as_people_would():
+    with translation.override("en"):
+        assert present.audience_label(MINI, MINI.roles_of(["all"]), "en") == "everyone"
+        assert present.audience_label(MINI, MINI.roles_of(["mx"]), "en") == "all of Mexico, Senate"
+        assert present.audience_label(MINI, ["defence", "us_command"], "en") == "Defence, US command"
+    with translation.override("es"):
+        assert present.audience_label(MINI, ["defence", "us_command"], "es") == "Defensa, Comando de EUA"
+
+
+def test_it_labels_rules_for_people():
+    with translation.override("es"):
+        assert present.rule_label("R5") == "R5"
+        assert present.rule_label("phase") == "momento"
+    assert present.is_scenario_rule("R12") and not present.is_scenario_rule("once")

@@ -1,0 +1,158 @@
+"""Pushed frames: one per audience, only what that audience may see, and replays that add
+exactly what a fresh page would show (no gap, no duplicate).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from exercises import engine, push, selectors, services
+from exercises.engine import commands as c
+from exercises.models import Participant
+
+pytestmark = pytest.mark.django_db
+
+ITEM = re.compile(r'<li id="((?:ev|msg)-\d+)"')
+SEQ = re.compile(r'id="ct-seq" data-seq="(\d+)"')
+
+
+def _act(browser: Client, exercise, **fields) -> None:
+    response = browser.post(reverse("play_command", args=[exercise.code]), fields, HTTP_HX_REQUEST="true")
+    assert b"toast-error" not in response.content, response.content
+
+
+def _facilitate(exercise, command) -> list[engine.Event]:
+    return services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command).events
+
+
+def render(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
+    """``push.render_batch`` without its thread hop (its database_sync_to_async would close
+    the test's connection; the consumer tests run the async path for real)."""
+    return push._render_batch(exercise_id, events, key)
+
+
+def _items(html: str) -> list[str]:
+    return ITEM.findall(html)
+
+
+def _page(browser: Client, exercise) -> str:
+    return browser.get(reverse("play", args=[exercise.code])).content.decode()
+
+
+def test_it_replays_exactly_what_a_fresh_page_adds(bob, dave, mini_table):
+    _facilitate(mini_table, c.Start())
+    before = _page(bob, mini_table)
+    seq = int(SEQ.search(before).group(1))
+    _act(dave, mini_table, type="send_message", channel="cabinet", text="one")
+    _act(dave, mini_table, type="propose_action", action="deploy_abroad", rationale="go")
+    _act(bob, mini_table, type="send_message", channel="cabinet", text="two")
+    _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
+    viewer = engine.Viewer(role="president", participant=bob.participant.pk)
+    frame, last = push.replay(mini_table.pk, seq, viewer, "en", False)
+    after = _page(bob, mini_table)
+    assert last == int(SEQ.search(after).group(1)) > seq
+    assert sorted(set(_items(before)) | set(_items(frame))) == sorted(_items(after))
+    assert not set(_items(before)) & set(_items(frame))  # nothing twice
+    assert push.replay(mini_table.pk, last, viewer, "en", False) == ("", last)
+
+
+def test_it_renders_one_frame_per_audience_with_only_what_it_may_see(bob, carol, mini_table):
+    _facilitate(mini_table, c.Start())
+    events = services.execute(
+        exercise_id=mini_table.pk,
+        actor=engine.Actor(kind="participant", participant=bob.participant.pk),
+        command=c.SendMessage(channel="cabinet", text="for Mexico only"),
+    ).events
+    mexico = render(mini_table.pk, events, ("role:president", "en"))
+    us = render(mini_table.pk, events, ("role:us_command", "en"))
+    public = render(mini_table.pk, events, ("public", "en"))
+    console = render(mini_table.pk, events, ("facilitator", "en"))
+    assert "for Mexico only" in mexico and 'hx-swap-oob="beforeend:#msgs-cabinet"' in mexico
+    assert "for Mexico only" in console
+    assert "for Mexico only" not in us and "for Mexico only" not in public
+    for frame in (mexico, us, public, console):
+        assert SEQ.search(frame).group(1) == str(events[-1].seq)  # every frame moves the client's marker
+
+
+def test_it_pushes_the_panels_a_batch_changes(dave, mini_table):
+    _facilitate(mini_table, c.Start())
+    events = services.execute(
+        exercise_id=mini_table.pk,
+        actor=engine.Actor(kind="participant", participant=dave.participant.pk),
+        command=c.ProposeAction(action="deploy_abroad", rationale="now"),
+    ).events
+    frame = render(mini_table.pk, events, ("role:defence", "en"))
+    for panel in ("indicators", "actions", "approvals", "decisions", "clock"):
+        assert f'id="{panel}"' in frame
+    assert 'hx-swap-oob="afterbegin:#feed"' in frame
+    assert "Decide anyway" in frame
+
+
+def test_it_renders_a_rejection_only_to_the_one_refused(bob, mini_table):
+    events = services.execute(
+        exercise_id=mini_table.pk,
+        actor=engine.Actor(kind="participant", participant=bob.participant.pk),
+        command=c.ProposeAction(action="travel"),
+    ).events
+    assert events[-1].type == "command_rejected"
+    assert "clock" in push.rejection_text(events[-1], "en")
+    toast = push.rejection_toast(events[-1], "es")
+    assert "El ejercicio aún no ha comenzado." in toast
+
+
+def test_it_rerenders_a_players_whole_screen_when_their_role_changes(erin, mini_table):
+    viewer = engine.Viewer(participant=erin.participant.pk)
+    lobby, seq = push.replay(mini_table.pk, 0, viewer, "en", True)
+    assert 'id="ct-main"' in lobby and 'id="lobby-roles"' in lobby
+    services.execute(
+        exercise_id=mini_table.pk,
+        actor=engine.FACILITATOR,
+        command=c.AssignRole(participant=erin.participant.pk, role="foreign"),
+    )
+    room, later = push.replay(
+        mini_table.pk, seq, engine.Viewer(role="foreign", participant=erin.participant.pk), "en", True
+    )
+    assert later > seq
+    assert 'id="ct-main" class="play-main mode-room"' in room
+    assert "Be seen." in room  # the foreign minister's private brief
+
+
+def test_it_counts_sockets_for_presence(bob, mini_table):
+    push.presence_changed(mini_table.pk, bob.participant.pk, +1)
+    push.presence_changed(mini_table.pk, bob.participant.pk, +1)
+    push.presence_changed(mini_table.pk, bob.participant.pk, -1)
+    participant = Participant.objects.get(pk=bob.participant.pk)
+    assert participant.connections == 1 and participant.last_seen_at is not None
+    assert "presence-connected" in push.presence_frame(mini_table.pk, "en")
+    for _ in range(3):
+        push.presence_changed(mini_table.pk, bob.participant.pk, -1)
+    assert Participant.objects.get(pk=bob.participant.pk).connections == 0  # never negative
+    assert f'id="presence-{bob.participant.pk}" class="presence presence-away"' in push.presence_frame(
+        mini_table.pk, "en"
+    )
+
+
+def test_it_picks_the_socket_language_as_a_page_would():
+    assert push.language_of({"cookies": {"django_language": "es"}, "session": {}}) == "es"
+    assert push.language_of({"cookies": {}, "session": {"_language": "es"}}) == "es"
+    assert push.language_of({"headers": [(b"accept-language", b"es-MX,es;q=0.9,en;q=0.5")]}) == "es"
+    assert push.language_of({"headers": [(b"accept-language", b"de-DE")]}) == "en"
+    assert push.language_of({"cookies": {"django_language": "xx"}}) == "en"
+
+
+def test_it_renders_frames_in_the_socket_language(bob, mini_table):
+    events = _facilitate(mini_table, c.Start())
+    frame = render(mini_table.pk, events, ("role:president", "es"))
+    assert "Una mañana tranquila" in frame  # scenario text
+    assert "En curso" in frame  # the UI's own words
+
+
+def test_it_keeps_the_projector_to_public_events(mini_table):
+    events = _facilitate(mini_table, c.AdhocInject(title="Quiet word", text="for defence", recipients=["defence"]))
+    frame = render(mini_table.pk, events, ("public", "en"))
+    assert "Quiet word" not in frame
+    assert selectors.state_of(mini_table) is not None
