@@ -25,7 +25,8 @@ def envlist(name: str, default: str) -> list[str]:
 
 
 DEBUG = envbool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# The "django-insecure-" prefix makes ``check --deploy`` flag the local default (security.W009).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "django-insecure-dev-only-key-change-me-in-production-0123456789")
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
@@ -100,13 +101,26 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout and a 100-connection pool (stack notes, 9).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
-                "capacity": 1000,
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": None,
+                        "max_connections": envint("CT_REDIS_MAX_CONNECTIONS", 1000),
+                    }
+                ],
+                # Overflow is dropped silently (stack notes, 8); the hub channel gets one message per batch.
+                "capacity": envint("CT_CHANNEL_CAPACITY", 1000),
+                "prefix": os.environ.get("CT_REDIS_PREFIX", "asgi"),
             },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": envint("CT_CHANNEL_CAPACITY", 1000)},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -124,7 +138,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 WHITENOISE_USE_FINDERS = True  # a daphne/uvicorn worker serves static/ without collectstatic
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
@@ -132,12 +146,25 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 if not DEBUG:
+    # Behind TLS (docs/deploy.md) set all of these; ``check --deploy`` is then silent
+    # (tests/services/test_deploy.py runs it with deploy/crisis-table.env.sample).
     SECURE_CONTENT_TYPE_NOSNIFF = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # nginx sets it (deploy/nginx.conf)
     SECURE_SSL_REDIRECT = envbool("DJANGO_SSL_REDIRECT", False)
     SESSION_COOKIE_SECURE = envbool("DJANGO_SECURE_COOKIES", False)
     CSRF_COOKIE_SECURE = envbool("DJANGO_SECURE_COOKIES", False)
     SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = envbool("DJANGO_HSTS_PRELOAD", False)
+
+# Production runs ``collectstatic`` once per release and serves hashed, compressed files
+# with far-future caching; the default serves static/ straight from the finders.
+if envbool("DJANGO_STATIC_MANIFEST", False):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    WHITENOISE_USE_FINDERS = False
 
 # --- product settings ---------------------------------------------------------------
 CRISIS_TABLE = {

@@ -79,13 +79,18 @@ class Hub:
         self.listener: asyncio.Task[None] | None = None
         self.renderer: Renderer | None = None
         self.lock = asyncio.Lock()
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.dispatcher: asyncio.Task[None] | None = None
 
     async def _ensure_listener(self) -> None:
         if self.listener is not None and not self.listener.done():
             return
         layer = get_channel_layer()
         self.channel_name = await layer.new_channel("ct.hub.")
-        self.listener = asyncio.get_running_loop().create_task(self._listen())
+        loop = asyncio.get_running_loop()
+        self.listener = loop.create_task(self._listen())
+        if self.dispatcher is None or self.dispatcher.done():
+            self.dispatcher = loop.create_task(self._dispatch_inbox())
 
     async def register(self, socket: Socket) -> None:
         async with self.lock:
@@ -109,23 +114,78 @@ class Hub:
     async def _listen(self) -> None:
         layer = get_channel_layer()
         assert self.channel_name is not None
+        broken = False
         while True:
+            if broken:
+                try:
+                    await self._resubscribe()
+                except Exception:  # still down: try again in a moment
+                    log.warning("hub re-subscribe failed; retrying", exc_info=True)
+                    await asyncio.sleep(1)
+                    continue
+                broken = False
             try:
                 message = await layer.receive(self.channel_name)
             except asyncio.CancelledError:
                 raise
             except Exception:  # e.g. Redis restarting: wait and listen again
                 log.exception("hub receive failed; retrying")
+                broken = True
                 await asyncio.sleep(1)
                 continue
-            try:
+            self.inbox.put_nowait(message)
+
+    async def _dispatch_inbox(self) -> None:
+        """Deliver what the listener received; batches that queued up meanwhile go out as one.
+
+        Under load (commands arriving faster than one render per audience per batch) the
+        batches of an exercise that wait here are merged, so each audience's frame is rendered
+        once for all of them: throughput grows with load instead of latency.
+        """
+        while True:
+            messages = [await self.inbox.get()]
+            while not self.inbox.empty():
+                messages.append(self.inbox.get_nowait())
+            batches: dict[int, dict[int, Event]] = defaultdict(dict)
+            signals = []
+            for message in messages:
                 if message.get("type") == "ct.events":
-                    await self.dispatch(message["exercise"], [Event.from_dict(d) for d in message["events"]])
+                    for data in message["events"]:
+                        event = Event.from_dict(data)
+                        batches[message["exercise"]][event.seq] = event
                 elif message.get("type") == "ct.signal":
-                    for socket in list(self.sockets.get(message["exercise"], ())):
-                        await socket.signal(message["kind"], message["data"])
+                    signals.append(message)
+            try:
+                for exercise_id, by_seq in batches.items():
+                    await self.dispatch(exercise_id, [by_seq[seq] for seq in sorted(by_seq)])
+                for message in signals:
+                    sockets = list(self.sockets.get(message["exercise"], ()))
+                    # return_exceptions: a socket closing meanwhile must not cost the others their notice
+                    await asyncio.gather(
+                        *(s.signal(message["kind"], message["data"]) for s in sockets), return_exceptions=True
+                    )
+            except asyncio.CancelledError:
+                raise
             except Exception:
                 log.exception("hub dispatch failed")
+
+    async def _resubscribe(self) -> None:
+        """After the layer failed: join our groups again and make every socket catch up.
+
+        A restarted Redis has lost the group memberships (and any batch published while it
+        was down); the log in the database has every event, so each socket re-reads it.
+        """
+        layer = get_channel_layer()
+        async with self.lock:
+            exercises = list(self.sockets)
+            for exercise_id in exercises:
+                await layer.group_add(group_name(exercise_id), self.channel_name)
+        for exercise_id in exercises:
+            for socket in list(self.sockets.get(exercise_id, ())):
+                with contextlib.suppress(Exception):
+                    await socket.signal("resync", {})
+        if exercises:
+            log.warning("hub re-subscribed to %d exercise group(s) after a layer failure", len(exercises))
 
     async def dispatch(self, exercise_id: int, events: list[Event]) -> None:
         local = list(self.sockets.get(exercise_id, ()))
@@ -134,9 +194,21 @@ class Hub:
         by_key: dict[tuple[str, str], list[Socket]] = defaultdict(list)
         for socket in local:
             by_key[socket.render_key].append(socket)
-        for key, sockets in by_key.items():
-            frame = await self.renderer(exercise_id, events, key)  # once per audience, never per socket
-            await asyncio.gather(*(s.deliver(events, frame) for s in sockets), return_exceptions=True)
+        # Once per audience, never per socket. The largest audience is rendered first, and each
+        # audience's sockets are written while the next frame renders (renders queue on the
+        # database thread in order; writes happen on this loop), so the crowd does not wait
+        # for every role's frame. All writes finish before the next batch is dispatched.
+        keys = sorted(by_key, key=lambda k: len(by_key[k]), reverse=True)
+        renders = [asyncio.ensure_future(self.renderer(exercise_id, events, key)) for key in keys]
+        writes = []
+        for key, render in zip(keys, renders, strict=True):
+            try:
+                frame = await render
+            except Exception:  # these sockets see a gap at the next batch and catch up from the log
+                log.exception("render of exercise %s for %s failed", exercise_id, key)
+                continue
+            writes.append(asyncio.gather(*(s.deliver(events, frame) for s in by_key[key]), return_exceptions=True))
+        await asyncio.gather(*writes)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
