@@ -78,7 +78,17 @@ class _Loader(yaml.SafeLoader):
       the raw dict stays JSON, which is what gets stored as the version's snapshot).
     - Only ``true``/``false`` are booleans: ``yes``, ``no``, ``on`` and ``off`` stay strings,
       so an option called ``no`` is the text "no" (YAML 1.2 behaviour).
+    - Aliases (``*name``) are refused: a self-referencing one recurses forever and nested
+      ones expand exponentially ("billion laughs"); scenario files do not need them.
     """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed in scenario files; write the value out", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}

@@ -126,12 +126,15 @@ def test_it_loads_or_names_the_problems_of_any_yaml_text(text: str) -> None:
         assert_problems(exc)
 
 
-@pytest.mark.xfail(
-    reason="scenarios.loader: a self-referencing YAML alias recurses (RecursionError), reported", strict=False
-)
 def test_it_names_the_problem_of_a_self_referencing_alias() -> None:
-    with pytest.raises(ScenarioError):
+    with pytest.raises(ScenarioError, match="aliases"):
         loader.load_text("a: &x [*x]\n", source="fuzz.yaml")
+
+
+def test_it_refuses_exponential_aliases_quickly() -> None:
+    levels = "".join(f"l{n}: &l{n} [*l{n - 1}, *l{n - 1}, *l{n - 1}]\n" for n in range(1, 12))
+    with pytest.raises(ScenarioError, match="aliases"):
+        loader.load_text("l0: &l0 [x]\n" + levels, source="laughs.yaml")
 
 
 @pytest.mark.django_db
