@@ -97,7 +97,14 @@ def execute(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float
     with transaction.atomic():
         # The row lock serialises writers of one exercise, so seq = last_seq + 1 is safe
         # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
-        exercise = Exercise.objects.select_for_update().select_related("scenario").get(pk=exercise_id)
+        # The scenario's snapshot (100+ KB of JSON) is parsed once per process by scenario_for;
+        # deferring it keeps every command from decoding it again.
+        exercise = (
+            Exercise.objects.select_for_update(of=("self",))
+            .select_related("scenario")
+            .defer("scenario__snapshot", "report_edits")
+            .get(pk=exercise_id)
+        )
         scenario = scenario_for(exercise.scenario)
         state = engine.State.model_validate(exercise.state)
         events, state = engine.run(
@@ -131,7 +138,12 @@ def join(
 
 def tick(exercise_id: int, *, now: float | None = None) -> Result:
     """Catch one exercise's clock up with the wall clock (no-op unless it is running)."""
-    exercise = Exercise.objects.select_related("scenario").filter(pk=exercise_id, status="running").first()
+    exercise = (
+        Exercise.objects.select_related("scenario")
+        .defer("scenario__snapshot", "report_edits")
+        .filter(pk=exercise_id, status="running")
+        .first()
+    )
     if exercise is None:
         return Result([])
     # Read without the lock first: most ticks find nothing due and need no write at all.
