@@ -2,7 +2,8 @@
 
 Tests marked ``services`` run only when ``DATABASE_URL`` and ``REDIS_URL`` are both set
 (``bin/service-tests`` sets them when both services answer); otherwise they are skipped with
-the reason. Under ``CT_REQUIRE_SERVICES=1`` (CI) a missing prerequisite fails instead.
+the reason. When they do run, under ``CT_REQUIRE_SERVICES=1`` (CI) a missing prerequisite
+(a redis-server binary, say) fails instead of skipping.
 """
 
 from __future__ import annotations
