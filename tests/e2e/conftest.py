@@ -21,7 +21,8 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.e2e.chromium import CHROMIUM, LAUNCH_ARGS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
 E2E_DIR = Path(__file__).parent
@@ -90,18 +91,6 @@ def live_asgi(django_db_setup, django_db_blocker):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-
-
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -25,20 +25,10 @@ from exercises import engine, review, selectors, services
 from exercises.bots import simulate
 from exercises.models import Event, Exercise
 from scenarios.library import latest, sync_library
+from tests.e2e.chromium import CHROMIUM, LAUNCH_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = os.environ.get("CT_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.e2e,
