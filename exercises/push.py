@@ -63,11 +63,45 @@ async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[
     return await database_sync_to_async(_render_batch)(exercise_id, events, key)
 
 
+# Frames of quiet batches (a chat message, a receipt) shared by every role that sees the
+# same events the same way: a public message renders ~3 frames, not one per role.
+_shared_frames: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_SHARED_KEPT = 64
+
+
+def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str) -> tuple[Any, ...] | None:
+    """What a role's frame of a quiet batch depends on, or None when it depends on more.
+
+    In a quiet batch only channel messages reach a player's screen (the feed, actions and
+    panels do not change), so two roles that see the same messages, neither or both as
+    sender, get the same frame.
+    """
+    if present.viewer_kind(viewer) != "role" or not {e.type for e in events} <= present.QUIET:
+        return None
+    visible = tuple(e.seq for e in events if engine.can_see(e, viewer))
+    mine = tuple(e.seq for e in events if e.role == viewer.role and e.type in present.MESSAGES)
+    return (lang, visible, mine)
+
+
 def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
     audience, lang = key
+    viewer = present.viewer_of_key(audience)
+    signature = quiet_signature(events, viewer, lang)
+    shared_key = (exercise_id, events[0].seq, events[-1].seq, signature)
+    if signature is not None:
+        with _snapshots_lock:
+            shared = _shared_frames.get(shared_key)
+        if shared is not None:
+            return shared
     snap = _snapshot(exercise_id, events[-1].seq)
     with translation.override(lang):
-        return frame(snap, events, present.viewer_of_key(audience), lang)
+        html = frame(snap, events, viewer, lang)
+    if signature is not None:
+        with _snapshots_lock:
+            _shared_frames[shared_key] = html
+            while len(_shared_frames) > _SHARED_KEPT:
+                _shared_frames.popitem(last=False)
+    return html
 
 
 def frame(

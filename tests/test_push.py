@@ -156,3 +156,19 @@ def test_it_keeps_the_projector_to_public_events(mini_table):
     frame = render(mini_table.pk, events, ("public", "en"))
     assert "Quiet word" not in frame
     assert selectors.state_of(mini_table) is not None
+
+
+def test_it_renders_a_quiet_batch_once_for_every_role_that_sees_it_alike(bob, dave, carol, mini_table, monkeypatch):
+    _facilitate(mini_table, c.Start())
+    sender = engine.Actor(kind="participant", participant=bob.participant.pk)
+    events = services.execute(
+        exercise_id=mini_table.pk, actor=sender, command=c.SendMessage(channel="press", text="Solidarity")
+    ).events
+    renders = []
+    real = push.frame
+    monkeypatch.setattr(push, "frame", lambda *a, **k: renders.append(a[2]) or real(*a, **k))
+    frames = {role: render(mini_table.pk, events, (f"role:{role}", "en")) for role in ("president", "defence", "us_command")}
+    assert frames["defence"] == frames["us_command"] != frames["president"]  # the sender's is marked as theirs
+    assert [v.role for v in renders] == ["president", "defence"]  # us_command reused defence's frame
+    dave_page_frame = render(mini_table.pk, events, ("role:defence", "es"))
+    assert "Solidarity" in dave_page_frame and len(renders) == 3  # another language is another frame
