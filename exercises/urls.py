@@ -16,6 +16,7 @@ urlpatterns = [
     path("x/<str:code>/console/do/", views.console_command, name="console_command"),
     path("x/<str:code>/console/as/<str:role>/", views.console_as, name="console_as"),
     path("w/<str:code>/console/", views.workshop_console, name="workshop_console"),
+    path("w/<str:code>/console/do/", views.workshop_command, name="workshop_command"),
     path("facilitator/", views.facilitator_home, name="facilitator_home"),
     path("facilitator/new/", views.create, name="create"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -400,6 +400,38 @@ def workshop_console(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+WORKSHOP_COMMANDS = {"start": c.Start, "pause": c.Pause, "resume": c.Resume, "advance_phase": c.AdvancePhase}
+
+
+@facilitator_required
+@require_POST
+def workshop_command(request: HttpRequest, code: str) -> HttpResponse:
+    """Start, pause, resume or advance every table of a workshop at once.
+
+    Each table gets its own command through the one write path, so each log records it; a
+    table the command does not fit (already started, not paused) is left as it is and counted.
+    """
+    workshop = selectors.workshop_by_code(code)
+    if workshop is None:
+        return HttpResponse(status=404)
+    command_class = WORKSHOP_COMMANDS.get(request.POST.get("type", ""))
+    if command_class is None:
+        return HttpResponse(status=400)
+    done = skipped = 0
+    for table in workshop.tables.all():
+        try:
+            result = services.execute(exercise_id=table.pk, actor=engine.FACILITATOR, command=command_class())
+        except engine.InvalidCommand:
+            skipped += 1
+            continue
+        done += result.ok
+        skipped += not result.ok
+    messages.success(
+        request, _("%(done)d tables done, %(skipped)d left as they were.") % {"done": done, "skipped": skipped}
+    )
+    return redirect("workshop_console", code=workshop.code)
+
+
 # --------------------------------------------------------------------------- language
 
 

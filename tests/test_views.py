@@ -439,6 +439,28 @@ def test_it_lets_a_workshop_player_pick_a_table(mini_version, alice):
     assert response["Location"] == reverse("play", args=[workshop.tables.get(table=2).code])
 
 
+def test_it_starts_and_pauses_every_table_of_a_workshop_at_once(alice_client, mini_version, alice):
+    workshop = services.create_workshop(scenario=mini_version, title="W", tables=3, by=alice)
+    first = workshop.tables.get(table=1)
+    services.execute(exercise_id=first.pk, actor=engine.FACILITATOR, command=c.Start())
+    url = reverse("workshop_command", args=[workshop.code])
+    response = alice_client.post(url, {"type": "start"}, follow=True)
+    assert "2 tables done, 1 left as they were." in response.content.decode()
+    assert set(workshop.tables.values_list("status", flat=True)) == {"running"}
+    alice_client.post(url, {"type": "pause"})
+    assert set(workshop.tables.values_list("status", flat=True)) == {"paused"}
+    for table in workshop.tables.all():  # each table's own log records the facilitator's act
+        assert table.events.filter(type="exercise_paused", actor="facilitator").count() == 1
+
+
+def test_it_keeps_workshop_controls_from_players_and_unknown_commands(alice_client, mini_version, alice):
+    workshop = services.create_workshop(scenario=mini_version, title="W", tables=2, by=alice)
+    url = reverse("workshop_command", args=[workshop.code])
+    assert Client().post(url, {"type": "start"}).status_code in (302, 403)
+    assert set(workshop.tables.values_list("status", flat=True)) == {"lobby"}
+    assert alice_client.post(url, {"type": "end"}).status_code == 400
+
+
 def test_it_creates_a_facilitator_from_the_command_line(client):
     call_command("createfacilitator", "zoe", "--password", "zoe-password-1")
     assert client.login(username="zoe", password="zoe-password-1")
