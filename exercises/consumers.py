@@ -142,7 +142,10 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         if not self.participant_id:
             return False
         for event in events:
-            if event.type in ("role_claimed", "role_released") and event.payload.get("participant") == self.participant_id:
+            if (
+                event.type in ("role_claimed", "role_released")
+                and event.payload.get("participant") == self.participant_id
+            ):
                 role = event.role if event.type == "role_claimed" else ""
                 self.viewer = engine.Viewer(role=role, participant=self.participant_id)
                 return True
@@ -182,7 +185,9 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         if self.viewer == engine.PUBLIC_VIEW:
             return  # the projector only watches
         actor = (
-            engine.FACILITATOR if self.viewer.facilitator else engine.Actor(kind="participant", participant=self.participant_id)
+            engine.FACILITATOR
+            if self.viewer.facilitator
+            else engine.Actor(kind="participant", participant=self.participant_id)
         )
         try:
             command = inputs.command_from(data)  # the same reading as a form POST (views._run)

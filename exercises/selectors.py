@@ -115,9 +115,7 @@ def workshop_by_code(code: str) -> Workshop | None:
 
 def tables_of(workshop: Workshop) -> list[Exercise]:
     """A workshop's tables in order, each with ``players`` (how many joined it)."""
-    return list(
-        workshop.tables.select_related("scenario").annotate(players=Count("participants")).order_by("table")
-    )
+    return list(workshop.tables.select_related("scenario").annotate(players=Count("participants")).order_by("table"))
 
 
 def recent(*, limit: int = 20) -> tuple[list[Exercise], list[Workshop]]:

@@ -86,7 +86,10 @@ class _Loader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
-                None, None, f"aliases (*{event.anchor}) are not allowed in scenario files; write the value out", event.start_mark
+                None,
+                None,
+                f"aliases (*{event.anchor}) are not allowed in scenario files; write the value out",
+                event.start_mark,
             )
         return super().compose_node(parent, index)
 
@@ -335,7 +338,10 @@ class _Checks:
             if cond.option is not None and cond.action in self.action_ids:
                 options = {o.id for o in self.sc.action(cond.action).options}
                 if cond.option not in options:
-                    self.add(f"{where}.option", f"{cond.action!r} has no option {cond.option!r}{self.suggest(cond.option, options)}")
+                    self.add(
+                        f"{where}.option",
+                        f"{cond.action!r} has no option {cond.option!r}{self.suggest(cond.option, options)}",
+                    )
         elif cond.outcome != "executed" or cond.option is not None:
             self.add(where, "'outcome' and 'option' belong to an action condition")
         if cond.inject is not None:

@@ -167,7 +167,9 @@ def test_it_renders_a_quiet_batch_once_for_every_role_that_sees_it_alike(bob, da
     renders = []
     real = push.frame
     monkeypatch.setattr(push, "frame", lambda *a, **k: renders.append(a[2]) or real(*a, **k))
-    frames = {role: render(mini_table.pk, events, (f"role:{role}", "en")) for role in ("president", "defence", "us_command")}
+    frames = {
+        role: render(mini_table.pk, events, (f"role:{role}", "en")) for role in ("president", "defence", "us_command")
+    }
     assert frames["defence"] == frames["us_command"] != frames["president"]  # the sender's is marked as theirs
     assert [v.role for v in renders] == ["president", "defence"]  # us_command reused defence's frame
     dave_page_frame = render(mini_table.pk, events, ("role:defence", "es"))

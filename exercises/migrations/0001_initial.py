@@ -8,83 +8,135 @@ import exercises.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('scenarios', '0001_initial'),
+        ("scenarios", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Exercise',
+            name="Exercise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(default=exercises.models.new_code, max_length=8, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('table', models.PositiveSmallIntegerField(default=1)),
-                ('seed', models.BigIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_seq', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(db_index=True, default='lobby', max_length=16)),
-                ('state', models.JSONField(default=dict)),
-                ('share_token', models.CharField(default=exercises.models.new_share_token, max_length=32, unique=True)),
-                ('report_edits', models.JSONField(blank=True, default=dict)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='exercises', to=settings.AUTH_USER_MODEL)),
-                ('scenario', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exercises', to='scenarios.scenarioversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(default=exercises.models.new_code, max_length=8, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("table", models.PositiveSmallIntegerField(default=1)),
+                ("seed", models.BigIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_seq", models.PositiveIntegerField(default=0)),
+                ("status", models.CharField(db_index=True, default="lobby", max_length=16)),
+                ("state", models.JSONField(default=dict)),
+                ("share_token", models.CharField(default=exercises.models.new_share_token, max_length=32, unique=True)),
+                ("report_edits", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="exercises",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "scenario",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exercises",
+                        to="scenarios.scenarioversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.CharField(default=exercises.models.new_participant_id, max_length=32, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=40)),
-                ('token', models.CharField(default=exercises.models.new_token, max_length=48, unique=True)),
-                ('language', models.CharField(default='en', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('connections', models.IntegerField(default=0)),
-                ('exercise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='exercises.exercise')),
+                (
+                    "id",
+                    models.CharField(
+                        default=exercises.models.new_participant_id, max_length=32, primary_key=True, serialize=False
+                    ),
+                ),
+                ("name", models.CharField(max_length=40)),
+                ("token", models.CharField(default=exercises.models.new_token, max_length=48, unique=True)),
+                ("language", models.CharField(default="en", max_length=8)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("connections", models.IntegerField(default=0)),
+                (
+                    "exercise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participants",
+                        to="exercises.exercise",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Workshop',
+            name="Workshop",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(default=exercises.models.new_code, max_length=8, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='workshops', to=settings.AUTH_USER_MODEL)),
-                ('scenario', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='workshops', to='scenarios.scenarioversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(default=exercises.models.new_code, max_length=8, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="workshops",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "scenario",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="workshops",
+                        to="scenarios.scenarioversion",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='exercise',
-            name='workshop',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tables', to='exercises.workshop'),
+            model_name="exercise",
+            name="workshop",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tables",
+                to="exercises.workshop",
+            ),
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('type', models.CharField(max_length=32)),
-                ('game_time', models.IntegerField()),
-                ('role', models.CharField(blank=True, max_length=64)),
-                ('actor', models.CharField(blank=True, max_length=80)),
-                ('payload', models.JSONField(default=dict)),
-                ('audience', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('exercise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='exercises.exercise')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.PositiveIntegerField()),
+                ("type", models.CharField(max_length=32)),
+                ("game_time", models.IntegerField()),
+                ("role", models.CharField(blank=True, max_length=64)),
+                ("actor", models.CharField(blank=True, max_length=80)),
+                ("payload", models.JSONField(default=dict)),
+                ("audience", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "exercise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="exercises.exercise"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['exercise', 'seq'],
-                'indexes': [models.Index(fields=['exercise', 'type'], name='exercises_e_exercis_acc825_idx')],
-                'constraints': [models.UniqueConstraint(fields=('exercise', 'seq'), name='unique_event_seq')],
+                "ordering": ["exercise", "seq"],
+                "indexes": [models.Index(fields=["exercise", "type"], name="exercises_e_exercis_acc825_idx")],
+                "constraints": [models.UniqueConstraint(fields=("exercise", "seq"), name="unique_event_seq")],
             },
         ),
     ]

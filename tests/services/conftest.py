@@ -37,7 +37,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     # The plain (SQLite) run always skips these: bin/service-tests runs them on PostgreSQL +
     # Redis right after, and it is there that CT_REQUIRE_SERVICES=1 turns absence into failure.
     if item.get_closest_marker("services") and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-        pytest.skip("needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL, or run bin/service-tests (make test does)")
+        pytest.skip(
+            "needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL, or run bin/service-tests (make test does)"
+        )
 
 
 @pytest.fixture
