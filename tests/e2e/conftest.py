@@ -21,10 +21,9 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from tests.e2e.chromium import CHROMIUM, LAUNCH_ARGS  # noqa: E402
+from tests.e2e.chromium import CHROMIUM, LAUNCH_ARGS, SHOTS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 E2E_DIR = Path(__file__).parent
 
 

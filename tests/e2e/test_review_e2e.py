@@ -25,10 +25,9 @@ from exercises import engine, review, selectors, services
 from exercises.bots import simulate
 from exercises.models import Event, Exercise
 from scenarios.library import latest, sync_library
-from tests.e2e.chromium import CHROMIUM, LAUNCH_ARGS
+from tests.e2e.chromium import CHROMIUM, LAUNCH_ARGS, SHOTS
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.e2e,
