@@ -46,6 +46,13 @@ class Workshop(models.Model):
         return f"{self.title} ({self.code})"
 
 
+class ExerciseQuerySet(models.QuerySet):
+    def light(self) -> ExerciseQuerySet:
+        """With its scenario version, minus the 100+ KB snapshot: hot paths parse a scenario once
+        per process (``scenario_for``), so decoding the snapshot on every command is waste."""
+        return self.select_related("scenario").defer("scenario__snapshot", "report_edits")
+
+
 class Exercise(models.Model):
     code = models.CharField(max_length=8, unique=True, default=new_code)
     title = models.CharField(max_length=200)
@@ -63,6 +70,8 @@ class Exercise(models.Model):
     state = models.JSONField(default=dict)
     share_token = models.CharField(max_length=32, default=new_share_token, unique=True)
     report_edits = models.JSONField(default=dict, blank=True)
+
+    objects = ExerciseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -50,9 +50,7 @@ def _snapshot(exercise_id: int, seq: int) -> Snapshot:
         if snap is not None:
             _snapshots.move_to_end(key)
             return snap
-    exercise = (
-        Exercise.objects.select_related("scenario").defer("scenario__snapshot", "report_edits").get(pk=exercise_id)
-    )
+    exercise = Exercise.objects.light().get(pk=exercise_id)
     snap = Snapshot.load(exercise, upto=seq)
     with _snapshots_lock:
         _snapshots[key] = snap
@@ -159,9 +157,7 @@ def frame(
 
 def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
     """Everything ``viewer`` may see after ``after``, as one frame, and the seq it ends at."""
-    exercise = (
-        Exercise.objects.select_related("scenario").defer("scenario__snapshot", "report_edits").get(pk=exercise_id)
-    )
+    exercise = Exercise.objects.light().get(pk=exercise_id)
     snap = Snapshot.load(exercise)
     with translation.override(lang):
         if full and viewer.participant:

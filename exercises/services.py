@@ -97,14 +97,7 @@ def execute(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float
     with transaction.atomic():
         # The row lock serialises writers of one exercise, so seq = last_seq + 1 is safe
         # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
-        # The scenario's snapshot (100+ KB of JSON) is parsed once per process by scenario_for;
-        # deferring it keeps every command from decoding it again.
-        exercise = (
-            Exercise.objects.select_for_update(of=("self",))
-            .select_related("scenario")
-            .defer("scenario__snapshot", "report_edits")
-            .get(pk=exercise_id)
-        )
+        exercise = Exercise.objects.light().select_for_update(of=("self",)).get(pk=exercise_id)
         scenario = scenario_for(exercise.scenario)
         state = engine.State.model_validate(exercise.state)
         events, state = engine.run(
@@ -138,12 +131,7 @@ def join(
 
 def tick(exercise_id: int, *, now: float | None = None) -> Result:
     """Catch one exercise's clock up with the wall clock (no-op unless it is running)."""
-    exercise = (
-        Exercise.objects.select_related("scenario")
-        .defer("scenario__snapshot", "report_edits")
-        .filter(pk=exercise_id, status="running")
-        .first()
-    )
+    exercise = Exercise.objects.light().filter(pk=exercise_id, status="running").first()
     if exercise is None:
         return Result([])
     # Read without the lock first: most ticks find nothing due and need no write at all.
@@ -154,16 +142,3 @@ def tick(exercise_id: int, *, now: float | None = None) -> Result:
     if due is None or engine.game_now(scenario, state, wall) < due:
         return Result([])
     return execute(exercise_id=exercise_id, actor=engine.SYSTEM, command=c.Tick(), now=now)
-
-
-def tick_running(*, now: float | None = None) -> int:
-    """Catch every running exercise's clock up (scheduled injects, approvals, phases).
-
-    Safe to call from every worker at once: the row lock makes the second caller
-    find nothing due. Returns how many exercises produced events.
-    """
-    moved = 0
-    for exercise_id in Exercise.objects.filter(status="running").values_list("pk", flat=True):
-        if tick(exercise_id, now=now).events:
-            moved += 1
-    return moved
