@@ -27,6 +27,7 @@ from scenarios.schema import ALL, Scenario
 from . import engine, selectors
 from .engine import Viewer
 from .engine.clock import game_datetime, offset_label
+from .instructor import blocs_line
 from .models import Exercise, Participant
 
 # Event types that never change a panel (only the feed, a channel or the receipts).
@@ -487,7 +488,7 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
                 "action": _action_title(snap, action, lang)
             }
             if p.get("tally"):
-                item.body = _("Vote: %(yes)s in favour, %(no)s against") % p["tally"]
+                item.body = _("Vote: %(yes)s in favour, %(no)s against") % p["tally"] + blocs_line(p.get("blocs"))
             if p.get("reason"):
                 item.body = (item.body + " " if item.body else "") + p["reason"]
             item.badges.append(_rule(p.get("rule", "")))
@@ -927,7 +928,7 @@ def brief(snap: Snapshot, role: str, lang: str) -> dict[str, Any]:
     return {
         "role": role,
         "title": spec.title.get(lang),
-        "holder": spec.holder,
+        "holder": spec.holder_in(lang),
         "side": spec.side,
         "side_name": side.name.get(lang),
         "public": spec.public_brief.get(lang),

@@ -43,6 +43,7 @@ from scenarios.schema import ALL, Scenario
 from . import engine
 from .engine.clock import offset_label
 from .engine.conditions import holds
+from .instructor import blocs_line
 from .models import Event, Exercise, Workshop
 from .selectors import scenario_of
 
@@ -485,7 +486,7 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
             "rule": p.get("rule", ""),
         }
         if p.get("tally"):
-            text += " " + _("(%(yes)s yes, %(no)s no)") % p["tally"]
+            text += " " + _("(%(yes)s yes, %(no)s no)") % p["tally"] + blocs_line(p.get("blocs"))
         return text
     if t == "action_executed":
         text = _("Executed: %(action)s (%(role)s)") % {"action": log.action_title(p.get("action", "")), "role": role}

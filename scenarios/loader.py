@@ -429,6 +429,14 @@ class _Checks:
                 self.add(f"{where}.id", f"{role.id!r} is also a side id; recipients and members would be ambiguous")
             self.known(role.side, self.side_ids, f"{where}.side", "side")
             self.unique(role.objectives, f"{where}.objectives", "objective")
+            parties: dict[str, int] = {}
+            for k, seat in enumerate(role.seats):
+                if seat.party in parties:
+                    self.add(
+                        f"{where}.seats[{k}].party",
+                        f"party {seat.party!r} is listed twice (also at seats[{parties[seat.party]}])",
+                    )
+                parties.setdefault(seat.party, k)
             for k, objective in enumerate(role.objectives):
                 self.condition(objective.done_when, f"{where}.objectives[{k}].done_when")
         if all(r.institution for r in sc.roles):
@@ -494,6 +502,13 @@ class _Checks:
         for n, approval in enumerate(action.approvals):
             at = f"{where}.approvals[{n}]"
             self.known(approval.by, self.role_ids, f"{at}.by", "role")
+            seats = roles[approval.by].seats if approval.by in roles else []
+            if seats and approval.vote is not None and sum(s.seats for s in seats) != approval.vote.members:
+                self.add(
+                    f"{at}.vote.members",
+                    f"{approval.vote.members} members, but {approval.by!r} has {sum(s.seats for s in seats)} seats "
+                    "in its blocs (roles[].seats)",
+                )
             if approval.kind == "vote" and approval.vote is None:
                 self.add(f"{at}.vote", "a vote (kind: vote) needs 'vote: {members: N}'")
             elif approval.kind != "vote" and approval.vote is not None:

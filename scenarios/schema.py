@@ -193,6 +193,21 @@ class Side(Model):
     name: Text
 
 
+class Seat(Model):
+    """One party's bloc in a chamber (R10): ``lean`` is how readily it sides with the government
+    (1 = the president's own party, 0 = never), which orders the blocs in a vote's tally."""
+
+    party: str = Field(min_length=1, max_length=40)
+    seats: int = Field(ge=1, le=1000)
+    lean: float = Field(default=0.5, ge=0, le=1)
+
+
+class Deliberate(Model):
+    """An exception to the trade-off rule, on purpose: say why (``tests/test_tradeoffs.py``)."""
+
+    reason: Text
+
+
 class Objective(Model):
     """A private objective (R13), scored from the log by its condition."""
 
@@ -206,19 +221,26 @@ class Role(Model):
     id: Id
     side: Id
     title: Text
-    holder: str = ""
+    holder: str | Text = ""
     institution: bool = False
     fill_order: int = Field(default=50, ge=1, le=99)
     public_brief: Text
     private_brief: Text | None = None
     objectives: list[Objective] = []
     powers: list[Text] = []
+    seats: list[Seat] = Field(default=[], description="a chamber's party blocs; votes are tallied by bloc")
 
     @model_validator(mode="after")
     def _players_have_briefs(self) -> Role:
         if not self.institution and self.private_brief is None:
             raise ValueError("a played role needs a private_brief")
+        if self.seats and not self.institution:
+            raise ValueError("only an institution (a chamber) has seats")
         return self
+
+    def holder_in(self, lang: str) -> str:
+        """The historical holder as written for ``lang`` (ranks differ: "Gen." / "Gral.")."""
+        return self.holder.get(lang) if isinstance(self.holder, Text) else self.holder
 
 
 class Channel(Model):
@@ -266,6 +288,7 @@ class Phase(Model):
     start: Offset
     rate: float = Field(default=60.0, gt=0, le=100_000, description="game seconds per real second")
     description: Text | None = None
+    instructor: Text | None = Field(default=None, description="note for the facilitator only")
 
 
 class Clock(Model):
@@ -293,6 +316,7 @@ class Inject(Model):
     outcome: Outcome = Outcome()
     delivery: Delivery | None = None
     source: str = ""
+    instructor: Text | None = Field(default=None, description="note for the facilitator only")
     debrief: list[Id] = []
 
     @model_validator(mode="after")
@@ -335,6 +359,7 @@ class Option(Model):
     label: Text
     stance: Id | None = None
     outcome: Outcome = Outcome()
+    deliberate: Deliberate | None = None
 
 
 class Chance(Model):
@@ -377,6 +402,7 @@ class Action(Model):
     statement: Id | None = Field(default=None, description="topic id: a public statement, checked for consistency")
     leak: Leak | None = None
     debrief: list[Id] = []
+    deliberate: Deliberate | None = None
 
 
 class Pressure(Model):

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from scenarios.schema import ALL, Action, Approval, Inject, Outcome, Scenario
+from scenarios.schema import ALL, Action, Approval, Inject, Outcome, Scenario, Seat
 
 from . import commands as c
 from .conditions import holds
@@ -613,8 +613,11 @@ class Decider:
         p = spec.probability.value(self.state.indicators) if spec.probability else 0.5
         rng = self.rng("approval")
         tally = None
+        blocs = None
         granted = rng.random() < p
-        if spec.vote is not None:
+        if spec.vote is not None and self.sc.role(spec.by).seats:
+            tally, blocs = bloc_tally(self.sc.role(spec.by).seats, spec.vote.majority, granted, rng)
+        elif spec.vote is not None:
             # Chambers vote by blocs, so ``p`` is the chance the motion carries; the tally
             # then shows a plausible margin on the side it fell (the Senate refused Fox 71-41).
             members, majority = spec.vote.members, spec.vote.majority
@@ -625,7 +628,7 @@ class Decider:
             if not granted and yes > majority * members:
                 yes = int(majority * members)
             tally = {"yes": yes, "no": members - yes}
-        self.resolve(proposal, index, granted=granted, by="engine", probability=round(p, 3), tally=tally)
+        self.resolve(proposal, index, granted=granted, by="engine", probability=round(p, 3), tally=tally, blocs=blocs)
 
     def resolve(
         self,
@@ -637,6 +640,7 @@ class Decider:
         reason: str = "",
         probability: float | None = None,
         tally: dict[str, int] | None = None,
+        blocs: list[dict[str, Any]] | None = None,
         actor: str = "",
     ) -> None:
         spec: Approval = self.sc.action(proposal.action).approvals[index]
@@ -654,6 +658,8 @@ class Decider:
             payload["probability"] = probability
         if tally is not None:
             payload["tally"] = tally
+        if blocs is not None:
+            payload["blocs"] = blocs
         audience = self.proposal_audience(proposal)
         self.emit("approval_resolved", payload, audience, role=spec.by, actor=actor or by)
         if not granted:
@@ -728,6 +734,36 @@ class Decider:
                 self.sc.consistency.on_contradiction,
                 {"contradiction": action.statement, "rule": self.sc.consistency.rule},
             )
+
+
+def bloc_tally(
+    seats: list[Seat], majority: float, granted: bool, rng: random.Random
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """A chamber's tally by party bloc (R10), consistent with the outcome already drawn.
+
+    Blocs join the yes side in order of their ``lean`` towards the government (with a little
+    noise): for a motion that carries, until the yes votes pass the threshold; for one that
+    fails, only while they stay under it. So the president's party votes yes on either side
+    of the result, and a refused budget still shows its seats. A few members of a bloc may
+    break ranks, never enough to change the result.
+    """
+    members = sum(s.seats for s in seats)
+    need = majority * members  # the motion carries when yes > need
+    order = sorted(seats, key=lambda s: -(s.lean + rng.uniform(-0.15, 0.15)))
+    yes_by: dict[str, int] = {}
+    total = 0
+    for seat in order:
+        joins = total <= need if granted else total + seat.seats <= need
+        yes_by[seat.party] = seat.seats if joins else 0
+        total += yes_by[seat.party]
+    for seat in order:
+        rebels = rng.randint(0, seat.seats // 30)
+        moved = -rebels if yes_by[seat.party] else rebels
+        if rebels and (total + moved > need) == granted:
+            yes_by[seat.party] += moved
+            total += moved
+    blocs = [{"party": s.party, "seats": s.seats, "yes": yes_by[s.party]} for s in seats]
+    return {"yes": total, "no": members - total}, blocs
 
 
 # ---------------------------------------------------------------------- public API
