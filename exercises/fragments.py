@@ -12,7 +12,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from . import engine, present
+from . import engine, instructor, present
 from .engine import Viewer
 from .present import Snapshot
 
@@ -93,6 +93,13 @@ def injects(snap: Snapshot, lang: str) -> dict[str, Any]:
     return {"inject_rows": present.injects(snap, lang)}
 
 
+def instructor_notes(snap: Snapshot, lang: str) -> dict[str, Any]:
+    """The facilitator-only notes panel: the current phase open, released injects marked."""
+    st = snap.state
+    released = set(st.released) - set(st.lost)
+    return {"notes": instructor.notes(snap.scenario, lang, phase=st.phase, released=released)}
+
+
 def institutions(snap: Snapshot, lang: str) -> dict[str, Any]:
     return {"institutions": present.institution_approvals(snap, lang)}
 
@@ -165,6 +172,7 @@ def console(snap: Snapshot, lang: str, events: list[engine.Event]) -> dict[str, 
         **channels(snap, viewer, lang, events),
         **controls(snap, lang),
         **injects(snap, lang),
+        **instructor_notes(snap, lang),
         **institutions(snap, lang),
         **roster(snap, lang),
         "scripted": [(i.id, i.title.get(lang)) for i in snap.scenario.injects],

@@ -37,10 +37,11 @@ class InjectNote:
     id: str
     title: str
     when: str
-    source: str
+    source: str  # as written in the file (English); screens show ``refs`` and ``kinds``
     refs: list[SourceRef]
     note: str
     released: bool = False
+    kinds: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -73,10 +74,28 @@ class Notes:
 
 
 def refs(source: str, scenario: Scenario) -> list[SourceRef]:
-    """The entries of ``instructor.sources`` that an inject's ``source`` cites ("paper", "[41]")."""
+    """The entries of ``instructor.sources`` that an inject's ``source`` cites ("paper", "[41]").
+
+    The paper is named in the reader's language; numbered entries keep their bibliographic
+    text (addresses and titles are cited as published, see docs/i18n.md).
+    """
     known = {s.id: s.text for s in scenario.instructor.sources}
     wanted = (["paper"] if "paper" in source.lower() else []) + _REF.findall(source)
-    return [SourceRef(i, known.get(i, "")) for i in dict.fromkeys(wanted)]
+    return [
+        SourceRef(i, _("the policy paper (course reading)") if i == "paper" else known.get(i, ""))
+        for i in dict.fromkeys(wanted)
+    ]
+
+
+def kinds(source: str) -> list[str]:
+    """What sort of card the ``source`` note says this is, in the reader's language."""
+    low = source.lower()
+    found = []
+    if "counterfactual" in low:
+        found.append(_("counterfactual"))
+    if "exercise design" in low or "exercise construction" in low or "exercise timing" in low:
+        found.append(_("exercise construction"))
+    return found
 
 
 def _inject_note(inject: Inject, scenario: Scenario, lang: str, released: set[str]) -> InjectNote:
@@ -94,6 +113,7 @@ def _inject_note(inject: Inject, scenario: Scenario, lang: str, released: set[st
         refs=refs(inject.source, scenario),
         note=inject.instructor.get(lang) if inject.instructor else "",
         released=inject.id in released,
+        kinds=kinds(inject.source),
     )
 
 
@@ -146,3 +166,8 @@ def blocs_line(blocs: list[dict[str, Any]] | None) -> str:
         return ""
     parts = ", ".join(f"{b['party']} {b['yes']}/{b['seats']}" for b in blocs)
     return " — " + _("by bloc, yes of seats: %(blocs)s") % {"blocs": parts}
+
+
+def released_injects(events: Any) -> set[str]:
+    """The scripted injects that reached someone, from a log (events or review entries)."""
+    return {e.payload["inject"] for e in events if e.type == "inject_released" and e.payload.get("inject")}

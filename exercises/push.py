@@ -145,6 +145,7 @@ def frame(
             put("institutions.html", fragments.institutions(snap, lang))
         if changed or types & INJECT_CHANGES:
             put("injects.html", fragments.injects(snap, lang))
+            put("instructor_notes.html", fragments.instructor_notes(snap, lang))
         if roster:
             put("roster.html", fragments.roster(snap, lang))
     elif roster or types & {"exercise_started", "exercise_ended"}:

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import ValidationError
 
-from . import engine, exports, review, selectors, services
+from . import engine, exports, instructor, review, selectors, services
 from .engine import commands as c
 from .models import Exercise, Workshop
 
@@ -59,7 +59,18 @@ def _partial(request: HttpRequest) -> bool:
 
 
 def _base(exercise: Exercise, analysis: review.Analysis, tab: str) -> dict[str, Any]:
-    return {"exercise": exercise, "analysis": analysis, "log": analysis.log, "tab": tab}
+    log = analysis.log
+    notes = instructor.notes(
+        log.scenario, log.lang, phase=analysis.final.phase, released=instructor.released_injects(log.entries)
+    )
+    return {
+        "exercise": exercise,
+        "analysis": analysis,
+        "log": log,
+        "tab": tab,
+        "instructor": notes,  # facilitator pages only: the share view never calls _base
+        "glossary": notes.glossary,
+    }
 
 
 # --------------------------------------------------------------------------- pages
