@@ -306,6 +306,58 @@ BROKEN: dict[str, tuple[Mutation, str, str]] = {
 }
 
 
+SEATS = [{"party": "PRI", "seats": 60, "lean": 0.4}, {"party": "PAN", "seats": 68, "lean": 1.0}]
+
+EXTENSIONS: dict[str, tuple[Mutation, str, str]] = {
+    "seats on a played role": (put("roles.0.seats", SEATS), "roles[0]", "only an institution (a chamber) has seats"),
+    "a party listed twice": (
+        put("roles.5.seats", [*SEATS, {"party": "PRI", "seats": 1}]),
+        "roles[5].seats[2].party",
+        "party 'PRI' is listed twice",
+    ),
+    "vote members that are not the seats": (
+        put("roles.5.seats", [{"party": "PAN", "seats": 50}]),
+        "actions[0].approvals[0].vote.members",
+        "128 members, but 'senate' has 50 seats",
+    ),
+    "a deliberate marker without Spanish": (
+        put("actions.0.deliberate", {"reason": {"en": "On purpose."}}),
+        "actions[0].deliberate.reason.es",
+        "missing required key 'es'",
+    ),
+    "a phase note as a plain string": (
+        put("phases.0.instructor", "Watch the table."),
+        "phases[0].instructor",
+        "expected text in both languages",
+    ),
+}
+
+
+@pytest.mark.parametrize(("mutate", "where", "fragment"), list(EXTENSIONS.values()), ids=list(EXTENSIONS))
+def test_it_checks_seats_markers_and_notes(mini_raw: dict, mutate: Mutation, where: str, fragment: str) -> None:
+    """The issue-13 extensions (party seats, deliberate markers, notes) name their place too.
+
+    Mutation: removing the seats/members cross-check from ``loader._Checks.actions`` lets
+    "vote members that are not the seats" load, and its case fails.
+    """
+    mutate(mini_raw)
+    problems = problems_of(mini_raw)
+    assert problems and problems[0].location == where, [str(p) for p in problems]
+    assert fragment in problems[0].message
+
+
+def test_it_accepts_seats_notes_and_a_holder_in_both_languages(mini_raw: dict) -> None:
+    put("roles.5.seats", SEATS)(mini_raw)
+    put("roles.0.holder", {"en": "Gen. X", "es": "Gral. X"})(mini_raw)
+    put("phases.0.instructor", {"en": "Watch.", "es": "Observe."})(mini_raw)
+    put("injects.0.instructor", {"en": "Sourced.", "es": "Con fuente."})(mini_raw)
+    put("actions.0.deliberate", {"reason": {"en": "On purpose.", "es": "A propósito."}})(mini_raw)
+    sc = parse(mini_raw, source="mini")
+    assert [s.party for s in sc.role("senate").seats] == ["PRI", "PAN"]
+    assert sc.role("president").holder_in("es") == "Gral. X" and sc.role("president").holder_in("en") == "Gen. X"
+    assert sc.phases[0].instructor is not None and sc.injects[0].instructor is not None
+
+
 def test_it_loads_the_fixture(mini_path: Path) -> None:
     scenario, raw = load_file(mini_path)
 
