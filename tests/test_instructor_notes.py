@@ -89,7 +89,9 @@ def test_it_pushes_the_panel_to_the_console_only(sept_table) -> None:
     _player(sept_table, "mx_president")
     _start(sept_table)
     services.execute(
-        exercise_id=sept_table.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject="leaders_converge_washington")
+        exercise_id=sept_table.pk,
+        actor=engine.FACILITATOR,
+        command=c.ReleaseInject(inject="leaders_converge_washington"),
     )
     sept_table.refresh_from_db()
     snap = present.Snapshot.load(sept_table)

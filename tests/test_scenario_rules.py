@@ -97,7 +97,9 @@ def test_it_keeps_the_president_home_until_both_chambers_vote_r1(sept: Scenario)
         assert sum(chamber.payload["tally"].values()) == 500
         if chamber.payload["status"] == "granted":
             outcomes.add("granted")
-            trip = next(e for e in table.log if e.type == "inject_released" and e.payload["inject"] == "fox_in_washington")
+            trip = next(
+                e for e in table.log if e.type == "inject_released" and e.payload["inject"] == "fox_in_washington"
+            )
             assert trip.seq > chamber.seq > senate.seq
         else:
             outcomes.add("chamber refused")
@@ -228,6 +230,7 @@ def test_it_stops_the_silence_penalty_only_for_solidarity_r14(sept: Scenario) ->
     Mutation: putting back ``not: {statement: us_attacks, by_side: mx}`` (any statement) makes
     the condolence table stop paying, and the test fails.
     """
+
     def first_day(option: str | None) -> tuple[Table, int]:
         table = Table(sept, seed=4)
         fox = table.seat("fox", "mx_president")
@@ -299,6 +302,7 @@ def test_it_makes_the_migration_talks_depend_on_mexican_steps(sept: Scenario) ->
 
 def test_it_makes_the_unilateral_turn_bushs_decision(sept: Scenario) -> None:
     """The turn follows the choice; with no choice by the address, the historical line applies."""
+
     def play(option: str | None) -> Table:
         table = Table(sept, seed=7)
         bush = table.seat("bush", "us_president")

@@ -94,7 +94,9 @@ def test_it_leaves_no_option_strictly_dominated(slug: str) -> None:
                 if a is b or a.deliberate is not None:
                     continue
                 if dominated(found[(action.id, a.id)].gain, found[(action.id, b.id)].gain):
-                    beaten.append(f"{action.id}: {a.id} {found[(action.id, a.id)].gain} <= {b.id} {found[(action.id, b.id)].gain}")
+                    beaten.append(
+                        f"{action.id}: {a.id} {found[(action.id, a.id)].gain} <= {b.id} {found[(action.id, b.id)].gain}"
+                    )
     assert not beaten, "strictly dominated options:\n" + "\n".join(beaten)
 
 
