@@ -39,7 +39,11 @@ def started(sc: Scenario, seed: int = 7) -> list[engine.Event]:
     log = [engine.opening_event(sc, content_hash="t", seed=seed, title="t")]
     engine.apply(state, log[0])
     bob = engine.Actor(kind="participant", participant="bob")
-    for actor, cmd in [(bob, c.Join(name="Bob")), (bob, c.ClaimRole(role=sc.roles[0].id)), (engine.FACILITATOR, c.Start())]:
+    for actor, cmd in [
+        (bob, c.Join(name="Bob")),
+        (bob, c.ClaimRole(role=sc.roles[0].id)),
+        (engine.FACILITATOR, c.Start()),
+    ]:
         events, state = engine.run(sc, state, actor, cmd, seed=seed, wall=W0)
         log += events
     return log
@@ -59,7 +63,9 @@ def test_it_summarises_k_runs_from_a_point() -> None:
     assert result.times == sorted(result.times) and result.times[-1] == sc.clock.end
     for indicator, band in result.bands.items():
         assert len(band["p50"]) == 30
-        assert all(lo <= mid <= hi for lo, mid, hi in zip(band["p10"], band["p50"], band["p90"], strict=True)), indicator
+        assert all(lo <= mid <= hi for lo, mid, hi in zip(band["p10"], band["p50"], band["p90"], strict=True)), (
+            indicator
+        )
         assert band["p50"][0] == sc.indicator(indicator).start  # the first moment is the fork point itself
     assert all(0 <= o["rate"] <= 1 for o in result.objectives)
     assert {r["rule"] for r in result.rules} >= {"R3"}  # somebody contradicts somebody
