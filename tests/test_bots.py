@@ -97,7 +97,8 @@ def test_role_bots_beat_random_bots_on_their_own_objectives(slug: str) -> None:
 
     Figures (docs/what-if.md): mean share of objective points met, role vs random —
     September 0.87 vs 0.27, Pipeline 0.89 vs 0.27, Katrina 0.94 vs 0.23; role bots win 20/20 in each.
-    Mutation: ``initiative`` picking the *worst* move (``score < best[0]``) → role bots win 0–3 of 20.
+    Mutation: ``initiative`` scoring moves by minus their value (bots chase what hurts them) →
+    role bots win 0 of 20 in every scenario.
     """
     role, chance = outcomes(slug, "role"), outcomes(slug, "random")
     wins = sum(r[0] > b[0] for r, b in zip(role, chance, strict=True))
