@@ -16,7 +16,6 @@ import pytest
 from exercises import engine
 from exercises.engine import commands as c
 from exercises.engine.conditions import holds
-from exercises.engine.policy import role as role_policy
 from exercises.engine.policy.turn import WAKE
 from scenarios.loader import ScenarioError, load_file, parse
 from scenarios.schema import Scenario
@@ -191,7 +190,7 @@ def test_it_paces_itself_like_a_person() -> None:
             assert min(gaps, default=WAKE) >= WAKE / 4 - 1, gaps
         for times in proposals.values():
             gaps = [real_seconds(sc, a, b) for a, b in zip(times, times[1:], strict=False)]
-            assert min(gaps, default=60) >= role_policy.SPACING[0] - 1, gaps
+            assert min(gaps, default=60) >= 45 - 1, gaps  # the policy's SPACING, written out: a mutation must show
 
 
 def test_it_speaks_only_where_its_role_may_and_in_both_languages() -> None:
