@@ -153,6 +153,17 @@ def test_the_fold_of_a_bots_game_is_its_live_state() -> None:
     assert state.bots and all(seat.mark for seat in state.bots.values())
 
 
+def test_a_bot_sees_only_the_indicators_its_role_may_see() -> None:
+    """Mutation: drop ``hidden`` from ``Board`` → the US president's bot reads Mexico's Congress."""
+    from exercises.engine.policy.value import board_for
+
+    sc = library("september-2001")
+    state = table(sc, 1)
+    state.indicators["congress"] = 3  # visible to Mexico only
+    assert board_for(sc, "mx_president", state).base.indicators["congress"] == 3
+    assert board_for(sc, "us_president", state).base.indicators["congress"] == sc.indicator("congress").start
+
+
 # --------------------------------------------------------------------------- like a person
 
 

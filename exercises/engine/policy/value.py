@@ -19,6 +19,9 @@ approval's odds (with the refusal's cost), going ahead without approval when eve
 approval may be bypassed — and the recurring pressures (R14 silence…) that the move
 switches off or on, counted for ``HORIZON`` periods.
 
+A bot reads only what its player could: an indicator its role may not see counts at the
+scenario's start value (``Outlook.hidden``).
+
 Plain Python, no randomness: the caller adds its seeded noise.
 """
 
@@ -30,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from scenarios.schema import Action, Approval, Condition, Option, Outcome, Pressure, Scenario
+from scenarios.schema import ALL, Action, Approval, Condition, Option, Outcome, Pressure, Scenario
 
 from ..conditions import holds
 from ..state import State
@@ -245,6 +248,10 @@ class Outlook:
             for o in (a.options or [None])  # type: ignore[list-item]
         )
         self.pressures = tuple((p, keys_of(sc, p.when)) for p in sc.pressures)
+        # What its player could not see, a bot does not see either: it assumes the scenario's start.
+        self.hidden = {
+            i.id: i.start for i in sc.indicators if ALL not in i.visible_to and role not in sc.roles_of(i.visible_to)
+        }
 
     def utility(self, s: Any, now: int, goals: Iterable[Goal] | None = None) -> float:
         return sum(g.weight * soft(self.sc, g.cond, s, now) for g in (self.goals if goals is None else goals))
@@ -282,6 +289,7 @@ class Board:
         self.now = self.sc.phases[self.sc.phase_index[state.phase]].start
         self.base = Shadow(state, copy=True)
         self.base.game_time = self.now
+        self.base.indicators.update(view.hidden)
         self._goal_now: dict[int, float] = {}
         self._pressure_now: dict[str, bool] = {}
         self._pressure_cost: dict[str, float] = {}
