@@ -169,11 +169,10 @@ def fork(*, exercise: Exercise, at_seq: int, by: Any = None, keep_seats: bool = 
             seats = {}
             for pid, person in state.participants.items():
                 parent_seat = known.get(pid)
+                if parent_seat is None:
+                    continue  # inherited from further up: not at the parent's table
                 seats[pid] = Participant.objects.create(
-                    exercise=child,
-                    name=person.name[:40],
-                    language=parent_seat.language if parent_seat else "en",
-                    origin=parent_seat,
+                    exercise=child, name=person.name[:40], language=parent_seat.language, origin=parent_seat
                 ).pk
         tail = engine.fork_tail(scenario, state, parent=exercise.code, at_seq=at_seq, seats=seats, wall=time.time())
         Event.objects.bulk_create(_rows(child, tail))

@@ -123,6 +123,11 @@ def test_players_who_keep_their_seats_find_them_from_the_browser_they_played_in(
     assert response.context["participant"] == kept[bob.participant.pk]
     stranger = services.join(exercise=running, name="Mallory")[0]
     assert selectors.participant_for({selectors.SESSION_KEY: {str(running.pk): stranger.pk}}, child) is None
+    # a fork of that fork, seats kept again: the same people once each, not the grandparent's too
+    grandchild = services.fork(exercise=child, at_seq=child.last_seq, keep_seats=True)
+    names = sorted(p.name for p in Participant.objects.filter(exercise=grandchild))
+    assert names == sorted(p.name for p in Participant.objects.filter(exercise=child))
+    assert selectors.state_of(grandchild).holders.keys() == state.holders.keys()
 
 
 def test_a_fork_of_a_fork_works_and_both_show_their_lineage(finished, alice_client) -> None:
