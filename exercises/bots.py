@@ -1,7 +1,14 @@
-"""Simulated players. They act through ``services`` exactly as a browser does.
+"""Simulated exercises, through the services, with a virtual wall clock.
 
-The clock is virtual: the simulation moves ``wall`` forward in fixed steps, so a
-whole 90-minute exercise plays in seconds and the same seed gives the same log.
+Two ways to fill the table:
+
+- ``policy="random"`` (``Simulation``): random players who join as participants, claim roles
+  and act through ``services.execute`` exactly as a browser does — busy and careless, for tests;
+- ``policy="role"`` (``SeatSimulation``): the facilitator seats a role-policy bot in each role
+  (``engine.policy``), and the clock, ticked as a worker's ticker ticks it, wakes them.
+
+The simulation moves ``wall`` forward in fixed steps, so a whole 90-minute exercise plays in
+seconds and the same seed gives the same log.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
@@ -177,5 +185,34 @@ class Simulation:
         return summary
 
 
-def simulate(version: ScenarioVersion, *, seed: int, players: int | None = None, step: float = 60.0) -> Summary:
-    return Simulation(version, seed=seed, players=players, step=step).run()
+class SeatSimulation(Simulation):
+    """Seat bots (``engine.policy``) in the roles, start, and tick the clock to the end."""
+
+    def __init__(self, version: ScenarioVersion, *, policy: str = "role", **kwargs: Any) -> None:
+        super().__init__(version, **kwargs)
+        self.policy = policy
+
+    def run(self) -> Summary:
+        self.exercise = services.create_exercise(
+            scenario=self.version, seed=self.seed, title=f"Simulation · {self.scenario.slug} · seed {self.seed}"
+        )
+        playable = sorted((r for r in self.scenario.roles if not r.institution), key=lambda r: (r.fill_order, r.id))
+        for role in playable[: self.players or len(playable)]:
+            self.do(engine.FACILITATOR, c.SeatBot(role=role.id, policy=self.policy))  # type: ignore[arg-type]
+        self.do(engine.FACILITATOR, c.Start())
+        for _step in range(100_000):
+            self.wall += self.step
+            services.tick(self.exercise.pk, now=self.wall)
+            if self.state().status != "running":
+                break
+        self.do(engine.FACILITATOR, c.End())
+        return self.summary()
+
+
+def simulate(
+    version: ScenarioVersion, *, seed: int, players: int | None = None, step: float = 60.0, policy: str = "random"
+) -> Summary:
+    """Play a whole exercise (see the module): ``policy`` "random" (participants) or "role" (seat bots)."""
+    if policy == "random":
+        return Simulation(version, seed=seed, players=players, step=step).run()
+    return SeatSimulation(version, seed=seed, players=players, step=step, policy=policy).run()

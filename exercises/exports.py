@@ -25,6 +25,7 @@ def event_record(row: Event, t0: str) -> dict[str, Any]:
         "actor": row.actor,
         "payload": row.payload,
         "audience": row.audience,
+        "inherited": row.inherited,  # a fork's copy of its parent's event
     }
 
 

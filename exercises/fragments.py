@@ -124,7 +124,11 @@ def roster(snap: Snapshot, lang: str) -> dict[str, Any]:
         **seats(snap, lang, with_presence=True),
         "people": people,
         "unseated": [p for p in people if not p.role],
-        "unfilled": [(r.id, r.title.get(lang)) for r in snap.scenario.roles if r.id not in snap.state.holders],
+        "unfilled": [
+            (r.id, r.title.get(lang))
+            for r in snap.scenario.roles
+            if r.id not in snap.state.holders and r.id not in snap.state.bots
+        ],
     }
 
 
@@ -194,7 +198,8 @@ def act_as(snap: Snapshot, role: str, lang: str) -> dict[str, Any]:
     return {
         "role": role,
         "role_title": snap.role_title(role, lang),
-        "filled": role in snap.state.holders,
+        "filled": role in snap.state.holders or role in snap.state.bots,
+        "bot": role in snap.state.bots,
         **actions(snap, role, lang, as_role=role),
         **panel,
         **channels(snap, viewer, lang, None, as_role=role),

@@ -8,9 +8,11 @@ same transaction that appends the events it folds.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from scenarios.models import ScenarioVersion
 
@@ -31,6 +33,11 @@ def new_token() -> str:
 
 def new_share_token() -> str:
     return secrets.token_urlsafe(16)
+
+
+def now() -> datetime:
+    """``timezone.now``, looked up when called (as ``auto_now_add`` does): tests can pin the clock."""
+    return timezone.now()
 
 
 class Workshop(models.Model):
@@ -70,6 +77,9 @@ class Exercise(models.Model):
     state = models.JSONField(default=dict)
     share_token = models.CharField(max_length=32, default=new_share_token, unique=True)
     report_edits = models.JSONField(default=dict, blank=True)
+    # Lineage: a fork starts as a copy of ``parent``'s log up to event ``parent_seq``.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks")
+    parent_seq = models.PositiveIntegerField(null=True, blank=True)
 
     objects = ExerciseQuerySet.as_manager()
 
@@ -89,7 +99,9 @@ class Event(models.Model):
     actor = models.CharField(max_length=80, blank=True)
     payload = models.JSONField(default=dict)
     audience = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A fork's copy of its parent's events keeps their time, and says it is a copy.
+    created_at = models.DateTimeField(default=now)
+    inherited = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["exercise", "seq"]
@@ -111,6 +123,9 @@ class Participant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     connections = models.IntegerField(default=0)  # open sockets, for presence on the console
+    # In a fork that kept its seats: the parent's participant this one continues (their browser
+    # is recognised here by the session it has there).
+    origin = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.exercise_id}"

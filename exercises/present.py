@@ -27,12 +27,14 @@ from scenarios.schema import ALL, Scenario
 from . import engine, selectors
 from .engine import Viewer
 from .engine.clock import game_datetime, offset_label
+from .engine.commands import BOT_PREFIX
+from .engine.policy import answers as bot_answers
 from .instructor import blocs_line
 from .models import Exercise, Participant
 
 # Event types that never change a panel (only the feed, a channel or the receipts).
 QUIET = frozenset({"inject_seen", "message_sent", "message_delivered", "note_added", "command_rejected"})
-ROSTER = frozenset({"participant_joined", "role_claimed", "role_released"})
+ROSTER = frozenset({"participant_joined", "role_claimed", "role_released", "bot_seated", "bot_unseated"})
 MESSAGES = frozenset({"message_sent", "message_delivered"})
 # Kept out of the players' feed: bookkeeping, or shown elsewhere (lobby, channels, toasts).
 NOT_FOR_PLAYERS = frozenset(
@@ -113,6 +115,8 @@ class Snapshot:
     def actor_name(self, actor: str) -> str:
         if actor.startswith("p:"):
             return self.name_of(actor[2:])
+        if actor.startswith(BOT_PREFIX):
+            return _("Bot")
         return _("facilitator") if actor == "facilitator" else ""
 
     def when(self, game_time: int) -> str:
@@ -225,6 +229,7 @@ def _engine_rule_texts() -> dict[str, str]:
         "one_role": _("You already hold a role."),
         "institution": _("Institutions are played by the facilitator."),
         "not_approver": _("This approval is not yours to give."),
+        "invalid": _("The bot tried something impossible; it will not try again."),
     }
 
 
@@ -279,6 +284,7 @@ ENGINE_RULES = {
     "one_role": pgettext_lazy("rule", "one role"),
     "institution": pgettext_lazy("rule", "institution"),
     "not_approver": pgettext_lazy("rule", "approver"),
+    "invalid": pgettext_lazy("rule", "invalid"),
 }
 
 
@@ -385,6 +391,21 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             item.title = _("%(name)s plays %(role)s") % {"name": snap.name_of(p["participant"]), "role": role}
         case "role_released":
             item.title = _("%(name)s left %(role)s") % {"name": snap.name_of(p["participant"]), "role": role}
+        case "bot_seated":
+            item.title = _("A bot plays %(role)s") % {"role": role}
+        case "bot_unseated":
+            item.title = _("The bot left %(role)s") % {"role": role}
+        case "exercise_forked":
+            item.kind = "phase"
+            item.title = _("Forked from %(parent)s after event #%(seq)s") % {
+                "parent": p.get("parent", ""),
+                "seq": p.get("parent_seq", ""),
+            }
+            item.body = (
+                _("The same players keep their roles; the clock waits for the facilitator.")
+                if p.get("kept_seats")
+                else _("Every seat is free again; the clock waits for the facilitator.")
+            )
         case "exercise_started":
             item.kind, item.title = "phase", _("The exercise has started")
         case "exercise_paused":
@@ -550,6 +571,8 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             item.body = p.get("text", "")
         case _:
             return None
+    if event.actor.startswith(BOT_PREFIX) or event.type in ("bot_seated", "bot_unseated"):
+        item.badges.insert(0, (_("bot"), "bot"))
     return item
 
 
@@ -597,7 +620,7 @@ def messages(
             Message(
                 seq=event.seq,
                 channel=p["channel"],
-                text=p.get("text", ""),
+                text=(p.get("text_es") if lang == "es" else "") or p.get("text", ""),  # a bot's line has both
                 role=snap.role_title(event.role, lang),
                 side=snap.side_of(event.role),
                 author=snap.actor_name(event.actor) if sent else "",
@@ -807,7 +830,7 @@ def proposals(snap: Snapshot, viewer: Viewer, lang: str, *, as_role: str = "") -
                     status_label=str(APPROVAL_STATUS.get(a.status, a.status)),
                     bypass=bool(spec and spec.bypass),
                     due=snap.when(a.due) if a.due is not None and a.status == "pending" else "",
-                    played=a.approver in st.holders,
+                    played=a.approver in st.holders or bot_answers(st, a.approver, proposal.action),
                 )
             )
         outstanding = [a for a in approvals if a.status == "pending"]
@@ -856,6 +879,7 @@ class Seat:
     holder: str = ""  # participant id
     holder_name: str = ""
     presence: str = "empty"  # connected | away | empty
+    bot: str = ""  # the policy of the bot playing it, if one does
 
 
 @dataclass
@@ -888,6 +912,7 @@ def seats(snap: Snapshot, lang: str, *, with_presence: bool = False) -> list[Sid
                 fill_order=role.fill_order,
                 holder=holder,
                 holder_name=snap.name_of(holder) if holder else "",
+                bot=st.bots[role.id].policy if role.id in st.bots else "",
             )
             if with_presence and holder:
                 seat.presence = presence_of(snap.participants.get(holder))
@@ -908,6 +933,8 @@ def people(snap: Snapshot, lang: str) -> list[Person]:
     """Everyone who joined, for the console (presence from their open sockets)."""
     out = []
     for pid, p in snap.state.participants.items():
+        if pid not in snap.participants:
+            continue  # inherited by a fork from its parent's table: not at this one
         out.append(
             Person(
                 id=pid,

@@ -233,6 +233,8 @@ class Log:
     def actor_label(self, actor: str) -> str:
         if actor.startswith("p:"):
             return self.names.get(actor[2:], actor[2:])
+        if actor.startswith("bot:"):  # a seat bot (docs/what-if.md)
+            return _("Bot")
         return {"facilitator": _("Facilitator"), "system": _("Clock"), "engine": _("Engine"), "": ""}.get(actor, actor)
 
     def game_clock(self, game_time: int) -> datetime:
@@ -533,6 +535,14 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
         return _("Evaluator note: %(text)s") % {"text": p.get("text", "")}
     if t == "report_edited":
         return _("After-action report edited")
+    if t in ("bot_seated", "bot_unseated"):
+        text = _("A bot plays %(role)s") if t == "bot_seated" else _("The bot left %(role)s")
+        return text % {"role": role}
+    if t == "exercise_forked":
+        return _("Forked from %(parent)s after event #%(seq)s") % {
+            "parent": p.get("parent", ""),
+            "seq": p.get("parent_seq", ""),
+        }
     return t
 
 

@@ -30,11 +30,18 @@ def exercise_by_code(code: str) -> Exercise:
 
 
 def participant_for(session: Any, exercise: Exercise) -> Participant | None:
-    """The participant this browser is at this table, from its session; None if none."""
-    participant_id = (session.get(SESSION_KEY) or {}).get(str(exercise.pk))
-    if not participant_id:
+    """The participant this browser is at this table, from its session; None if none.
+
+    In a fork that kept its seats, a browser that played the parent is the participant
+    continuing its seat there (``Participant.origin``).
+    """
+    seats = session.get(SESSION_KEY) or {}
+    participant_id = seats.get(str(exercise.pk))
+    if participant_id:
+        return Participant.objects.filter(pk=participant_id, exercise=exercise).first()
+    if exercise.parent_id is None or not seats:
         return None
-    return Participant.objects.filter(pk=participant_id, exercise=exercise).first()
+    return Participant.objects.filter(exercise=exercise, origin_id__in=list(seats.values())).first()
 
 
 def remember_participant(session: Any, participant: Participant) -> None:
@@ -96,6 +103,23 @@ def events_of_type(exercise_id: int, types: list[str]) -> list[engine.Event]:
     """Every event of these types, in order (proposals for a panel, inject releases for the console)."""
     rows = Event.objects.filter(exercise_id=exercise_id, type__in=types).order_by("seq")
     return [to_engine(r) for r in rows]
+
+
+def lineage(exercise: Exercise) -> tuple[list[Exercise], list[Exercise]]:
+    """Its ancestors (parent first, each with the ``parent_seq`` it was forked at) and its own forks."""
+    ancestors = []
+    seen = {exercise.pk}
+    current = exercise
+    while current.parent_id is not None and current.parent_id not in seen:
+        parent = Exercise.objects.filter(pk=current.parent_id).only("pk", "code", "title", "parent_id").first()
+        if parent is None:
+            break
+        parent.forked_at = current.parent_seq  # type: ignore[attr-defined]
+        ancestors.append(parent)
+        seen.add(parent.pk)
+        current = parent
+    forks = list(exercise.forks.only("pk", "code", "title", "parent_seq", "status").order_by("created_at"))
+    return ancestors, forks
 
 
 # --------------------------------------------------------------------------- screens (UI reads)

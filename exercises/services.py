@@ -17,7 +17,7 @@ from django.db import transaction
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
-from . import engine, fanout
+from . import engine, fanout, selectors
 from .engine import commands as c
 from .models import Event, Exercise, Participant, Workshop
 
@@ -25,11 +25,19 @@ from .models import Event, Exercise, Participant, Workshop
 @dataclass(frozen=True)
 class Result:
     events: list[engine.Event]
+    actor: str = ""  # the label of who gave the command (a bot's refusal while the clock caught up is not theirs)
 
     @property
     def rejection(self) -> engine.Event | None:
         """The ``command_rejected`` event, when a rule refused the command."""
-        return next((e for e in reversed(self.events) if e.type == "command_rejected"), None)
+        return next(
+            (
+                e
+                for e in reversed(self.events)
+                if e.type == "command_rejected" and (not self.actor or e.actor == self.actor)
+            ),
+            None,
+        )
 
     @property
     def ok(self) -> bool:
@@ -110,7 +118,69 @@ def execute(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float
             exercise.status = state.status
             exercise.save(update_fields=["state", "last_seq", "status"])
             transaction.on_commit(lambda: fanout.publish(exercise_id, events))
-    return Result(events)
+    return Result(events, actor.label)
+
+
+def fork(*, exercise: Exercise, at_seq: int, by: Any = None, keep_seats: bool = False, title: str = "") -> Exercise:
+    """A new exercise that goes on from ``exercise`` right after event ``at_seq``.
+
+    Same pinned scenario version and seed; the parent's events up to ``at_seq`` are copied
+    (marked ``inherited``, with their times), so the fork's log folds to the parent's state
+    at that seq; then the fork's own events (``engine.fork_tail``): its lineage, its seats
+    emptied — or kept for the same participants, who find their seat from the browser they
+    played the parent in — and its clock paused at that moment. The parent is only read.
+    Raises ``engine.InvalidCommand`` for a seq outside the log or after the end.
+    """
+    if not 1 <= at_seq <= exercise.last_seq:
+        raise engine.InvalidCommand(f"at: choose an event from 1 to {exercise.last_seq}")
+    scenario = scenario_for(exercise.scenario)
+    rows = list(Event.objects.filter(exercise=exercise, seq__lte=at_seq).order_by("seq"))
+    state = engine.fold(scenario, [selectors.to_engine(r) for r in rows])
+    if state.status == "ended":
+        raise engine.InvalidCommand(f"the exercise had ended at event {at_seq}: fork from an earlier one")
+    title = title or f"{exercise.title} · fork #{at_seq}"
+    with transaction.atomic():
+        child = Exercise.objects.create(
+            title=title[:200],
+            scenario=exercise.scenario,
+            seed=exercise.seed,
+            created_by=by,
+            parent=exercise,
+            parent_seq=at_seq,
+        )
+        Event.objects.bulk_create(
+            Event(
+                exercise=child,
+                seq=r.seq,
+                type=r.type,
+                game_time=r.game_time,
+                role=r.role,
+                actor=r.actor,
+                payload=r.payload,
+                audience=r.audience,
+                created_at=r.created_at,
+                inherited=True,
+            )
+            for r in rows
+        )
+        seats = None
+        if keep_seats:
+            known = {p.pk: p for p in Participant.objects.filter(exercise=exercise, pk__in=list(state.participants))}
+            seats = {}
+            for pid, person in state.participants.items():
+                parent_seat = known.get(pid)
+                if parent_seat is None:
+                    continue  # inherited from further up: not at the parent's table
+                seats[pid] = Participant.objects.create(
+                    exercise=child, name=person.name[:40], language=parent_seat.language, origin=parent_seat
+                ).pk
+        tail = engine.fork_tail(scenario, state, parent=exercise.code, at_seq=at_seq, seats=seats, wall=time.time())
+        Event.objects.bulk_create(_rows(child, tail))
+        child.state = state.model_dump(mode="json")
+        child.last_seq = state.seq
+        child.status = state.status
+        child.save(update_fields=["state", "last_seq", "status"])
+    return child
 
 
 def join(
@@ -137,7 +207,7 @@ def tick(exercise_id: int, *, now: float | None = None) -> Result:
     # Read without the lock first: most ticks find nothing due and need no write at all.
     scenario = scenario_for(exercise.scenario)
     state = engine.State.model_validate(exercise.state)
-    due = engine.next_due(scenario, state)
+    due = engine.next_due(scenario, state, seed=exercise.seed)
     wall = time.time() if now is None else now
     if due is None or engine.game_now(scenario, state, wall) < due:
         return Result([])

@@ -284,6 +284,7 @@ def console(request: HttpRequest, code: str) -> HttpResponse:
     lang = _lang(request)
     snap = Snapshot.load(exercise)
     events = selectors.log(exercise.pk, upto=snap.seq)
+    ancestors, forks = selectors.lineage(exercise)
     return render(
         request,
         "exercises/console.html",
@@ -296,6 +297,8 @@ def console(request: HttpRequest, code: str) -> HttpResponse:
             "scenario": snap.scenario,
             "max_message": c.MAX_MESSAGE,
             "ws_url": f"/ws/exercise/{exercise.code}/console/",
+            "ancestors": ancestors,
+            "forks": forks,
         },
     )
 

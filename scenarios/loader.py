@@ -41,6 +41,7 @@ FILE = "(file)"
 ROOT = "(root)"
 SUFFIXES = (".yaml", ".yml")
 REQUIRED_LANGUAGES = ("en", "es")
+BOT_LINE_MAX = 200  # characters: a bot says short lines
 
 # pydantic names these fields after their Python attribute; authors write the YAML key.
 _ALIASES = {"all_": "all", "any_": "any", "not_": "not"}
@@ -390,6 +391,7 @@ class _Checks:
         self.pressures()
         self.consistency()
         self.debrief()
+        self.bot_lines()
         return self.problems
 
     def header(self) -> None:
@@ -573,6 +575,45 @@ class _Checks:
                 self.known(action, self.action_ids, f"{where}.actions[{k}]", "action")
             for k, inject in enumerate(question.injects):
                 self.known(inject, self.inject_ids, f"{where}.injects[{k}]", "inject")
+
+    def bot_lines(self) -> None:
+        """Each line names a real action or topic, a speaker who can say it, and stays short."""
+        for n, line in enumerate(self.sc.bot_lines):
+            where = f"bot_lines[{n}]"
+            for lang in REQUIRED_LANGUAGES:
+                if len(line.text.get(lang)) > BOT_LINE_MAX:
+                    self.add(
+                        f"{where}.text.{lang}",
+                        f"{len(line.text.get(lang))} characters: keep a bot line to {BOT_LINE_MAX}",
+                    )
+            if line.topic is not None:
+                if line.topic not in self.topic_ids:
+                    self.add(
+                        f"{where}.topic",
+                        f"{line.topic!r} is not a topic in consistency.topics{self.suggest(line.topic, self.topic_ids)}",
+                    )
+                    continue
+                actions = [a for a in self.sc.actions if a.statement == line.topic]
+            else:
+                assert line.action is not None
+                if line.action not in self.action_ids:
+                    self.known(line.action, self.action_ids, f"{where}.action", "action")
+                    continue
+                actions = [self.sc.action(line.action)]
+            if line.role is None:
+                continue
+            if line.role not in self.role_ids:
+                self.known(line.role, self.role_ids, f"{where}.role", "role")
+                continue
+            if line.on in ("propose", "bypass"):
+                speakers = {r for a in actions for r in a.roles}
+                verb = "take"
+            else:
+                speakers = {ap.by for a in actions for ap in a.approvals}
+                verb = "answer"
+            if line.role not in speakers:
+                subject = line.action or f"statements on {line.topic}"
+                self.add(f"{where}.role", f"{line.role!r} cannot {verb} {subject} (on: {line.on})")
 
 
 def _injects_named(cond: Condition) -> set[str]:

@@ -437,6 +437,28 @@ class Question(Model):
     injects: list[Id] = []
 
 
+class BotLine(Model):
+    """A short line a seat bot may say, in both languages (optional: stock phrases otherwise).
+
+    ``action``: said by the role proposing it (``on: propose``), or by an approver granting
+    or refusing it (``on: grant`` / ``refuse``), or by its proposer going ahead without the
+    approvals (``on: bypass``). ``topic``: the same for every statement action on that topic.
+    ``role`` keeps the line to one speaker.
+    """
+
+    action: Id | None = None
+    topic: Id | None = None
+    on: Literal["propose", "grant", "refuse", "bypass"] = "propose"
+    role: Id | None = None
+    text: Text
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> BotLine:
+        if (self.action is None) == (self.topic is None):
+            raise ValueError("a bot line names exactly one of 'action' or 'topic'")
+        return self
+
+
 class Source(Model):
     id: str
     text: str
@@ -470,6 +492,7 @@ class Scenario(Model):
     consistency: Consistency = Consistency()
     debrief: list[Question] = []
     instructor: InstructorGuide = InstructorGuide()
+    bot_lines: list[BotLine] = []
 
     # ------------------------------------------------------------------ look-ups
     # Built once per loaded scenario (the model is frozen, so the indexes never go stale).

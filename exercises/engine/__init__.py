@@ -9,6 +9,7 @@
 from .commands import FACILITATOR, SYSTEM, Actor, Command, parse_command
 from .errors import InvalidCommand, Rejected
 from .events import EVERYONE, Event
+from .lineage import fork_tail
 from .rules import ActionView, Constraint, action_views, decide, game_now, next_due, opening_event, run
 from .state import State, apply, fold, initial_state
 from .visibility import FACILITATOR_VIEW, PUBLIC_VIEW, Viewer, can_see, visible
@@ -33,6 +34,7 @@ __all__ = [
     "can_see",
     "decide",
     "fold",
+    "fork_tail",
     "game_now",
     "initial_state",
     "next_due",

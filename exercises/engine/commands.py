@@ -16,18 +16,26 @@ MAX_MESSAGE = 2000
 MAX_NAME = 40
 MAX_REPORT = 8000
 RoleId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+BOT_PREFIX = "bot:"  # the actor label of a seat bot's events: ``bot:<role>``
 
 
 class Actor(BaseModel):
-    """Who is asking. Set by the server from the session, never from a client frame."""
+    """Who is asking. Set by the server from the session, never from a client frame.
+
+    A ``bot`` is a seat bot playing ``role``: the engine itself gives its moves when the
+    clock reaches them (see ``policy``), so no client can speak as one.
+    """
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["participant", "facilitator", "system"]
+    kind: Literal["participant", "facilitator", "system", "bot"]
     participant: str = ""
+    role: str = ""
 
     @property
     def label(self) -> str:
+        if self.kind == "bot":
+            return f"{BOT_PREFIX}{self.role}"
         return f"p:{self.participant}" if self.kind == "participant" else self.kind
 
 
@@ -64,6 +72,26 @@ class AssignRole(Cmd):
 class ReleaseRole(Cmd):
     type: Literal["release_role"] = "release_role"
     participant: str = Field(default="", max_length=64)
+
+
+class SeatBot(Cmd):
+    """Put a bot in an empty seat or institution (``policy``: how it plays; see ``policy/``).
+
+    ``orders`` are fixed decisions it follows whatever its interests (counterfactual runs):
+    ``{"<action>": "go" | "never" | "<option>", "<action>@<role>": "grant" | "refuse"}``.
+    """
+
+    type: Literal["seat_bot"] = "seat_bot"
+    role: RoleId
+    policy: Literal["role", "random", "script"] = "role"
+    orders: dict[Annotated[str, Field(max_length=140)], Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=dict, max_length=32
+    )
+
+
+class UnseatBot(Cmd):
+    type: Literal["unseat_bot"] = "unseat_bot"
+    role: RoleId
 
 
 class Start(Cmd):
@@ -107,6 +135,12 @@ class SendMessage(AsRole):
     type: Literal["send_message"] = "send_message"
     channel: RoleId
     text: str = Field(min_length=1, max_length=MAX_MESSAGE)
+
+
+class BotMessage(SendMessage):
+    """A seat bot's line, written in both languages by the scenario (never parsed from a client)."""
+
+    text_es: str = Field(default="", max_length=MAX_MESSAGE)
 
 
 class ProposeAction(AsRole):
@@ -200,6 +234,8 @@ Command = Annotated[
     | ClaimRole
     | AssignRole
     | ReleaseRole
+    | SeatBot
+    | UnseatBot
     | Start
     | Pause
     | Resume
@@ -227,6 +263,8 @@ _adapter: TypeAdapter[Command] = TypeAdapter(Command)
 FACILITATOR_ONLY = frozenset(
     {
         "assign_role",
+        "seat_bot",
+        "unseat_bot",
         "start",
         "pause",
         "resume",

@@ -16,6 +16,7 @@ from typing import Any
 from scenarios.schema import ALL, Action, Approval, Inject, Outcome, Scenario, Seat
 
 from . import commands as c
+from . import policy
 from .conditions import holds
 from .errors import InvalidCommand, Rejected
 from .events import EVERYONE, Event
@@ -65,6 +66,9 @@ class Decider:
         self.wall = wall
         self.now = state.game_time
         self.events: list[Event] = []
+        self.bot_floor: dict[str, int] = {}  # per bot, the latest wake this run has handled
+        self.bot_memo: dict[Any, Any] = {}
+        self.bot_wakes: dict[str, tuple[tuple[int, str], int]] = {}
 
     # ------------------------------------------------------------------ plumbing
     def emit(
@@ -115,7 +119,7 @@ class Decider:
         self.advance_clock()
         if isinstance(cmd, c.Tick):
             return
-        if cmd.type in c.FACILITATOR_ONLY and actor.kind == "participant":  # type: ignore[attr-defined]
+        if cmd.type in c.FACILITATOR_ONLY and actor.kind in ("participant", "bot"):  # type: ignore[attr-defined]
             raise Rejected(RULE_AUTH, "only the facilitator may do this")
         handler = getattr(self, f"do_{cmd.type}")  # type: ignore[attr-defined]
         if isinstance(cmd, c.AsRole):
@@ -125,6 +129,10 @@ class Decider:
         self.settle()
 
     def acting_role(self, actor: c.Actor, cmd: c.AsRole) -> str:
+        if actor.kind == "bot":
+            if actor.role not in self.state.bots or (cmd.as_role and cmd.as_role != actor.role):
+                raise Rejected(RULE_AUTH, f"no bot plays {cmd.as_role or actor.role}")
+            return actor.role
         if actor.kind == "participant":
             role = self.state.role_of(actor.participant)
             if not role:
@@ -136,6 +144,8 @@ class Decider:
             raise InvalidCommand("as_role: name the role the facilitator acts for")
         if cmd.as_role in self.state.holders:
             raise Rejected("role_filled", f"{cmd.as_role} is held by a player; only an unfilled role can be played for")
+        if cmd.as_role in self.state.bots:
+            raise Rejected("role_filled", f"a bot plays {cmd.as_role}; take it out to play the role yourself")
         return cmd.as_role
 
     # ------------------------------------------------------------------ the clock
@@ -176,6 +186,8 @@ class Decider:
                 self.release(thing, {"schedule": True})
             elif key == "pressure":
                 self.check_pressure(*thing)
+            elif key == "bot" and not self.bot_wake(thing, when):
+                continue  # it looked and did nothing: nothing new can have come due
             self.settle()
 
     def next_due(self, limit: int) -> tuple[int, int, str, Any] | None:
@@ -186,6 +198,8 @@ class Decider:
         for proposal in self.state.pending_proposals():
             for index, approval in enumerate(proposal.approvals):
                 if approval.status == "pending" and approval.due is not None and approval.due <= limit:
+                    if policy.answers(self.state, approval.approver, proposal.action):
+                        continue  # a bot sits in the institution: it answers, not the dice
                     candidates.append((approval.due, 1, "approval", (proposal, index)))
         for inject in self.sc.injects:
             if inject.at is not None and inject.at <= limit and inject.id not in self.state.released:
@@ -196,6 +210,11 @@ class Decider:
             when = start + period * pressure.every
             if when <= limit:
                 candidates.append((when, 3, "pressure", (pressure, period)))
+        if self.state.status == "running":
+            for role in self.state.bots:
+                wake = self.bot_next_wake(role)
+                if wake <= limit:
+                    candidates.append((wake, 4, "bot", role))
         if not candidates:
             return None
         return min(candidates, key=lambda item: (item[0], item[1]))
@@ -214,6 +233,85 @@ class Decider:
                     fired = True
             if not fired:
                 return
+
+    # ------------------------------------------------------------------ seat bots
+    def bot_next_wake(self, role: str) -> int:
+        """The bot's next wake after what this run has handled (kept while its grid holds)."""
+        seat = self.state.bots[role]
+        after = max(self.state.game_time, self.bot_floor.get(role, self.state.game_time))
+        grid = (seat.mark, self.state.phase)
+        known = self.bot_wakes.get(role)
+        if known is not None and known[0] == grid and known[1] > after:
+            return known[1]
+        wake = policy.next_wake(self.sc, self.state, role, seat, self.seed, after)
+        self.bot_wakes[role] = (grid, wake)
+        return wake
+
+    def bot_wake(self, role: str, when: int) -> bool:
+        """A seated bot looks at the table at ``when`` and may make one move. True if it did."""
+        self.bot_floor[role] = when
+        seat = self.state.bots[role]
+        turn = policy.Turn(
+            self.sc,
+            self.state,
+            role,
+            seat,
+            now=self.now,
+            seed=self.seed,
+            check=lambda action: [r.rule for r in self.check_action(role, action)],
+            memo=self.bot_memo,
+        )
+        move = policy.decide(turn)
+        if move is None:
+            return False
+        actor = c.Actor(kind="bot", role=role)
+        try:
+            getattr(self, f"do_{move.command.type}")(actor, move.command, role)  # type: ignore[attr-defined]
+        except Rejected as refusal:
+            self.reject(actor, move.command, refusal, role=role, move=move.key)
+        except InvalidCommand as exc:  # a policy bug: say so in the log, and never try it again
+            self.reject(actor, move.command, Rejected("invalid", str(exc)), role=role, move=move.key)
+        return True
+
+    def reject(self, actor: c.Actor, cmd: c.Cmd, refusal: Rejected, *, role: str, move: str = "") -> None:
+        detail = {k: v for k, v in refusal.detail.items() if isinstance(v, str | int | float | dict | list)}
+        payload: dict[str, Any] = {
+            "command": cmd.type,  # type: ignore[attr-defined]
+            "rule": refusal.rule,
+            "message": refusal.message,
+            "detail": detail,
+        }
+        if move:
+            payload["move"] = move
+        self.emit(
+            "command_rejected",
+            payload,
+            [role] if role else [f"p:{actor.participant}"] if actor.participant else [],
+            role=role,
+            actor=actor.label,
+        )
+
+    def do_seat_bot(self, actor: c.Actor, cmd: c.SeatBot) -> None:
+        if cmd.role not in self.sc.roles_by_id:
+            raise InvalidCommand(f"role: no role {cmd.role!r} in this scenario")
+        if cmd.role in self.state.bots:
+            raise InvalidCommand("a bot already plays this role")
+        holder = self.state.holders.get(cmd.role)
+        if holder:
+            name = self.state.participants[holder].name
+            raise Rejected(RULE_ROLE_TAKEN, f"{cmd.role} is played by {name}; a bot takes only an empty seat")
+        problems = policy.order_problems(self.sc, cmd.role, cmd.orders)
+        if problems:
+            raise InvalidCommand("orders: " + "; ".join(problems))
+        payload: dict[str, Any] = {"role": cmd.role, "policy": cmd.policy}
+        if cmd.orders:
+            payload["orders"] = dict(cmd.orders)
+        self.emit("bot_seated", payload, [EVERYONE], role=cmd.role, actor=actor.label)
+
+    def do_unseat_bot(self, actor: c.Actor, cmd: c.UnseatBot) -> None:
+        if cmd.role not in self.state.bots:
+            raise InvalidCommand("no bot plays this role")
+        self.emit("bot_unseated", {"role": cmd.role}, [EVERYONE], role=cmd.role, actor=actor.label)
 
     def check_pressure(self, pressure: Any, period: int) -> None:
         applies = holds(pressure.when, self.state, self.sc, self.now)
@@ -276,9 +374,12 @@ class Decider:
         self.apply_outcome(inject.outcome, {"inject": inject.id})
 
     def deliver(self, delivery: Any) -> None:
+        payload = {"message": delivery.message, "channel": delivery.channel, "text": delivery.text}
+        if delivery.text_es:
+            payload["text_es"] = delivery.text_es
         self.emit(
             "message_delivered",
-            {"message": delivery.message, "channel": delivery.channel, "text": delivery.text},
+            payload,
             self.channel_audience(delivery.channel),
             role=delivery.role,
         )
@@ -299,6 +400,8 @@ class Decider:
             raise InvalidCommand(f"role: no role {role!r} in this scenario")
         if self.sc.role(role).institution:
             raise Rejected("institution", f"{role} is an institution the engine or the facilitator plays")
+        if role in self.state.bots:
+            raise Rejected(RULE_ROLE_TAKEN, f"a bot plays {role}; the facilitator can take it out")
         holder = self.state.holders.get(role)
         if holder and holder != participant:
             name = self.state.participants[holder].name
@@ -440,6 +543,8 @@ class Decider:
         proposal = self.pending(cmd.proposal)
         if cmd.approver in self.state.holders:
             raise Rejected("role_filled", f"{cmd.approver} is played; its player answers")
+        if policy.answers(self.state, cmd.approver, proposal.action):
+            raise Rejected("role_filled", f"a bot plays {cmd.approver}; it answers")
         index = self.pending_approval(proposal, cmd.approver)
         self.resolve(proposal, index, granted=cmd.grant, by="facilitator", reason=cmd.reason)
 
@@ -482,6 +587,9 @@ class Decider:
         if not text:
             raise InvalidCommand("text: the message is empty")
         payload: dict[str, Any] = {"channel": channel.id, "text": text}
+        text_es = getattr(cmd, "text_es", "").strip()  # a seat bot's line, written in both languages
+        if text_es:
+            payload["text_es"] = text_es
         audience: list[str] = self.channel_audience(channel.id)
         if channel.delay:
             payload["deliver_at"] = self.now + channel.delay
@@ -788,16 +896,11 @@ def run(
         role = ""
         if actor.kind == "participant":
             role = decider.state.role_of(actor.participant)
+        elif actor.kind == "bot":
+            role = actor.role
         elif isinstance(cmd, c.AsRole) and cmd.as_role:
             role = cmd.as_role
-        detail = {k: v for k, v in refusal.detail.items() if isinstance(v, str | int | float | dict | list)}
-        decider.emit(
-            "command_rejected",
-            {"command": cmd.type, "rule": refusal.rule, "message": refusal.message, "detail": detail},  # type: ignore[attr-defined]
-            [role] if role else [f"p:{actor.participant}"] if actor.participant else [],
-            role=role,
-            actor=actor.label,
-        )
+        decider.reject(actor, cmd, refusal, role=role)
     return decider.events, decider.state
 
 
@@ -811,14 +914,15 @@ def game_now(scenario: Scenario, state: State, wall: float) -> int:
     return max(state.game_time, min(boundary, state.anchor_game + int((wall - state.anchor_wall) * rate)))
 
 
-def next_due(scenario: Scenario, state: State) -> int | None:
+def next_due(scenario: Scenario, state: State, *, seed: int = 0) -> int | None:
     """Game time at which the clock next has something to do (None when stopped).
 
-    Lets a ticker skip the locked write path while nothing is due.
+    Lets a ticker skip the locked write path while nothing is due. A seated bot's next wake
+    counts (its times are drawn from ``seed``), whether or not it will find a move to make.
     """
     if state.status != "running":
         return None
-    decider = Decider(scenario, state, seed=0, wall=0.0)
+    decider = Decider(scenario, state, seed=seed, wall=0.0)
     index = scenario.phase_index[state.phase]
     boundary = scenario.phases[index + 1].start if index + 1 < len(scenario.phases) else scenario.clock.end
     item = decider.next_due(boundary)

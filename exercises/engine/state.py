@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from scenarios.schema import Scenario
 
+from .commands import BOT_PREFIX
 from .events import Event
 
 Status = Literal["lobby", "running", "paused", "ended"]
@@ -47,6 +48,26 @@ class Delivery(BaseModel):
     due: int
     role: str
     text: str
+    text_es: str = ""  # a seat bot's line has both languages
+
+
+class BotSeat(BaseModel):
+    """A seat bot (``bot_seated``): how it plays and what the log says it last did.
+
+    ``mark`` is the seq of its latest event: its draws are keyed by it, so the same log
+    gives the same bot. ``refused`` lists moves a rule refused: it never tries them again.
+    """
+
+    policy: str = "role"
+    since: int = 0
+    seated: int = 0  # seq of its ``bot_seated``
+    last: int = 0  # game time of its latest move (or of its seating)
+    mark: int = 0
+    last_move: str = (
+        ""  # "propose:<proposal>", "granted:<proposal>", "refused:<proposal>", "bypassed:<proposal>", "say"
+    )
+    refused: list[str] = []
+    orders: dict[str, str] = {}
 
 
 class State(BaseModel):
@@ -72,6 +93,7 @@ class State(BaseModel):
     deliveries: list[Delivery] = []
     rejections: dict[str, int] = Field(default_factory=dict)  # rule -> count
     receipts: dict[int, list[str]] = {}  # seq of an inject -> participants who have seen it
+    bots: dict[str, BotSeat] = {}  # role id -> the bot playing it
 
     def role_of(self, participant: str) -> str:
         p = self.participants.get(participant)
@@ -101,6 +123,8 @@ def apply(state: State, event: Event) -> None:
     state.seq = event.seq
     state.game_time = event.game_time
     p = event.payload
+    if event.actor.startswith(BOT_PREFIX):
+        _bot_moved(state, event)
     match event.type:
         case "participant_joined":
             state.participants[p["participant"]] = Participant(name=p["name"])
@@ -111,6 +135,17 @@ def apply(state: State, event: Event) -> None:
             if p["participant"] in state.participants:
                 state.participants[p["participant"]].role = ""
             state.holders.pop(p["role"], None)
+        case "bot_seated":
+            state.bots[p["role"]] = BotSeat(
+                policy=p.get("policy") or "role",
+                since=event.game_time,
+                seated=event.seq,
+                last=event.game_time,
+                mark=event.seq,
+                orders=p.get("orders") or {},
+            )
+        case "bot_unseated":
+            state.bots.pop(p["role"], None)
         case "exercise_started" | "exercise_resumed":
             state.status = "running"
             state.anchor_wall = p["wall"]
@@ -142,7 +177,12 @@ def apply(state: State, event: Event) -> None:
             if p.get("deliver_at") is not None:
                 state.deliveries.append(
                     Delivery(
-                        message=event.seq, channel=p["channel"], due=p["deliver_at"], role=event.role, text=p["text"]
+                        message=event.seq,
+                        channel=p["channel"],
+                        due=p["deliver_at"],
+                        role=event.role,
+                        text=p["text"],
+                        text_es=p.get("text_es") or "",
                     )
                 )
         case "message_delivered":
@@ -198,6 +238,27 @@ def apply(state: State, event: Event) -> None:
             state.rejections[p["rule"]] = state.rejections.get(p["rule"], 0) + 1
         case _:
             pass  # exercise_created, inject_seen, contradiction, note_added ...: record only
+
+
+def _bot_moved(state: State, event: Event) -> None:
+    """Note a seat bot's move on its seat: when, which draw comes next, what it just did."""
+    seat = state.bots.get(event.actor[len(BOT_PREFIX) :])
+    if seat is None:
+        return
+    seat.last = event.game_time
+    seat.mark = event.seq
+    p = event.payload
+    match event.type:
+        case "action_proposed":
+            seat.last_move = f"propose:{event.seq}"
+        case "approval_resolved":
+            seat.last_move = f"{p['status']}:{p['proposal']}"
+        case "message_sent":
+            seat.last_move = "say"
+        case "command_rejected":
+            seat.last_move = ""
+            if p.get("move"):
+                seat.refused.append(p["move"])
 
 
 def fold(scenario: Scenario, events: list[Event]) -> State:

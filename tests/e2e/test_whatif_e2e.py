@@ -1,0 +1,67 @@
+"""What if, in a real browser: the facilitator seats a bot from the console and takes it out
+again while a player watches the table; a forked exercise's console shows where it came from.
+Screenshots go to docs/screenshots/ (CT_SCREENSHOTS=1), for docs/what-if.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from exercises import services
+from exercises.bots import simulate
+from scenarios.library import latest
+from tests.e2e.test_journeys import _claim, _join_by_code, _live, _shoot, _sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+expect.set_options(timeout=10_000)
+
+
+def test_the_facilitator_seats_a_bot_and_everyone_sees_it(
+    browser: Browser, live_asgi: str, library, facilitator, shots
+):
+    exercise = services.create_exercise(scenario=latest("september-2001"), title="Fox's cabinet", by=facilitator)
+    console = _sign_in(browser, live_asgi, facilitator)
+    console.goto(f"{live_asgi}/x/{exercise.code}/console/")
+    _live(console)
+    player = _join_by_code(browser, live_asgi, exercise.code, "Vicente")
+    _claim(player, "mx_president")
+
+    seat = console.locator("#roster li", has_text="Foreign Minister (SRE)")
+    seat.get_by_role("button", name="Put a bot in Foreign Minister (SRE)").click()
+    expect(seat.locator(".badge-bot")).to_have_text("bot")  # pushed: no reload
+    expect(player.locator("#table li", has_text="Foreign Minister (SRE)").locator(".badge-bot")).to_be_visible()
+    expect(console.locator("#feed")).to_contain_text("A bot plays Foreign Minister (SRE)")
+    console.locator("#roster li", has_text="Interior Minister").get_by_role("button", name="Put a bot in").click()
+    expect(console.locator("#roster .badge-bot")).to_have_count(2)
+    console.locator("#roster").screenshot(path=shots / "console-bots.png")
+    _shoot(player, shots / "room-with-bots.png")
+
+    seat.get_by_role("button", name="Take the bot out of Foreign Minister (SRE)").click()
+    expect(seat.locator(".badge-bot")).to_have_count(0)
+    expect(player.locator("#table li", has_text="Foreign Minister (SRE)")).to_contain_text("free")
+    for page in (console, player):
+        page.context.close()
+
+
+def test_a_forks_console_shows_its_lineage(browser: Browser, live_asgi: str, library, facilitator, shots):
+    parent = simulate(latest("september-2001"), seed=2, step=120, policy="role").exercise
+    child = services.fork(
+        exercise=parent, at_seq=60, by=facilitator, keep_seats=True, title="What if the Senate says yes"
+    )
+    grandchild = services.fork(exercise=child, at_seq=child.last_seq, by=facilitator)
+    console = _sign_in(browser, live_asgi, facilitator)
+    console.goto(f"{live_asgi}/x/{child.code}/console/")
+    _live(console)
+    lineage = console.locator("#lineage")
+    expect(lineage).to_contain_text("A fork, after event #60 of")
+    expect(lineage.get_by_role("link", name=parent.title)).to_be_visible()
+    expect(lineage).to_contain_text(grandchild.title)
+    expect(console.locator("#roster .badge-bot")).to_have_count(11)  # the parent's bots kept their seats
+    expect(console.locator("#clock")).to_contain_text("Paused")
+    expect(console.locator("#feed")).to_contain_text("Forked from")
+    _shoot(console, shots / "console-fork.png")
+    console.goto(f"{live_asgi}/x/{grandchild.code}/console/")
+    expect(console.locator("#lineage li")).to_contain_text(parent.title)  # the grandparent, further up
+    expect(console.locator("#roster .badge-bot")).to_have_count(0)  # seats emptied
+    console.context.close()
