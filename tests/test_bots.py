@@ -281,7 +281,9 @@ def test_an_order_to_go_is_carried_out_at_the_first_glance_and_never_means_never
     for seed in (1, 2, 3):
         _forced, events = play(sc, seed, orders={"mx_president": {action: "go"}})
         first = next(e for e in events if e.type == "action_proposed" and e.payload["action"] == action)
-        assert 0 <= real_seconds(sc, possible, first.game_time) <= WAKE + 1
+        # A glance's grid cell is sized at the rate of the phase the bot last moved in; across a
+        # boundary into a slower phase one glance can stretch a little past WAKE real seconds.
+        assert 0 <= real_seconds(sc, possible, first.game_time) <= WAKE * 1.25
         never, _ = play(sc, seed, orders={"mx_president": {action: "never"}})
         assert action not in never.proposed
 
