@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -306,7 +307,8 @@ def apply(base: dict[str, Any], sheet_rows: list[list[Any]], *, sheet: str, sour
                 except ValueError as exc:
                     bad(column.key, exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else Msg(str(exc)))
                     continue
-                inject["at"] = value if isinstance(value, int) and not isinstance(value, bool) else text.strip()
+                text = text.strip()
+                inject["at"] = int(text) if re.fullmatch(r"[-+]?\d+", text) else text  # a bare number: minutes
             elif column.key in ("to", "debrief"):
                 ids = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
                 if ids or column.key == "to":

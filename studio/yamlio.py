@@ -14,6 +14,7 @@ Layout, chosen to read like the shipped files and to diff well:
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Any
 
@@ -43,9 +44,26 @@ class _Dumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
+# Characters YAML readers take for line breaks (or that have no printable form): only the
+# double-quoted style escapes them, so PyYAML's own choice of style could change the value.
+_ODD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+
+
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    if _ODD.search(value):
+        style: str | None = '"'
+    else:
+        style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+class _FlowDumper(yaml.SafeDumper):
+    pass
+
+
+_FlowDumper.add_representer(
+    str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style='"' if _ODD.search(v) else None)
+)
 
 
 _Dumper.add_representer(str, _str)
@@ -143,7 +161,7 @@ def dump_fragment(value: Any, model: type[BaseModel] | None = None) -> str:
     if value is None:
         return ""
     text = yaml.dump(_ordered(value, model), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=WIDTH)
-    return text.removesuffix("...\n").rstrip("\n")
+    return text.removesuffix("...\n")  # the final newline stays: a "|" block's last line break is in it
 
 
 def read_value(text: str, *, source: str, where: str) -> Any:
@@ -158,6 +176,6 @@ def flow(value: Any) -> str:
     if isinstance(value, str):
         return value
     text = yaml.dump(
-        value, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False, default_flow_style=True, width=10**6
+        value, Dumper=_FlowDumper, allow_unicode=True, sort_keys=False, default_flow_style=True, width=10**6
     )
     return text.removesuffix("...\n").strip()
