@@ -291,9 +291,9 @@ def _schema_problem(source: str, error: Any) -> Problem:
     if kind == "value_error" and isinstance(cause, ValueError) and cause.args and isinstance(cause.args[0], Msg):
         return Problem(source, where, cause.args[0])  # one of schema.py's own messages
     message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    got = ""
+    got = Msg("")
     if kind != "value_error" and (value is None or isinstance(value, str | int | float | bool)):
-        got = f" (got {_short(value)})"
+        got = Msg(" (got {value})", value=_short(value))
     params = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, str | int | float)}
     return Problem(source, where, Msg("{message}{got}", code=f"pydantic:{kind}", message=message, got=got, **params))
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 
 from scenarios.loader import FILE, ROOT, Problem
 from scenarios.messages import Msg
@@ -53,51 +52,51 @@ def store(problems: list[Problem]) -> list[dict[str, Any]]:
 
 # pydantic's own messages, by error type (its English stays as pydantic wrote it).
 PYDANTIC = {
-    "string_too_short": N_("must not be empty{got}"),
-    "string_too_long": N_("is too long: at most {max_length} characters{got}"),
-    "string_pattern_mismatch": N_("must match {pattern}: lowercase letters, digits and '_' or '-'{got}"),
-    "string_type": N_("must be text{got}"),
-    "int_type": N_("must be a whole number{got}"),
-    "int_parsing": N_("must be a whole number{got}"),
-    "int_from_float": N_("must be a whole number{got}"),
-    "float_type": N_("must be a number{got}"),
-    "float_parsing": N_("must be a number{got}"),
-    "bool_type": N_("must be true or false{got}"),
-    "bool_parsing": N_("must be true or false{got}"),
-    "list_type": N_("must be a list{got}"),
-    "dict_type": N_("must be a mapping of keys{got}"),
-    "too_short": N_("needs at least {min_length} item(s){got}"),
-    "too_long": N_("has too many items: at most {max_length}{got}"),
-    "greater_than_equal": N_("must be {ge} or more{got}"),
-    "less_than_equal": N_("must be {le} or less{got}"),
-    "greater_than": N_("must be more than {gt}{got}"),
-    "less_than": N_("must be less than {lt}{got}"),
-    "literal_error": N_("must be one of {expected}{got}"),
-    "enum": N_("must be one of {expected}{got}"),
+    "string_too_short": gettext_noop("must not be empty{got}"),
+    "string_too_long": gettext_noop("is too long: at most {max_length} characters{got}"),
+    "string_pattern_mismatch": gettext_noop("must match {pattern}: lowercase letters, digits and '_' or '-'{got}"),
+    "string_type": gettext_noop("must be text{got}"),
+    "int_type": gettext_noop("must be a whole number{got}"),
+    "int_parsing": gettext_noop("must be a whole number{got}"),
+    "int_from_float": gettext_noop("must be a whole number{got}"),
+    "float_type": gettext_noop("must be a number{got}"),
+    "float_parsing": gettext_noop("must be a number{got}"),
+    "bool_type": gettext_noop("must be true or false{got}"),
+    "bool_parsing": gettext_noop("must be true or false{got}"),
+    "list_type": gettext_noop("must be a list{got}"),
+    "dict_type": gettext_noop("must be a mapping of keys{got}"),
+    "too_short": gettext_noop("needs at least {min_length} item(s){got}"),
+    "too_long": gettext_noop("has too many items: at most {max_length}{got}"),
+    "greater_than_equal": gettext_noop("must be {ge} or more{got}"),
+    "less_than_equal": gettext_noop("must be {le} or less{got}"),
+    "greater_than": gettext_noop("must be more than {gt}{got}"),
+    "less_than": gettext_noop("must be less than {lt}{got}"),
+    "literal_error": gettext_noop("must be one of {expected}{got}"),
+    "enum": gettext_noop("must be one of {expected}{got}"),
 }
 
 # PyYAML's most common complaints, which arrive as plain English inside "invalid YAML ...".
 YAML_WORDS = [
-    N_("mapping values are not allowed here"),
-    N_("could not find expected ':'"),
-    N_("found character '\\t' that cannot start any token"),
-    N_("found undefined alias"),
-    N_("did not find expected key"),
-    N_("did not find expected node content"),
-    N_("did not find expected ',' or ']'"),
-    N_("did not find expected ',' or '}'"),
-    N_("found unexpected end of stream"),
-    N_("found unexpected ':'"),
-    N_("expected <block end>, but found '<block mapping start>'"),
-    N_("expected <block end>, but found '-'"),
-    N_("expected <block end>, but found '<scalar>'"),
-    N_("while parsing a block mapping"),
-    N_("while parsing a block collection"),
-    N_("while parsing a flow mapping"),
-    N_("while parsing a flow sequence"),
-    N_("while scanning a simple key"),
-    N_("while scanning a quoted scalar"),
-    N_("while scanning a plain scalar"),
+    gettext_noop("mapping values are not allowed here"),
+    gettext_noop("could not find expected ':'"),
+    gettext_noop("found character '\\t' that cannot start any token"),
+    gettext_noop("found undefined alias"),
+    gettext_noop("did not find expected key"),
+    gettext_noop("did not find expected node content"),
+    gettext_noop("did not find expected ',' or ']'"),
+    gettext_noop("did not find expected ',' or '}'"),
+    gettext_noop("found unexpected end of stream"),
+    gettext_noop("found unexpected ':'"),
+    gettext_noop("expected <block end>, but found '<block mapping start>'"),
+    gettext_noop("expected <block end>, but found '-'"),
+    gettext_noop("expected <block end>, but found '<scalar>'"),
+    gettext_noop("while parsing a block mapping"),
+    gettext_noop("while parsing a block collection"),
+    gettext_noop("while parsing a flow mapping"),
+    gettext_noop("while parsing a flow sequence"),
+    gettext_noop("while scanning a simple key"),
+    gettext_noop("while scanning a quoted scalar"),
+    gettext_noop("while scanning a plain scalar"),
 ]
 _YAML_WORDS = frozenset(YAML_WORDS)
 

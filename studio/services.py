@@ -210,7 +210,9 @@ def copy_version(version: ScenarioVersion, *, by: Any, slug: str = "") -> Draft:
         raw["slug"] = new_slug
         raw["version"] = 1
         _copy_titles(raw)
-        draft = Draft.objects.create(slug=new_slug, owner=by, text="", base=version)  # base: the new version's derived_from
+        draft = Draft.objects.create(
+            slug=new_slug, owner=by, text="", base=version
+        )  # base: the new version's derived_from
         saved = save_raw(
             draft, raw=raw, by=by, action=Edit.COPY, detail={"from": version.pk, "from_slug": version.slug}
         )

@@ -360,11 +360,19 @@ def _form_for(group: editor.Group, raw: dict[str, Any], index: int | None, data:
 
 
 def _field_errors(form: editor.ItemForm, problem_rows: list[dict[str, Any]]) -> None:
-    """Put each problem under the field it is about (the rest stay in the list)."""
+    """Put each problem under the field it is about, and tell assistive technology which boxes are wrong."""
     prefix = form.prefix_path
     for row in form.rows:
         base = (*prefix, *row["field"].path)
         row["errors"] = [p for p in problem_rows if problems.tokens(p["location"])[: len(base)] == base]
+        described = [f"{row['anchor']}-help"] if row["field"].help else []
+        described += [f"{row['anchor']}-err-{n}" for n in range(1, len(row["errors"]) + 1)]
+        for name in row["names"]:
+            attrs = form.fields[name].widget.attrs
+            if described:
+                attrs["aria-describedby"] = " ".join(described)
+            if row["errors"]:
+                attrs["aria-invalid"] = "true"
 
 
 @staff_required
@@ -372,8 +380,11 @@ def _field_errors(form: editor.ItemForm, problem_rows: list[dict[str, Any]]) -> 
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     draft = editable(request.user, slug)
     lang = _lang()
-    panel_name = request.GET.get("panel") or ("overview" if draft.raw is not None else "yaml")
-    panel = editor.PANELS_BY_NAME.get(panel_name) or editor.PANELS_BY_NAME["overview"]
+    wanted_group = request.GET.get("group") or ""
+    panel_name = request.GET.get("panel") or ""
+    if panel_name not in editor.PANELS_BY_NAME:
+        panel_name = editor.PANEL_OF_GROUP.get(wanted_group, "overview" if draft.raw is not None else "yaml")
+    panel = editor.PANELS_BY_NAME[panel_name]
     if draft.raw is None and panel.name not in ("yaml",):
         panel = editor.PANELS_BY_NAME["yaml"]
     raw = draft.raw or {}
@@ -383,23 +394,16 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
         counts[p["panel"]] += 1
     report = texts.report(draft.raw, draft.marks)
     todo = [r for r in report if r.status != texts.OK]
-    wanted_group = request.GET.get("group") or ""
     try:
         wanted_item: int | None = int(request.GET["item"]) if request.GET.get("item") not in (None, "") else None
     except ValueError:
         wanted_item = None
+    lists = [g for g in panel.groups if editor.GROUPS[g].is_list]
+    target = wanted_group if wanted_group in lists else (lists[0] if len(lists) == 1 and not wanted_group else "")
     groups = []
     for name in panel.groups:
         group = editor.GROUPS[name]
-        index = (
-            wanted_item
-            if (
-                group.is_list
-                and (wanted_group in ("", name))
-                and (wanted_group == name or len([g for g in panel.groups if editor.GROUPS[g].is_list]) == 1)
-            )
-            else None
-        )
+        index = wanted_item if name == target else None
         form = _form_for(group, raw, index)
         if form is not None:
             _field_errors(form, problem_rows)

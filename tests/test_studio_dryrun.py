@@ -49,7 +49,9 @@ def test_the_memory_run_is_the_database_run(mini_version, seed):
 
 
 def test_a_dry_run_reports_injects_rules_objectives_and_charts(mini_version, alice):
-    job = runner.run_inline(runner.submit(dryrun.KIND, owner=alice, params={"version": mini_version.pk, "seeds": [1, 2, 3]}))
+    job = runner.run_inline(
+        runner.submit(dryrun.KIND, owner=alice, params={"version": mini_version.pk, "seeds": [1, 2, 3]})
+    )
     assert job.status == "done", job.error
     summary = job.result["summary"]
     assert summary["count"] == 3 and summary["reached_end"] == 3
@@ -67,7 +69,13 @@ def test_it_flags_an_action_no_seed_could_take(mini_version, alice):
     raw["slug"] = "mini-locked"
     target = next(a for a in raw["actions"] if not a.get("forbidden") and not a.get("requires"))
     indicator = raw["indicators"][0]
-    target["requires"] = [{"when": {"indicator": indicator["id"], "op": "gt", "value": indicator.get("max", 100)}, "rule": "R0", "reason": {"en": "Never.", "es": "Nunca."}}]
+    target["requires"] = [
+        {
+            "when": {"indicator": indicator["id"], "op": "gt", "value": indicator.get("max", 100)},
+            "rule": "R0",
+            "reason": {"en": "Never.", "es": "Nunca."},
+        }
+    ]
     from scenarios.library import store_version
 
     version, _created = store_version(raw, source="test")
