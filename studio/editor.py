@@ -65,6 +65,10 @@ class Group:
     new: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     columns: tuple[str, ...] = ()  # summary columns of the list table (field keys)
 
+    @property
+    def can_add(self) -> bool:  # templates call callables, so they ask this instead of ``new``
+        return self.new is not None
+
 
 def _blank() -> dict[str, str]:
     return {"en": "", "es": ""}

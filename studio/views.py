@@ -248,25 +248,30 @@ def archive(request: HttpRequest, slug: str) -> HttpResponse:
 # --------------------------------------------------------------------------- the editor
 
 
+def _problem_link(slug: str, location: str, known: set[str]) -> str:
+    """The editor URL that opens the item a location is in, scrolled (and focused) to its field."""
+    place = problems.place(location, known)
+    group, index = editor.group_of_location(location)
+    query = {"panel": editor.PANEL_OF_GROUP.get(group.name, place.panel) if group is not None else place.panel}
+    if group is not None and group.is_list:
+        query["group"] = group.name
+        if index is not None:
+            query["item"] = str(index)
+    return f"{reverse('studio:edit', args=[slug])}?{urlencode(query)}#{place.anchor}"
+
+
 def _problem_rows(draft: Draft, lang: str) -> list[dict[str, Any]]:
     known = editor.anchors(draft.raw)
     rows = []
     for item in draft.problems:
+        group, _index = editor.group_of_location(item["location"])
         place = problems.place(item["location"], known)
-        group, index = editor.group_of_location(item["location"])
-        if group is not None:
-            place = problems.Place(editor.PANEL_OF_GROUP.get(group.name, place.panel), index, place.anchor)
-        query = {"panel": place.panel}
-        if group is not None and group.is_list:
-            query["group"] = group.name
-            if index is not None:
-                query["item"] = str(index)
         rows.append(
             {
                 "location": item["location"],
                 "message": problems.message(item, lang),
-                "panel": place.panel,
-                "href": f"{reverse('studio:edit', args=[draft.slug])}?{urlencode(query)}#{place.anchor}",
+                "panel": editor.PANEL_OF_GROUP.get(group.name, place.panel) if group is not None else place.panel,
+                "href": _problem_link(draft.slug, item["location"], known),
                 "anchor": place.anchor,
             }
         )
@@ -367,11 +372,18 @@ def _field_errors(form: editor.ItemForm, problem_rows: list[dict[str, Any]]) -> 
         row["errors"] = [p for p in problem_rows if problems.tokens(p["location"])[: len(base)] == base]
         described = [f"{row['anchor']}-help"] if row["field"].help else []
         described += [f"{row['anchor']}-err-{n}" for n in range(1, len(row["errors"]) + 1)]
+        paths = [problems.tokens(p["location"]) for p in row["errors"]]
         for name in row["names"]:
             attrs = form.fields[name].widget.attrs
             if described:
                 attrs["aria-describedby"] = " ".join(described)
-            if row["errors"]:
+            # "title-es" is the box of title.es: an error there (or on the whole field) marks it.
+            own = (
+                *prefix,
+                *row["field"].path,
+                *(int(p) if p.isdigit() else p for p in name.split("-")[len(row["field"].path) :]),
+            )
+            if any(path[: len(own)] == own or path == base for path in paths):
                 attrs["aria-invalid"] = "true"
 
 
@@ -434,9 +446,19 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if panel.name == "translations":
         only = request.GET.get("all") != "1"
-        context["translations"] = [r for r in report if r.status != texts.OK] if only else report
+        known = editor.anchors(draft.raw)
+        context["translations"] = [
+            {
+                "ref": r.ref,
+                "status": r.status,
+                "missing": r.missing,
+                "href": _problem_link(draft.slug, r.ref.location, known),
+                "rows": min(10, max(2, max(len(r.ref.en), len(r.ref.es)) // 48 + 1)),
+            }
+            for r in report
+            if not only or r.status != texts.OK
+        ]
         context["only_todo"] = only
-        context["anchors"] = editor.anchors(draft.raw)
     if panel.name == "yaml":
         context["yaml_problems"] = problem_rows
     return render(request, "studio/editor.html", context)
@@ -633,6 +655,13 @@ def cut(request: HttpRequest, slug: str) -> HttpResponse:
     kinds: dict[str, int] = defaultdict(int)
     for kind, _ident in removed.items:
         kinds[kind] += 1
+    names = {
+        "phases": lambda n: ngettext("%(n)d phase", "%(n)d phases", n),
+        "injects": lambda n: ngettext("%(n)d inject", "%(n)d injects", n),
+        "actions": lambda n: ngettext("%(n)d action", "%(n)d actions", n),
+        "objectives": lambda n: ngettext("%(n)d objective", "%(n)d objectives", n),
+        "pressures": lambda n: ngettext("%(n)d pressure", "%(n)d pressures", n),
+    }
     messages.info(
         request,
         _(
@@ -641,7 +670,10 @@ def cut(request: HttpRequest, slug: str) -> HttpResponse:
         % {
             "keep": keep,
             "end": (raw.get("clock") or {}).get("end", "?"),
-            "what": ", ".join(f"{n} {kind}" for kind, n in kinds.items()) or "—",
+            "what": ", ".join(
+                names[kind](n) % {"n": n} if kind in names else f"{n} {kind}" for kind, n in kinds.items()
+            )
+            or "—",
             "n": removed.scrubbed,
         },
     )

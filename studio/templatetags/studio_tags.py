@@ -25,3 +25,12 @@ def fired_count(injects) -> int:
 @register.filter
 def available_count(actions) -> int:
     return sum(1 for a in actions if a.get("available_in"))
+
+
+@register.filter
+def panel_title(name: str) -> str:
+    """A group's or panel's name (as stored in the edit log) as its title, in the reader's language."""
+    from studio.editor import GROUPS, PANELS_BY_NAME
+
+    found = GROUPS.get(name) or PANELS_BY_NAME.get(name)
+    return str(found.title) if found else name
