@@ -11,6 +11,7 @@ well-formed scenario, so they run once the shape is right.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -71,7 +72,31 @@ class ScenarioError(Exception):
 # --------------------------------------------------------------------------- YAML
 
 
-class _Loader(yaml.SafeLoader):
+class _StrictMappings:
+    """A key written twice in one mapping is an error (PyYAML keeps the last one quietly)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[attr-defined]
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class explains it
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    Msg("duplicate key {key!r} (first at line {line})", key=key, line=first + 1),
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class _Loader(_StrictMappings, yaml.SafeLoader):
     """SafeLoader with three changes that spare authors silent surprises.
 
     - A key written twice in one mapping is an error (PyYAML keeps the last one quietly).
@@ -94,37 +119,27 @@ class _Loader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                first = seen.get(key)
-            except TypeError:  # an unhashable key: the base class explains it
-                continue
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    Msg("duplicate key {key!r} (first at line {line})", key=key, line=first + 1),
-                    key_node.start_mark,
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
-
 
 _DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"}
-_Loader.yaml_implicit_resolvers = {
+_RESOLVERS = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.yaml_implicit_resolvers = copy.deepcopy(_RESOLVERS)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+
+def _load_yaml(text: str) -> Any:
+    """The YAML value of ``text`` with the loader's rules; raises ``yaml.YAMLError``.
+
+    Pure Python on purpose: libyaml (PyYAML's C parser) reads a scenario five times faster but
+    accepts texts PyYAML refuses (a tab or a '?' inside plain text), so files would validate
+    differently depending on the parser; one validator means one reader.
+    """
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
 
 
 def _yaml_problem(source: str, exc: yaml.YAMLError) -> Problem:
@@ -178,7 +193,7 @@ def _read_yaml(text: str, source: str) -> dict[str, Any]:
     if not text.strip():
         raise ScenarioError([Problem(source, FILE, Msg("the file is empty"))])
     try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        raw = _load_yaml(text)
     except yaml.YAMLError as exc:
         raise ScenarioError([_yaml_problem(source, exc)]) from None
     if raw is None:
@@ -207,7 +222,7 @@ def read_fragment(text: str, *, source: str, where: str) -> Any:
     problems are located at ``where``, the place in the scenario it will go.
     """
     try:
-        value = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        value = _load_yaml(text)
     except yaml.YAMLError as exc:
         problem = _yaml_problem(source, exc)
         raise ScenarioError([Problem(source, where, problem.message)]) from None

@@ -112,4 +112,8 @@ WORDS = [
 ]
 
 # Words of the facilitator's pages outside this app that point to it (base.html, the facilitator home).
-ELSEWHERE = [gettext_noop("Studio"), gettext_noop("Adapt or import a scenario in the studio")]
+ELSEWHERE = [
+    gettext_noop("Studio"),
+    gettext_noop("Adapt or import a scenario in the studio"),
+    gettext_noop("from: %(who)s"),  # an inject's sender, on the players' cards (exercises/present.py)
+]

@@ -171,6 +171,8 @@ def save_raw(
         draft = _locked(draft, revision)
         verdict = validate_raw(raw, source=draft.filename)
         found = [*(extra or []), *verdict.problems]
+        if not found and (draft.base is None or content_hash(raw) != draft.base.content_hash):
+            raw = {**raw, "version": _next_version(draft.slug, raw)}  # numbered before writing: one dump
         saved = _commit(
             draft,
             by=by,

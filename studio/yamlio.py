@@ -9,7 +9,8 @@ Layout, chosen to read like the shipped files and to diff well:
 - keys in the order of the format (``schema.py`` field order), unknown keys after, as found;
 - short ``{en: ..., es: ...}`` texts and short lists of ids on one line (flow style);
 - text with line breaks as ``|`` blocks; long text wrapped (plain folding, same value);
-- a blank line between top-level sections and between the items of top-level lists.
+- a blank line between top-level sections and between the items of top-level lists;
+- list items at their key's margin (``roles:`` then ``- id: x``), as libyaml's fast emitter writes them.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ class _FlowList(list):
     pass
 
 
-class _Dumper(yaml.SafeDumper):
-    """Sequences indented under their key (``roles:\\n  - id: x``), as the shipped files are."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        return super().increase_indent(flow, False)
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's emitter when PyYAML has it: ten times faster than the Python one (23 vs 200 ms
+    for pipeline-2007), which keeps a structured save of a 2,500-line scenario well under a
+    second. Its one layout difference from the shipped files: list items sit at their key's
+    margin (``roles:`` then ``- id: x``), which is equally plain YAML."""
 
 
 # Characters YAML readers take for line breaks (or that have no printable form): only the
@@ -125,7 +126,7 @@ def _ordered(value: Any, model: type[BaseModel] | None) -> Any:
 def _spaced(text: str, raw: dict[str, Any]) -> str:
     """A blank line before each top-level key and each item of a top-level list.
 
-    Only lines indented by 0 or 2 are touched. A top-level string that could be written on
+    Only lines at the left margin are touched. A top-level string that could be written on
     several lines (whose continuation lines might start that way) switches spacing off, so
     no value can change.
     """
@@ -134,7 +135,7 @@ def _spaced(text: str, raw: dict[str, Any]) -> str:
     out: list[str] = []
     for line in text.splitlines():
         top_key = line[:1].isalpha()
-        top_item = line.startswith("  - ")
+        top_item = line.startswith("- ")
         after_key = bool(out) and out[-1][:1].isalpha()  # the line before is a top-level key
         section = top_key and (line.endswith(":") or not after_key)
         if out and out[-1] != "" and (section or (top_item and not (after_key and out[-1].endswith(":")))):

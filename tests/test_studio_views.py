@@ -368,3 +368,22 @@ def test_archived_copies_leave_the_facilitator_home(copy_, alice_client):
     assert f'value="{copy_.slug}"' not in alice_client.get(reverse("facilitator_home")).content.decode()
     assert f'data-slug="{copy_.slug}"' not in alice_client.get(reverse("studio:library")).content.decode()
     assert copy_.slug in alice_client.get(reverse("studio:library") + "?archived=1").content.decode()
+
+
+def test_an_injects_sender_reaches_players_and_its_note_only_the_console(copy_, alice, alice_client, seat):
+    """``from`` is shown on the players' card; ``note`` (controller only) on the console, never to players."""
+    raw = {**copy_.raw}
+    raw["injects"] = [dict(i) for i in raw["injects"]]
+    attack = next(i for i in raw["injects"] if i["id"] == "attack")
+    attack["from"] = {"en": "Wire services", "es": "Agencias de noticias"}
+    attack["note"] = "Read it aloud if the room is quiet."
+    saved = services.save_raw(Draft.objects.get(pk=copy_.pk), raw=raw, by=alice)
+    assert saved.draft.valid
+    exercise = services.start(saved.version, by=alice)
+    console = alice_client.get(reverse("console", args=[exercise.code])).content.decode()
+    assert "Read it aloud if the room is quiet." in console
+    player = seat(exercise, "Bob", "president")
+    alice_client.post(reverse("console_command", args=[exercise.code]), {"type": "release_inject", "inject": "attack"}, HTTP_HX_REQUEST="true")
+    page = player.get(reverse("play", args=[exercise.code])).content.decode()
+    assert "from: Wire services" in page
+    assert "Read it aloud" not in page
