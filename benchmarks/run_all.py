@@ -54,6 +54,7 @@ def main() -> None:
         bench("commands.py", "--layer", layer, "--rate", "100")
     bench("memory.py", "--connections", "200" if args.quick else "1000")
     bench("review_bench.py", "--events", "10000")
+    bench("studio_bench.py")
 
 
 if __name__ == "__main__":
