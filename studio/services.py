@@ -124,7 +124,7 @@ def _commit(
 
 
 def _locked(draft: Draft, revision: int | None) -> Draft:
-    fresh = Draft.objects.select_for_update().select_related("base").get(pk=draft.pk)
+    fresh = Draft.objects.select_for_update(of=("self",)).select_related("base").get(pk=draft.pk)
     if revision is not None and revision != fresh.revision:
         raise StaleEdit(fresh.revision)
     return fresh
