@@ -132,6 +132,7 @@ _Loader.add_implicit_resolver(
     list("tTfF"),
 )
 
+
 def _load_yaml(text: str) -> Any:
     """The YAML value of ``text`` with the loader's rules; raises ``yaml.YAMLError``.
 

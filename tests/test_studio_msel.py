@@ -42,8 +42,8 @@ def test_it_round_trips_an_xlsx_with_one_change_one_addition_and_one_broken_row(
     """The issue's test: export, edit with openpyxl (one inject changed, one added, one row broken),
     import into a copy: exactly those changes, and exactly one error naming the sheet row and column.
 
-    Mutations tried: applying a broken row anyway (the inject changes: red); dropping the column
-    letter from the location (red); importing into the shipped scenario (it stays unchanged: red).
+    Mutations tried: applying a broken row's other cells anyway (its title changes: red); dropping
+    the column letter from the location (red).
     """
     original = library.snapshot
     book, sheet = _sheet(msel.to_xlsx(original))
@@ -63,10 +63,11 @@ def test_it_round_trips_an_xlsx_with_one_change_one_addition_and_one_broken_row(
         "source": "class exercise",
     }.items():
         sheet.cell(new, _column(sheet, header)).value = value
-    # 3. break one row: a time that is not a duration
+    # 3. break one row: a time that is not a duration (and a new title, which must not be applied either)
     broken_row = _row_of(sheet, "washington_asks_position")
     time_column = _column(sheet, "time")
     sheet.cell(broken_row, time_column).value = "tomorrow morning"
+    sheet.cell(broken_row, _column(sheet, "title_en")).value = "A title from a broken row"
     buffer = io.BytesIO()
     book.save(buffer)
 

@@ -383,7 +383,11 @@ def test_an_injects_sender_reaches_players_and_its_note_only_the_console(copy_, 
     console = alice_client.get(reverse("console", args=[exercise.code])).content.decode()
     assert "Read it aloud if the room is quiet." in console
     player = seat(exercise, "Bob", "president")
-    alice_client.post(reverse("console_command", args=[exercise.code]), {"type": "release_inject", "inject": "attack"}, HTTP_HX_REQUEST="true")
+    alice_client.post(
+        reverse("console_command", args=[exercise.code]),
+        {"type": "release_inject", "inject": "attack"},
+        HTTP_HX_REQUEST="true",
+    )
     page = player.get(reverse("play", args=[exercise.code])).content.decode()
     assert "from: Wire services" in page
     assert "Read it aloud" not in page

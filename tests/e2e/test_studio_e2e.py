@@ -112,8 +112,12 @@ def test_a_facilitator_adapts_september_2001_and_runs_it(
     form.locator(f"#f-injects-{count}-recipients").fill("mx_gobernacion, mx_hacienda")
     form.locator(f"#f-injects-{count}-title-en").fill("Our border region asks questions")
     form.locator(f"#f-injects-{count}-title-es").fill("La región fronteriza pregunta")
-    form.locator(f"#f-injects-{count}-text-en").fill("Local papers ask what the border alert means for exporters in Ciudad Juárez.")
-    form.locator(f"#f-injects-{count}-text-es").fill("La prensa local pregunta qué significa la alerta para los exportadores de Ciudad Juárez.")
+    form.locator(f"#f-injects-{count}-text-en").fill(
+        "Local papers ask what the border alert means for exporters in Ciudad Juárez."
+    )
+    form.locator(f"#f-injects-{count}-text-es").fill(
+        "La prensa local pregunta qué significa la alerta para los exportadores de Ciudad Juárez."
+    )
     form.locator(f"#f-injects-{count}-trigger").fill("{indicator: througput, op: lt, value: 70}")
     form.locator(f"#f-injects-{count}-source").fill("class exercise")
     form.get_by_role("button", name="Save").click()
