@@ -124,7 +124,10 @@ def _commit(
 
 
 def _locked(draft: Draft, revision: int | None) -> Draft:
-    fresh = Draft.objects.select_for_update(of=("self",)).select_related("base").get(pk=draft.pk)
+    # The base version's snapshot (100+ KB of JSON) is not needed to save: only its hash.
+    fresh = (
+        Draft.objects.select_for_update(of=("self",)).select_related("base").defer("base__snapshot").get(pk=draft.pk)
+    )
     if revision is not None and revision != fresh.revision:
         raise StaleEdit(fresh.revision)
     return fresh
