@@ -212,7 +212,9 @@ def bench(label: str, raw: dict, runs: int, profile: bool) -> None:
         save_inject()
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(r"studio/|scenarios/|yaml/|pydantic|sqlite3|json/", 24)
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(
+            r"studio/|scenarios/|yaml/|pydantic|sqlite3|json/", 24
+        )
         print(out.getvalue())
 
 
