@@ -23,6 +23,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@bin/ensure-chromium
+	@bin/ensure-axe
 	$(PY) -m pytest
 	@bin/service-tests
 

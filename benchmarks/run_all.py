@@ -55,6 +55,7 @@ def main() -> None:
     bench("memory.py", "--connections", "200" if args.quick else "1000")
     bench("review_bench.py", "--events", "10000")
     bench("counterfactual.py", "--seeds", "20")
+    bench("studio_bench.py")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "scenarios",
     "exercises",
+    "jobs",
+    "studio",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +174,12 @@ CRISIS_TABLE = {
     "MESSAGE_MAX_CHARS": envint("CT_MESSAGE_MAX_CHARS", 2000),
     "TICK_SECONDS": float(os.environ.get("CT_TICK_SECONDS", "2")),
     "RATE_LIMIT_PER_10S": envint("CT_RATE_LIMIT_PER_10S", 30),
+    # Background jobs (jobs/): threads per worker process, and when a silent job counts as dead.
+    "JOB_THREADS": envint("CT_JOB_THREADS", 1),
+    "JOB_STALE_SECONDS": envint("CT_JOB_STALE_SECONDS", 30),
+    # Scenario studio: the largest YAML file it accepts, and the largest MSEL spreadsheet.
+    "STUDIO_MAX_BYTES": envint("CT_STUDIO_MAX_BYTES", 1024 * 1024),
+    "MSEL_MAX_BYTES": envint("CT_MSEL_MAX_BYTES", 2 * 1024 * 1024),
 }
 
 LOGGING = {

@@ -428,6 +428,8 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             spec = sc.injects_by_id.get(p.get("inject") or "")
             if spec is not None:
                 item.title, item.body = spec.title.get(lang), spec.text.get(lang)
+                if spec.from_ is not None:
+                    item.badges.append((_("from: %(who)s") % {"who": spec.from_.get(lang)}, "info"))
             else:
                 item.title, item.body = p.get("title", ""), p.get("text", "")
                 item.badges.append((_("from the facilitator"), "info"))
@@ -981,6 +983,7 @@ class InjectRow:
     trigger: bool = False
     seen_by: list[str] = field(default_factory=list)
     expected: int = 0
+    note: str = ""  # the controller-only note: the console is the facilitator's
 
 
 def injects(snap: Snapshot, lang: str) -> list[InjectRow]:
@@ -1000,6 +1003,7 @@ def injects(snap: Snapshot, lang: str) -> list[InjectRow]:
             public=inject.public,
             hidden=inject.hidden,
             trigger=inject.trigger is not None,
+            note=inject.note,
         )
         if seq and not row.lost:
             row.seen_by = [snap.name_of(pid) for pid in st.receipts.get(seq, [])]

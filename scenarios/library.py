@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from .loader import Problem, ScenarioError, content_hash, discover, load_file, parse
-from .models import ScenarioVersion
+from .models import ArchivedScenario, ScenarioVersion
 from .schema import Scenario
 
 
@@ -108,6 +109,28 @@ def sync_library(dirs: Iterable[str | Path] | None = None) -> SyncReport:
     return report
 
 
+def store_version(
+    raw: dict[str, Any], *, source: str, created_by: Any = None, derived_from: ScenarioVersion | None = None
+) -> tuple[ScenarioVersion, bool]:
+    """Store a valid raw scenario as a version (the studio's save); an identical text is found, not stored twice.
+
+    Raises ``ScenarioError`` if the dict is not a valid scenario: nothing invalid is ever stored.
+    """
+    scenario = parse(raw, source=source)
+    return ScenarioVersion.objects.get_or_create(
+        content_hash=content_hash(raw),
+        defaults={
+            "slug": scenario.slug,
+            "version": scenario.version,
+            "title": scenario.title.en[:200],
+            "snapshot": raw,
+            "source": source[:500],
+            "created_by": created_by,
+            "derived_from": derived_from,
+        },
+    )
+
+
 def _newest_first():
     return ScenarioVersion.objects.order_by("-loaded_at", "-pk")
 
@@ -117,9 +140,13 @@ def latest(slug: str) -> ScenarioVersion | None:
 
 
 def available() -> list[ScenarioVersion]:
-    """The latest version of every scenario, by slug."""
+    """The latest version of every scenario not archived, by slug."""
     newest = _newest_first().filter(slug=OuterRef("slug")).values("pk")[:1]
-    return list(ScenarioVersion.objects.filter(pk=Subquery(newest)).order_by("slug"))
+    return list(
+        ScenarioVersion.objects.filter(pk=Subquery(newest))
+        .exclude(slug__in=ArchivedScenario.objects.values("slug"))
+        .order_by("slug")
+    )
 
 
 # content_hash -> parsed Scenario. A version never changes, so an entry never goes stale;

@@ -11,6 +11,7 @@ well-formed scenario, so they run once the shape is right.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .messages import Msg, hint
 from .schema import (
     ALL,
     Action,
@@ -44,7 +46,7 @@ REQUIRED_LANGUAGES = ("en", "es")
 BOT_LINE_MAX = 200  # characters: a bot says short lines
 
 # pydantic names these fields after their Python attribute; authors write the YAML key.
-_ALIASES = {"all_": "all", "any_": "any", "not_": "not"}
+_ALIASES = {"all_": "all", "any_": "any", "not_": "not", "from_": "from"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,31 @@ class ScenarioError(Exception):
 # --------------------------------------------------------------------------- YAML
 
 
-class _Loader(yaml.SafeLoader):
+class _StrictMappings:
+    """A key written twice in one mapping is an error (PyYAML keeps the last one quietly)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[attr-defined]
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class explains it
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    Msg("duplicate key {key!r} (first at line {line})", key=key, line=first + 1),
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class _Loader(_StrictMappings, yaml.SafeLoader):
     """SafeLoader with three changes that spare authors silent surprises.
 
     - A key written twice in one mapping is an error (PyYAML keeps the last one quietly).
@@ -89,34 +115,18 @@ class _Loader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None,
                 None,
-                f"aliases (*{event.anchor}) are not allowed in scenario files; write the value out",
+                Msg("aliases (*{anchor}) are not allowed in scenario files; write the value out", anchor=event.anchor),
                 event.start_mark,
             )
         return super().compose_node(parent, index)
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                first = seen.get(key)
-            except TypeError:  # an unhashable key: the base class explains it
-                continue
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first at line {first + 1})", key_node.start_mark
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
-
 
 _DROPPED_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"}
-_Loader.yaml_implicit_resolvers = {
+_RESOLVERS = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.yaml_implicit_resolvers = copy.deepcopy(_RESOLVERS)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
@@ -124,16 +134,35 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _load_yaml(text: str) -> Any:
+    """The YAML value of ``text`` with the loader's rules; raises ``yaml.YAMLError``.
+
+    Pure Python on purpose: libyaml (PyYAML's C parser) reads a scenario five times faster but
+    accepts texts PyYAML refuses (a tab or a '?' inside plain text), so files would validate
+    differently depending on the parser; one validator means one reader.
+    """
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
 def _yaml_problem(source: str, exc: yaml.YAMLError) -> Problem:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or exc.context or "invalid YAML"
+        what = exc.problem or exc.context or Msg("invalid YAML")
         if exc.context and exc.problem:
-            what = f"{what} ({exc.context})"
+            what = Msg("{problem} ({context})", problem=exc.problem, context=exc.context)
         if mark is not None:
-            return Problem(source, FILE, f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {what}")
-        return Problem(source, FILE, f"invalid YAML: {what}")
-    return Problem(source, FILE, f"invalid YAML: {exc}")
+            return Problem(
+                source,
+                FILE,
+                Msg(
+                    "invalid YAML at line {line}, column {column}: {what}",
+                    line=mark.line + 1,
+                    column=mark.column + 1,
+                    what=what,
+                ),
+            )
+        return Problem(source, FILE, Msg("invalid YAML: {what}", what=what))
+    return Problem(source, FILE, Msg("invalid YAML: {what}", what=str(exc)))
 
 
 def _plain_problems(value: Any, where: str, source: str) -> list[Problem]:
@@ -143,37 +172,66 @@ def _plain_problems(value: Any, where: str, source: str) -> list[Problem]:
         found = []
         for key, item in value.items():
             if not isinstance(key, str):
-                found.append(Problem(source, here, f"key {key!r} must be text"))
+                found.append(Problem(source, here, Msg("key {key!r} must be text", key=key)))
                 continue
             found += _plain_problems(item, f"{where}.{key}" if where else key, source)
         return found
     if isinstance(value, list):
         return [p for n, item in enumerate(value) for p in _plain_problems(item, f"{where}[{n}]", source)]
     if isinstance(value, float) and not math.isfinite(value):
-        return [Problem(source, here, f"{value!r} is not a finite number")]
+        return [Problem(source, here, Msg("{value!r} is not a finite number", value=value))]
     if value is None or isinstance(value, str | int | float | bool):
         return []
-    return [Problem(source, here, f"a {type(value).__name__} value cannot be stored; write text, a number or a list")]
+    return [
+        Problem(
+            source,
+            here,
+            Msg("a {kind} value cannot be stored; write text, a number or a list", kind=type(value).__name__),
+        )
+    ]
 
 
 def _read_yaml(text: str, source: str) -> dict[str, Any]:
     if not text.strip():
-        raise ScenarioError([Problem(source, FILE, "the file is empty")])
+        raise ScenarioError([Problem(source, FILE, Msg("the file is empty"))])
     try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        raw = _load_yaml(text)
     except yaml.YAMLError as exc:
         raise ScenarioError([_yaml_problem(source, exc)]) from None
     if raw is None:
-        raise ScenarioError([Problem(source, FILE, "the file is empty")])
+        raise ScenarioError([Problem(source, FILE, Msg("the file is empty"))])
     if not isinstance(raw, dict):
-        kind = "a list" if isinstance(raw, list) else f"a {type(raw).__name__}"
+        kind = Msg("a list") if isinstance(raw, list) else Msg("a {kind}", kind=type(raw).__name__)
         raise ScenarioError(
-            [Problem(source, ROOT, f"the top level must be a mapping of keys (slug, title, ...), not {kind}")]
+            [
+                Problem(
+                    source,
+                    ROOT,
+                    Msg("the top level must be a mapping of keys (slug, title, ...), not {kind}", kind=kind),
+                )
+            ]
         )
     problems = _plain_problems(raw, "", source)
     if problems:
         raise ScenarioError(problems)
     return raw
+
+
+def read_fragment(text: str, *, source: str, where: str) -> Any:
+    """A piece of a scenario written alone (an editor's trigger or outcome field): any YAML value.
+
+    Read with the file's own rules (no aliases, duplicate keys refused, dates as text); its
+    problems are located at ``where``, the place in the scenario it will go.
+    """
+    try:
+        value = _load_yaml(text)
+    except yaml.YAMLError as exc:
+        problem = _yaml_problem(source, exc)
+        raise ScenarioError([Problem(source, where, problem.message)]) from None
+    problems = _plain_problems(value, where, source)
+    if problems:
+        raise ScenarioError(problems)
+    return value
 
 
 # --------------------------------------------------------------------------- schema errors
@@ -227,23 +285,34 @@ def _schema_problem(source: str, error: Any) -> Problem:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = loc[-1]
-        message = f"unknown key {key!r}"
+        extra = Msg("")
         model = _model_at(loc[:-1])
         if model is not None and isinstance(key, str):
             close = difflib.get_close_matches(key, _keys_of(model), n=1)
-            message += f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(_keys_of(model))})"
-        return Problem(source, where, message)
+            extra = hint(close[0]) if close else Msg(" (allowed: {keys})", keys=", ".join(_keys_of(model)))
+        return Problem(source, where, Msg("unknown key {key!r}{extra}", key=key, extra=extra))
     if kind == "missing":
-        return Problem(source, where, f"missing required key {location(loc[-1:])!r}")
+        return Problem(source, where, Msg("missing required key {key!r}", key=location(loc[-1:])))
     if kind == "model_type":
         name = (error.get("ctx") or {}).get("class_name", "")
-        expected = "text in both languages, {en: ..., es: ...}" if name == "Text" else f"a mapping of keys (a {name})"
-        return Problem(source, where, f"expected {expected} (got {_short(error.get('input'))})")
-    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        expected = (
+            Msg("text in both languages, {{en: ..., es: ...}}")
+            if name == "Text"
+            else Msg("a mapping of keys (a {name})", name=name)
+        )
+        return Problem(
+            source, where, Msg("expected {expected} (got {got})", expected=expected, got=_short(error.get("input")))
+        )
     value = error.get("input")
+    cause = (error.get("ctx") or {}).get("error")
+    if kind == "value_error" and isinstance(cause, ValueError) and cause.args and isinstance(cause.args[0], Msg):
+        return Problem(source, where, cause.args[0])  # one of schema.py's own messages
+    message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    got = Msg("")
     if kind != "value_error" and (value is None or isinstance(value, str | int | float | bool)):
-        message += f" (got {_short(value)})"
-    return Problem(source, where, message)
+        got = Msg(" (got {value})", value=_short(value))
+    params = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, str | int | float)}
+    return Problem(source, where, Msg("{message}{got}", code=f"pydantic:{kind}", message=message, got=got, **params))
 
 
 # --------------------------------------------------------------------------- cross-references
@@ -281,18 +350,28 @@ class _Checks:
         seen: dict[str, int] = {}
         for n, item in enumerate(items):
             if item.id in seen:
-                self.add(f"{where}[{n}].id", f"duplicate {what} id {item.id!r} (also at {where}[{seen[item.id]}])")
+                self.add(
+                    f"{where}[{n}].id",
+                    Msg(
+                        "duplicate {what} id {id!r} (also at {other})",
+                        what=what,
+                        id=item.id,
+                        other=f"{where}[{seen[item.id]}]",
+                    ),
+                )
             else:
                 seen[item.id] = n
 
     def known(self, value: str, ids: set[str], where: str, what: str) -> None:
         if value not in ids:
-            self.add(where, f"unknown {what} {value!r}{self.suggest(value, ids)}")
+            self.add(
+                where, Msg("unknown {what} {value!r}{hint}", what=Msg(what), value=value, hint=self.suggest(value, ids))
+            )
 
     @staticmethod
-    def suggest(value: str, ids: set[str]) -> str:
+    def suggest(value: str, ids: set[str]) -> Msg:
         close = difflib.get_close_matches(value, sorted(ids), n=1)
-        return f" (did you mean {close[0]!r}?)" if close else ""
+        return hint(close[0] if close else None)
 
     def audience(self, ids: Sequence[str], where: str) -> None:
         for n, value in enumerate(ids):
@@ -306,8 +385,13 @@ class _Checks:
         if not self.start <= seconds <= self.end:
             self.add(
                 where,
-                f"{what} {_fmt(seconds)} is outside the exercise, from the first phase ({_fmt(self.start)}) "
-                f"to clock.end ({_fmt(self.end)})",
+                Msg(
+                    "{what} {time} is outside the exercise, from the first phase ({start}) to clock.end ({end})",
+                    what=Msg(what),
+                    time=_fmt(seconds),
+                    start=_fmt(self.start),
+                    end=_fmt(self.end),
+                ),
             )
 
     def outcome(self, outcome: Outcome, where: str) -> None:
@@ -321,7 +405,10 @@ class _Checks:
 
     def probability(self, probability: Probability, where: str) -> None:
         if probability.floor > probability.ceiling:
-            self.add(where, f"floor {probability.floor} is above ceiling {probability.ceiling}")
+            self.add(
+                where,
+                Msg("floor {floor} is above ceiling {ceiling}", floor=probability.floor, ceiling=probability.ceiling),
+            )
         for n, modifier in enumerate(probability.modifiers):
             self.known(modifier.indicator, set(self.indicators), f"{where}.modifiers[{n}].indicator", "indicator")
 
@@ -331,9 +418,18 @@ class _Checks:
             if spec is None:
                 self.known(cond.indicator, set(self.indicators), f"{where}.indicator", "indicator")
             elif cond.value is not None and not spec.min <= cond.value <= spec.max:
-                self.add(f"{where}.value", f"{cond.value} is outside {cond.indicator}'s range {spec.min}..{spec.max}")
+                self.add(
+                    f"{where}.value",
+                    Msg(
+                        "{value} is outside {indicator}'s range {low}..{high}",
+                        value=cond.value,
+                        indicator=cond.indicator,
+                        low=spec.min,
+                        high=spec.max,
+                    ),
+                )
         elif cond.op is not None or cond.value is not None:
-            self.add(where, "'op' and 'value' belong to an indicator condition")
+            self.add(where, Msg("'op' and 'value' belong to an indicator condition"))
         if cond.action is not None:
             self.known(cond.action, self.action_ids, f"{where}.action", "action")
             if cond.option is not None and cond.action in self.action_ids:
@@ -341,10 +437,15 @@ class _Checks:
                 if cond.option not in options:
                     self.add(
                         f"{where}.option",
-                        f"{cond.action!r} has no option {cond.option!r}{self.suggest(cond.option, options)}",
+                        Msg(
+                            "{action!r} has no option {option!r}{hint}",
+                            action=cond.action,
+                            option=cond.option,
+                            hint=self.suggest(cond.option, options),
+                        ),
                     )
         elif cond.outcome != "executed" or cond.option is not None:
-            self.add(where, "'outcome' and 'option' belong to an action condition")
+            self.add(where, Msg("'outcome' and 'option' belong to an action condition"))
         if cond.inject is not None:
             self.known(cond.inject, self.inject_ids, f"{where}.inject", "inject")
         if cond.phase is not None:
@@ -357,18 +458,27 @@ class _Checks:
             if cond.statement not in self.topic_ids:
                 self.add(
                     f"{where}.statement",
-                    f"{cond.statement!r} is not a topic in consistency.topics{self.suggest(cond.statement, self.topic_ids)}",
+                    Msg(
+                        "{topic!r} is not a topic in consistency.topics{hint}",
+                        topic=cond.statement,
+                        hint=self.suggest(cond.statement, self.topic_ids),
+                    ),
                 )
             elif cond.stance is not None and cond.stance not in self.stances.get(cond.statement, set()):
-                known = ", ".join(sorted(self.stances.get(cond.statement, set()))) or "none"
+                known = ", ".join(sorted(self.stances.get(cond.statement, set()))) or Msg("none")
                 self.add(
                     f"{where}.stance",
-                    f"no statement option on {cond.statement!r} takes stance {cond.stance!r} (stances: {known})",
+                    Msg(
+                        "no statement option on {topic!r} takes stance {stance!r} (stances: {known})",
+                        topic=cond.statement,
+                        stance=cond.stance,
+                        known=known,
+                    ),
                 )
             if cond.by_side is not None:
                 self.known(cond.by_side, self.side_ids, f"{where}.by_side", "side")
         elif cond.stance is not None or cond.by_side is not None:
-            self.add(where, "'stance' and 'by_side' belong to a statement condition")
+            self.add(where, Msg("'stance' and 'by_side' belong to a statement condition"))
         for key in ("all_", "any_"):
             for n, child in enumerate(getattr(cond, key) or []):
                 self.condition(child, f"{where}.{_ALIASES[key]}[{n}]")
@@ -397,15 +507,23 @@ class _Checks:
     def header(self) -> None:
         sc = self.sc
         if sc.version < 1:
-            self.add("version", f"{sc.version}: versions count from 1")
+            self.add("version", Msg("{version}: versions count from 1", version=sc.version))
         missing = [lang for lang in REQUIRED_LANGUAGES if lang not in sc.languages]
         if missing:
-            self.add("languages", f"must include {' and '.join(REQUIRED_LANGUAGES)} (missing {', '.join(missing)})")
+            self.add(
+                "languages",
+                Msg(
+                    "must include {required} (missing {missing})",
+                    required=" and ".join(REQUIRED_LANGUAGES),
+                    missing=", ".join(missing),
+                ),
+            )
         try:
             datetime.fromisoformat(sc.clock.t0)
         except ValueError:
             self.add(
-                "clock.t0", f"{sc.clock.t0!r} is not an ISO 8601 date and time such as '2001-09-11T08:46:00-04:00'"
+                "clock.t0",
+                Msg("{t0!r} is not an ISO 8601 date and time such as '2001-09-11T08:46:00-04:00'", t0=sc.clock.t0),
             )
         if zoneinfo.available_timezones():  # without a tz database there is nothing to check against
             try:
@@ -413,7 +531,9 @@ class _Checks:
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 self.add(
                     "clock.timezone",
-                    f"unknown time zone {sc.clock.timezone!r} (use a name such as 'America/Mexico_City')",
+                    Msg(
+                        "unknown time zone {zone!r} (use a name such as 'America/Mexico_City')", zone=sc.clock.timezone
+                    ),
                 )
 
     def cast(self) -> None:
@@ -422,13 +542,16 @@ class _Checks:
         self.unique(sc.roles, "roles", "role")
         for n, side in enumerate(sc.sides):
             if side.id == ALL:
-                self.add(f"sides[{n}].id", f"{ALL!r} is reserved: it means every role")
+                self.add(f"sides[{n}].id", Msg("{all!r} is reserved: it means every role", all=ALL))
         for n, role in enumerate(sc.roles):
             where = f"roles[{n}]"
             if role.id == ALL:
-                self.add(f"{where}.id", f"{ALL!r} is reserved: it means every role")
+                self.add(f"{where}.id", Msg("{all!r} is reserved: it means every role", all=ALL))
             elif role.id in self.side_ids:
-                self.add(f"{where}.id", f"{role.id!r} is also a side id; recipients and members would be ambiguous")
+                self.add(
+                    f"{where}.id",
+                    Msg("{id!r} is also a side id; recipients and members would be ambiguous", id=role.id),
+                )
             self.known(role.side, self.side_ids, f"{where}.side", "side")
             self.unique(role.objectives, f"{where}.objectives", "objective")
             parties: dict[str, int] = {}
@@ -442,7 +565,7 @@ class _Checks:
             for k, objective in enumerate(role.objectives):
                 self.condition(objective.done_when, f"{where}.objectives[{k}].done_when")
         if all(r.institution for r in sc.roles):
-            self.add("roles", "at least one role must be played (institution: false)")
+            self.add("roles", Msg("at least one role must be played (institution: false)"))
 
     def channels(self) -> None:
         self.unique(self.sc.channels, "channels", "channel")
@@ -459,17 +582,31 @@ class _Checks:
         self.unique(phases, "phases", "phase")
         if self.end <= self.start:
             self.add(
-                "clock.end", f"clock.end {_fmt(self.end)} must come after the first phase starts ({_fmt(self.start)})"
+                "clock.end",
+                Msg(
+                    "clock.end {end} must come after the first phase starts ({start})",
+                    end=_fmt(self.end),
+                    start=_fmt(self.start),
+                ),
             )
         for n in range(1, len(phases)):
             if phases[n].start <= phases[n - 1].start:
                 self.add(
                     f"phases[{n}].start",
-                    f"{_fmt(phases[n].start)} must come after phases[{n - 1}] ({phases[n - 1].id}, {_fmt(phases[n - 1].start)}); "
-                    "phases are listed in the order they happen",
+                    Msg(
+                        "{start} must come after phases[{previous}] ({id}, {previous_start}); "
+                        "phases are listed in the order they happen",
+                        start=_fmt(phases[n].start),
+                        previous=n - 1,
+                        id=phases[n - 1].id,
+                        previous_start=_fmt(phases[n - 1].start),
+                    ),
                 )
             elif phases[n].start >= self.end:
-                self.add(f"phases[{n}].start", f"{_fmt(phases[n].start)} is at or after clock.end ({_fmt(self.end)})")
+                self.add(
+                    f"phases[{n}].start",
+                    Msg("{start} is at or after clock.end ({end})", start=_fmt(phases[n].start), end=_fmt(self.end)),
+                )
 
     def inject(self, inject: Inject, where: str) -> None:
         if inject.at is not None:
@@ -477,12 +614,12 @@ class _Checks:
         if inject.trigger is not None:
             self.condition(inject.trigger, f"{where}.trigger")
             if inject.id in _injects_named(inject.trigger):
-                self.add(f"{where}.trigger", f"{inject.id!r} cannot wait for itself")
+                self.add(f"{where}.trigger", Msg("{id!r} cannot wait for itself", id=inject.id))
         self.audience(inject.recipients, f"{where}.recipients")
         self.outcome(inject.outcome, f"{where}.outcome")
         for n, target in enumerate(inject.outcome.triggers):
             if target == inject.id:
-                self.add(f"{where}.outcome.triggers[{n}]", f"{inject.id!r} cannot trigger itself")
+                self.add(f"{where}.outcome.triggers[{n}]", Msg("{id!r} cannot trigger itself", id=inject.id))
         if inject.delivery is not None:
             self.probability(inject.delivery.probability, f"{where}.delivery.probability")
         self.debrief_refs(inject.debrief, f"{where}.debrief")
@@ -495,7 +632,10 @@ class _Checks:
             elif roles[role_id].institution:
                 self.add(
                     f"{where}.roles[{n}]",
-                    f"{role_id!r} is an institution (nobody plays it); it can approve an action but not take one",
+                    Msg(
+                        "{role!r} is an institution (nobody plays it); it can approve an action but not take one",
+                        role=role_id,
+                    ),
                 )
         for n, phase in enumerate(action.phases):
             self.known(phase, self.phase_ids, f"{where}.phases[{n}]", "phase")
@@ -512,11 +652,13 @@ class _Checks:
                     "in its blocs (roles[].seats)",
                 )
             if approval.kind == "vote" and approval.vote is None:
-                self.add(f"{at}.vote", "a vote (kind: vote) needs 'vote: {members: N}'")
+                self.add(f"{at}.vote", Msg("a vote (kind: vote) needs 'vote: {{members: N}}'"))
             elif approval.kind != "vote" and approval.vote is not None:
-                self.add(f"{at}.vote", f"'vote' needs kind: vote (this approval is kind: {approval.kind})")
+                self.add(
+                    f"{at}.vote", Msg("'vote' needs kind: vote (this approval is kind: {kind})", kind=approval.kind)
+                )
             if approval.delay < 0:
-                self.add(f"{at}.delay", "delay cannot be negative")
+                self.add(f"{at}.delay", Msg("delay cannot be negative"))
             if approval.probability is not None:
                 self.probability(approval.probability, f"{at}.probability")
             self.outcome(approval.on_refused, f"{at}.on_refused")
@@ -526,11 +668,11 @@ class _Checks:
         for n, option in enumerate(action.options):
             self.outcome(option.outcome, f"{where}.options[{n}].outcome")
             if action.statement and option.stance is None:
-                self.add(f"{where}.options[{n}].stance", "each option of a statement action needs a stance")
+                self.add(f"{where}.options[{n}].stance", Msg("each option of a statement action needs a stance"))
             elif not action.statement and action.kind != "statement" and option.stance is not None:
                 self.add(
                     f"{where}.options[{n}].stance",
-                    "a stance only counts on a statement action (set 'statement: <topic>')",
+                    Msg("a stance only counts on a statement action (set 'statement: <topic>')"),
                 )
         self.outcome(action.outcome, f"{where}.outcome")
         if action.chance is not None:
@@ -538,15 +680,19 @@ class _Checks:
             self.outcome(action.chance.success, f"{where}.chance.success")
             self.outcome(action.chance.failure, f"{where}.chance.failure")
         if action.kind == "statement" and action.statement is None:
-            self.add(f"{where}.statement", "a statement action (kind: statement) needs 'statement: <topic>'")
+            self.add(f"{where}.statement", Msg("a statement action (kind: statement) needs 'statement: <topic>'"))
         if action.statement is not None:
             if action.statement not in self.topic_ids:
                 self.add(
                     f"{where}.statement",
-                    f"{action.statement!r} is not declared in consistency.topics{self.suggest(action.statement, self.topic_ids)}",
+                    Msg(
+                        "{topic!r} is not declared in consistency.topics{hint}",
+                        topic=action.statement,
+                        hint=self.suggest(action.statement, self.topic_ids),
+                    ),
                 )
             if not action.options:
-                self.add(f"{where}.options", "a statement action needs options, each with a stance")
+                self.add(f"{where}.options", Msg("a statement action needs options, each with a stance"))
         if action.leak is not None:
             self.probability(action.leak.probability, f"{where}.leak.probability")
             self.known(action.leak.inject, self.inject_ids, f"{where}.leak.inject", "inject")
@@ -557,7 +703,7 @@ class _Checks:
         for n, pressure in enumerate(self.sc.pressures):
             where = f"pressures[{n}]"
             if pressure.every <= 0:
-                self.add(f"{where}.every", f"{_fmt(pressure.every)}: the period must be positive")
+                self.add(f"{where}.every", Msg("{every}: the period must be positive", every=_fmt(pressure.every)))
             self.condition(pressure.when, f"{where}.when")
             self.outcome(pressure.outcome, f"{where}.outcome")
 
@@ -655,24 +801,80 @@ def _validate(raw: dict[str, Any], source: str) -> tuple[Scenario | None, list[P
 def parse(raw: dict[str, Any], *, source: str) -> Scenario:
     """Validate a raw scenario dict; raise ``ScenarioError`` naming every problem found."""
     if not isinstance(raw, dict):
-        raise ScenarioError([Problem(source, ROOT, f"the top level must be a mapping, not a {type(raw).__name__}")])
+        raise ScenarioError(
+            [Problem(source, ROOT, Msg("the top level must be a mapping, not a {kind}", kind=type(raw).__name__))]
+        )
     scenario, problems = _validate(raw, source)
     if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario
 
 
-def _load(text: str, *, source: str, stem: str | None) -> tuple[Scenario, dict[str, Any]]:
-    raw = _read_yaml(text, source)
+@dataclass
+class Validation:
+    """The verdict on one text or dict, never raised: what parsed, and every problem found.
+
+    ``raw`` is set whenever the text parsed into a mapping (even an invalid scenario), so an
+    editor can still show it; ``scenario`` only when there is no problem at all.
+    """
+
+    raw: dict[str, Any] | None
+    scenario: Scenario | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.scenario is not None and not self.problems
+
+
+def validate_raw(raw: dict[str, Any], *, source: str) -> Validation:
+    """``parse`` without the exception: for a dict built in memory (an editor's working copy)."""
+    if not isinstance(raw, dict):
+        return Validation(
+            None,
+            None,
+            [Problem(source, ROOT, Msg("the top level must be a mapping, not a {kind}", kind=type(raw).__name__))],
+        )
+    plain = _plain_problems(raw, "", source)
+    if plain:
+        return Validation(raw, None, plain)
+    scenario, problems = _validate(raw, source)
+    return Validation(raw, scenario if not problems else None, problems)
+
+
+def validate_text(text: str, *, source: str, stem: str | None = None) -> Validation:
+    """Check YAML text under a (possibly virtual) file name; ``stem``: the slug it must declare."""
+    try:
+        raw = _read_yaml(text, source)
+    except ScenarioError as exc:
+        return Validation(None, None, exc.problems)
     problems: list[Problem] = []
     slug = raw.get("slug")
     if stem is not None and isinstance(slug, str) and slug != stem:
-        problems.append(Problem(source, "slug", f"slug {slug!r} must match the file name ({stem!r})"))
+        problems.append(
+            Problem(source, "slug", Msg("slug {slug!r} must match the file name ({stem!r})", slug=slug, stem=stem))
+        )
     scenario, found = _validate(raw, source)
     problems += found
-    if problems or scenario is None:
-        raise ScenarioError(problems)
-    return scenario, raw
+    return Validation(raw, scenario if not problems else None, problems)
+
+
+def uses_aliases(text: str) -> bool:
+    """Whether YAML text uses an alias (``*name``), found from the event stream: nothing is expanded."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                return True
+    except yaml.YAMLError:
+        return False
+    return False
+
+
+def _load(text: str, *, source: str, stem: str | None) -> tuple[Scenario, dict[str, Any]]:
+    verdict = validate_text(text, source=source, stem=stem)
+    if verdict.scenario is None or verdict.raw is None:
+        raise ScenarioError(verdict.problems)
+    return verdict.scenario, verdict.raw
 
 
 def load_text(text: str, *, source: str) -> tuple[Scenario, dict[str, Any]]:
@@ -690,11 +892,13 @@ def load_file(path: str | Path, *, source: str | None = None) -> tuple[Scenario,
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError([Problem(source, FILE, "no such file")]) from None
+        raise ScenarioError([Problem(source, FILE, Msg("no such file"))]) from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem(source, FILE, f"not UTF-8 text (byte {exc.start})")]) from None
+        raise ScenarioError([Problem(source, FILE, Msg("not UTF-8 text (byte {byte})", byte=exc.start))]) from None
     except OSError as exc:
-        raise ScenarioError([Problem(source, FILE, f"cannot read: {exc.strerror or exc}")]) from None
+        raise ScenarioError(
+            [Problem(source, FILE, Msg("cannot read: {reason}", reason=str(exc.strerror or exc)))]
+        ) from None
     return _load(text, source=source, stem=path.stem)
 
 
@@ -725,6 +929,7 @@ __all__ = [
     "ROOT",
     "Problem",
     "ScenarioError",
+    "Validation",
     "check",
     "content_hash",
     "discover",
@@ -732,4 +937,8 @@ __all__ = [
     "load_text",
     "location",
     "parse",
+    "read_fragment",
+    "uses_aliases",
+    "validate_raw",
+    "validate_text",
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -6,6 +7,9 @@ class ScenarioVersion(models.Model):
 
     An exercise pins a version: editing a file makes a new version (a new content hash)
     and exercises already running keep the snapshot they started with.
+
+    Versions loaded from the library files have no ``created_by``; versions saved in the
+    studio name who saved them and the version they were ``derived_from``.
     """
 
     slug = models.SlugField(max_length=64)
@@ -17,6 +21,22 @@ class ScenarioVersion(models.Model):
     snapshot = models.JSONField(help_text="the raw scenario dict as loaded from the file")
     source = models.CharField(max_length=500, help_text="the file it was loaded from")
     loaded_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scenario_versions",
+        help_text="who saved it in the studio (empty: loaded from a library file)",
+    )
+    derived_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="derivatives",
+        help_text="the version it was edited from (empty: a library file, or a first import)",
+    )
 
     class Meta:
         ordering = ["slug", "-loaded_at"]
@@ -24,3 +44,14 @@ class ScenarioVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slug} v{self.version} ({self.content_hash[:8]})"
+
+
+class ArchivedScenario(models.Model):
+    """A scenario (every version of a slug) taken off the lists; its exercises keep running."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    archived_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    archived_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from .messages import Msg
+
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 ALL = "all"
@@ -32,11 +34,11 @@ _OFFSET_RE = re.compile(r"^(?P<sign>[-+])?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P
 def parse_offset(value: Any) -> int:
     """Turn ``"-6d"``, ``"T+1h30m"``, ``"2h"`` or an int (minutes) into seconds."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as '1h30m' or '-6d'")
+        raise ValueError(Msg("expected a duration such as '1h30m' or '-6d'"))
     if isinstance(value, int):
         return value * 60
     if not isinstance(value, str):
-        raise ValueError("expected a duration such as '1h30m' or '-6d'")
+        raise ValueError(Msg("expected a duration such as '1h30m' or '-6d'"))
     text = value.strip().replace(" ", "")
     if text.upper().startswith("T"):
         text = text[1:] or "0"
@@ -44,7 +46,7 @@ def parse_offset(value: Any) -> int:
         return 0
     match = _OFFSET_RE.match(text)
     if not match or not any(match.group(k) for k in "dhms"):
-        raise ValueError(f"{value!r} is not a duration such as '1h30m' or '-6d'")
+        raise ValueError(Msg("{value!r} is not a duration such as '1h30m' or '-6d'", value=value))
     seconds = (
         int(match.group("d") or 0) * 86400
         + int(match.group("h") or 0) * 3600
@@ -128,12 +130,16 @@ class Condition(Model):
             if getattr(self, k) is not None
         ]
         if len(kinds) != 1:
+            found = ", ".join(k.rstrip("_") for k in kinds)
             raise ValueError(
-                "a condition needs exactly one of indicator, action, inject, phase, after, "
-                f"channel_open, statement, all, any, not (found {', '.join(k.rstrip('_') for k in kinds) or 'none'})"
+                Msg(
+                    "a condition needs exactly one of indicator, action, inject, phase, after, "
+                    "channel_open, statement, all, any, not (found {found})",
+                    found=found or Msg("none"),
+                )
             )
         if self.indicator is not None and (self.op is None or self.value is None):
-            raise ValueError("an indicator condition needs 'op' and 'value'")
+            raise ValueError(Msg("an indicator condition needs 'op' and 'value'"))
         return self
 
 
@@ -233,9 +239,9 @@ class Role(Model):
     @model_validator(mode="after")
     def _players_have_briefs(self) -> Role:
         if not self.institution and self.private_brief is None:
-            raise ValueError("a played role needs a private_brief")
+            raise ValueError(Msg("a played role needs a private_brief"))
         if self.seats and not self.institution:
-            raise ValueError("only an institution (a chamber) has seats")
+            raise ValueError(Msg("only an institution (a chamber) has seats"))
         return self
 
     def holder_in(self, lang: str) -> str:
@@ -257,9 +263,9 @@ class Channel(Model):
     @model_validator(mode="after")
     def _closed_needs_reason(self) -> Channel:
         if not self.open and self.closed_reason is None:
-            raise ValueError("a channel closed at start needs a closed_reason")
+            raise ValueError(Msg("a channel closed at start needs a closed_reason"))
         if self.delay < 0:
-            raise ValueError("delay cannot be negative")
+            raise ValueError(Msg("delay cannot be negative"))
         return self
 
 
@@ -276,9 +282,11 @@ class Indicator(Model):
     @model_validator(mode="after")
     def _start_in_range(self) -> Indicator:
         if self.min >= self.max:
-            raise ValueError("min must be below max")
+            raise ValueError(Msg("min must be below max"))
         if not self.min <= self.start <= self.max:
-            raise ValueError(f"start {self.start} is outside {self.min}..{self.max}")
+            raise ValueError(
+                Msg("start {start} is outside {low}..{high}", start=self.start, low=self.min, high=self.max)
+            )
         return self
 
 
@@ -308,6 +316,7 @@ class Inject(Model):
     id: Id
     title: Text
     text: Text
+    from_: Text | None = Field(default=None, alias="from", description="who the inject comes from, shown with it")
     at: Offset | None = None
     trigger: Condition | None = None
     recipients: list[Id] = Field(min_length=1)
@@ -317,14 +326,15 @@ class Inject(Model):
     delivery: Delivery | None = None
     source: str = ""
     instructor: Text | None = Field(default=None, description="note for the facilitator only")
+    note: str = Field(default="", description="controller-only note: the facilitator's console shows it, players never")
     debrief: list[Id] = []
 
     @model_validator(mode="after")
     def _when(self) -> Inject:
         if self.at is not None and self.trigger is not None:
-            raise ValueError("an inject has either 'at' or 'trigger', not both")
+            raise ValueError(Msg("an inject has either 'at' or 'trigger', not both"))
         if self.public and self.hidden:
-            raise ValueError("an inject cannot be both public and hidden")
+            raise ValueError(Msg("an inject cannot be both public and hidden"))
         return self
 
 

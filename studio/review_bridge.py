@@ -1,0 +1,110 @@
+"""The one place the studio calls the instructor review (today ``exercises/review.py``).
+
+A dry run's exercises live only in memory, so there is no ``Exercise`` row to review; this
+module builds the review's in-memory ``Log`` from engine events and asks it for the same
+analytics the review shows (rules that refused, objectives met, indicator charts). When the
+review moves to its own app, only the imports here change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import translation
+
+from exercises import engine
+from exercises import review as rv
+from scenarios.schema import Scenario
+
+_WALL = datetime(2000, 1, 1, tzinfo=UTC)  # simulated exercises have no real time; the review needs one
+
+
+def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
+    """What ``review.load`` makes of database rows, made of in-memory events."""
+    phase = scenario.phases[0].id
+    roles = scenario.roles_by_id
+    tz = ZoneInfo(scenario.clock.timezone)
+    t0 = datetime.fromisoformat(scenario.clock.t0)
+    out = []
+    for e in events:
+        if e.type == "phase_changed":
+            phase = e.payload.get("phase", phase)
+        role = roles.get(e.role)
+        out.append(
+            rv.Entry(
+                seq=e.seq,
+                type=e.type,
+                game_time=e.game_time,
+                role=e.role,
+                actor=e.actor,
+                payload=e.payload or {},
+                audience=tuple(e.audience or ()),
+                wall=_WALL + timedelta(seconds=e.seq),
+                clock=(t0 + timedelta(seconds=e.game_time)).astimezone(tz).replace(tzinfo=None),
+                phase=phase,
+                side=role.side if role else "",
+                channel=(e.payload or {}).get("channel", "")
+                if e.type in ("message_sent", "message_delivered", "channel_opened", "channel_closed")
+                else "",
+            )
+        )
+    return out
+
+
+def analyse(scenario: Scenario, events: list[engine.Event], *, langs: tuple[str, ...] = ("en", "es")) -> dict[str, Any]:
+    """Per language: the rules that refused (and how often), the objectives met, the indicator charts."""
+    entries = _entries(scenario, events)
+    out: dict[str, Any] = {}
+    for lang in langs:
+        with translation.override(lang):
+            log = rv.Log(None, scenario, entries, lang)  # type: ignore[arg-type] - no row: it never existed
+            final, first_true = rv.fold_tracking(log)
+            series: dict[str, list[rv.Entry]] = {i.id: [] for i in scenario.indicators}
+            for entry in entries:
+                if entry.type == "indicator_changed":
+                    series.setdefault(entry.payload.get("indicator", ""), []).append(entry)
+            out[lang] = {
+                "rules": [
+                    {"rule": r.rule, "rejected": r.rejected, "refused": r.refused, "who": r.who, "example": r.example}
+                    for r in rv.blocking_rules(log)
+                ],
+                "objectives": [
+                    {
+                        "role": group.role,
+                        "title": group.title,
+                        "results": [
+                            {"id": r.id, "text": r.text, "points": r.points, "met": r.met, "first": r.first_game}
+                            for r in group.results
+                        ],
+                    }
+                    for group in rv.objectives(log, final, first_true)
+                ],
+                "charts": [dataclasses.asdict(chart) for chart in rv.charts(log, series)],
+                "phase_legend": [
+                    f"{n}. {p.title.get(lang)} ({rv.offset_label(p.start)})" for n, p in enumerate(scenario.phases, 1)
+                ],
+            }
+    return out
+
+
+def charts(data: list[dict[str, Any]]) -> list[rv.Chart]:
+    """Stored chart data back into the review's ``Chart`` objects, for its ``_charts.html``."""
+    out = []
+    for item in data:
+        markers = [rv.ChartMarker(**m) for m in item.get("markers", [])]
+        fields = {k: v for k, v in item.items() if k != "markers"}
+        fields["y_ticks"] = [tuple(t) for t in fields.get("y_ticks", [])]
+        fields["x_ticks"] = [tuple(t) for t in fields.get("x_ticks", [])]
+        out.append(rv.Chart(**fields, markers=markers))
+    return out
+
+
+def duration(seconds: int | float | None) -> str:
+    return rv.duration_label(seconds)
+
+
+def offset(seconds: int) -> str:
+    return rv.offset_label(seconds)
