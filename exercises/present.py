@@ -24,14 +24,14 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from scenarios.schema import ALL, Scenario
 
-from . import engine, selectors
+from . import engine, presence, selectors
 from .engine import Viewer
 from .engine.clock import game_datetime, offset_label
 from .models import Exercise, Participant
 
 # Event types that never change a panel (only the feed, a channel or the receipts).
 QUIET = frozenset({"inject_seen", "message_sent", "message_delivered", "note_added", "command_rejected"})
-ROSTER = frozenset({"participant_joined", "role_claimed", "role_released"})
+ROSTER = frozenset({"participant_joined", "role_claimed", "role_released", "participant_removed"})
 MESSAGES = frozenset({"message_sent", "message_delivered"})
 # Kept out of the players' feed: bookkeeping, or shown elsewhere (lobby, channels, toasts).
 NOT_FOR_PLAYERS = frozenset(
@@ -65,6 +65,11 @@ class Snapshot:
     @cached_property
     def participants(self) -> dict[str, Participant]:
         return {p.pk: p for p in self.exercise.participants.all()}
+
+    @cached_property
+    def seen(self) -> dict[str, datetime | None]:
+        """Each participant's last heartbeat (exercises.presence)."""
+        return presence.last_seen(self.exercise.pk, self.participants.values())
 
     @cached_property
     def proposal_events(self) -> list[engine.Event]:
@@ -384,6 +389,8 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             item.title = _("%(name)s plays %(role)s") % {"name": snap.name_of(p["participant"]), "role": role}
         case "role_released":
             item.title = _("%(name)s left %(role)s") % {"name": snap.name_of(p["participant"]), "role": role}
+        case "participant_removed":
+            item.title = _("The facilitator removed %(name)s from the table") % {"name": p.get("name", "")}
         case "exercise_started":
             item.kind, item.title = "phase", _("The exercise has started")
         case "exercise_paused":
@@ -855,6 +862,7 @@ class Seat:
     holder: str = ""  # participant id
     holder_name: str = ""
     presence: str = "empty"  # connected | away | empty
+    seen: datetime | None = None  # last heartbeat, shown as "last seen" when away
 
 
 @dataclass
@@ -864,10 +872,10 @@ class SideView:
     seats: list[Seat]
 
 
-def presence_of(participant: Participant | None) -> str:
+def presence_of(participant: Participant | None, seen: datetime | None = None) -> str:
     if participant is None:
         return "away"
-    return "connected" if participant.connections > 0 else "away"
+    return presence.status(participant, seen if seen is not None else participant.last_seen_at)
 
 
 def seats(snap: Snapshot, lang: str, *, with_presence: bool = False) -> list[SideView]:
@@ -889,7 +897,8 @@ def seats(snap: Snapshot, lang: str, *, with_presence: bool = False) -> list[Sid
                 holder_name=snap.name_of(holder) if holder else "",
             )
             if with_presence and holder:
-                seat.presence = presence_of(snap.participants.get(holder))
+                seat.presence = presence_of(snap.participants.get(holder), snap.seen.get(holder))
+                seat.seen = snap.seen.get(holder)
             rows.append(seat)
         out.append(SideView(id=side.id, name=side.name.get(lang), seats=rows))
     return out
@@ -901,18 +910,22 @@ class Person:
     name: str
     role: str
     presence: str
+    seen: datetime | None = None
 
 
 def people(snap: Snapshot, lang: str) -> list[Person]:
     """Everyone who joined, for the console (presence from their open sockets)."""
     out = []
     for pid, p in snap.state.participants.items():
+        if p.removed:
+            continue
         out.append(
             Person(
                 id=pid,
                 name=p.name,
                 role=snap.role_title(p.role, lang) if p.role else "",
-                presence=presence_of(snap.participants.get(pid)),
+                presence=presence_of(snap.participants.get(pid), snap.seen.get(pid)),
+                seen=snap.seen.get(pid),
             )
         )
     return out

@@ -15,6 +15,7 @@ urlpatterns = [
     path("x/<str:code>/console/", views.console, name="console"),
     path("x/<str:code>/console/do/", views.console_command, name="console_command"),
     path("x/<str:code>/console/as/<str:role>/", views.console_as, name="console_as"),
+    path("x/<str:code>/console/joining/", views.join_lock, name="join_lock"),
     path("w/<str:code>/console/", views.workshop_console, name="workshop_console"),
     path("w/<str:code>/console/do/", views.workshop_command, name="workshop_command"),
     path("facilitator/", views.facilitator_home, name="facilitator_home"),
@@ -22,4 +23,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("lang/", views.switch_language, name="switch_language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
 ]

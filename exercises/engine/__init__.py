@@ -7,7 +7,7 @@
 """
 
 from .commands import FACILITATOR, SYSTEM, Actor, Command, parse_command
-from .errors import InvalidCommand, Rejected
+from .errors import Forbidden, InvalidCommand, Rejected
 from .events import EVERYONE, Event
 from .rules import ActionView, Constraint, action_views, decide, game_now, next_due, opening_event, run
 from .state import State, apply, fold, initial_state
@@ -24,6 +24,7 @@ __all__ = [
     "Command",
     "Constraint",
     "Event",
+    "Forbidden",
     "InvalidCommand",
     "Rejected",
     "State",

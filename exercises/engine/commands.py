@@ -66,6 +66,13 @@ class ReleaseRole(Cmd):
     participant: str = Field(default="", max_length=64)
 
 
+class RemoveParticipant(Cmd):
+    """The facilitator takes someone off the table: their seat and role are freed."""
+
+    type: Literal["remove_participant"] = "remove_participant"
+    participant: str = Field(min_length=1, max_length=64)
+
+
 class Start(Cmd):
     type: Literal["start"] = "start"
 
@@ -200,6 +207,7 @@ Command = Annotated[
     | ClaimRole
     | AssignRole
     | ReleaseRole
+    | RemoveParticipant
     | Start
     | Pause
     | Resume
@@ -227,6 +235,7 @@ _adapter: TypeAdapter[Command] = TypeAdapter(Command)
 FACILITATOR_ONLY = frozenset(
     {
         "assign_role",
+        "remove_participant",
         "start",
         "pause",
         "resume",

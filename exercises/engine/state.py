@@ -20,6 +20,7 @@ Status = Literal["lobby", "running", "paused", "ended"]
 class Participant(BaseModel):
     name: str
     role: str = ""
+    removed: bool = False  # the facilitator took them off the table (participant_removed)
 
 
 class ApprovalState(BaseModel):
@@ -111,6 +112,9 @@ def apply(state: State, event: Event) -> None:
             if p["participant"] in state.participants:
                 state.participants[p["participant"]].role = ""
             state.holders.pop(p["role"], None)
+        case "participant_removed":
+            if p["participant"] in state.participants:
+                state.participants[p["participant"]].removed = True
         case "exercise_started" | "exercise_resumed":
             state.status = "running"
             state.anchor_wall = p["wall"]

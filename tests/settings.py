@@ -1,0 +1,12 @@
+"""The settings the test run uses: the real ones, with DEBUG asked for explicitly.
+
+Unset ``DJANGO_DEBUG`` means DEBUG off (and then a real ``DJANGO_SECRET_KEY`` is required), so
+the tests say what they want, as ``make run`` does. pytest-django still runs each test with
+DEBUG False; worker subprocesses get DEBUG off and a random key (tests/services/conftest.py).
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+from config.settings import *  # noqa: E402, F403
