@@ -14,3 +14,11 @@ def status_label(status: str) -> str:
 @register.filter
 def rule_label(rule: str) -> str:
     return present.rule_label(rule)
+
+
+@register.filter
+def grouped(code: str) -> str:
+    """A join code as read aloud and typed: ``K7QX-2MPA-RT``."""
+    from exercises.models import grouped_code
+
+    return grouped_code(str(code or ""))
