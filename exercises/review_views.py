@@ -271,15 +271,17 @@ def _inline_css() -> str:
 
 def html_to_pdf(html: str, base_url: str) -> bytes:
     """Draw the report's HTML and SVG charts to PDF with WeasyPrint: no browser, no JavaScript,
-    no network (``url_fetcher`` refuses anything but our own static files)."""
-    from weasyprint import HTML, default_url_fetcher
+    no network (the page is self-contained; any other URL in user-written text is refused)."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    def fetch_local_only(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if url.startswith(("data:", base_url)):
-            return default_url_fetcher(url, *args, **kwargs)
-        raise ValueError(f"the report may not fetch {url[:80]}")
+    class OfflineFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            raise ValueError(f"the report may not fetch {url[:80]}")
 
-    return HTML(string=html, base_url=base_url, url_fetcher=fetch_local_only).write_pdf()
+    return HTML(string=html, base_url=base_url, url_fetcher=OfflineFetcher()).write_pdf()
 
 
 @require_GET

@@ -66,7 +66,7 @@ def live_asgi(django_db_setup, django_db_blocker):
     env = {
         **os.environ,
         "DJANGO_DB_NAME": str(settings.DATABASES["default"]["NAME"]),
-        "DJANGO_DEBUG": "0",
+        "DJANGO_DEBUG": "1",  # asked for explicitly: unset means off, which needs a real secret key
         "CT_TICK_SECONDS": "0.5",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
