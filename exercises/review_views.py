@@ -265,8 +265,9 @@ def _nth(values: list[str], n: int) -> str:
 
 
 def _inline_css() -> str:
-    path = finders.find("css/review.css")
-    return Path(path).read_text(encoding="utf-8") if path else ""
+    """The report's stylesheets, inlined into the PDF's page (WeasyPrint fetches nothing)."""
+    parts = [finders.find(name) for name in ("css/review.css", "css/sizes.css")]
+    return "\n".join(Path(p).read_text(encoding="utf-8") for p in parts if p)
 
 
 def html_to_pdf(html: str, base_url: str) -> bytes:

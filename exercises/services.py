@@ -160,7 +160,7 @@ def execute(
                 Participant.objects.filter(exercise_id=exercise_id, pk__in=removed).update(removed_at=timezone.now())
             transaction.on_commit(lambda: fanout.publish(exercise_id, events))
         if receipt:
-            CommandReceipt.objects.create(exercise_id=exercise_id, participant=actor.participant, cid=cid)
+            CommandReceipt.objects.create(exercise_id=exercise_id, participant=actor.label, cid=cid)
     return Result(events)
 
 

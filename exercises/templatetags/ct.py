@@ -22,3 +22,21 @@ def grouped(code: str) -> str:
     from exercises.models import grouped_code
 
     return grouped_code(str(code or ""))
+
+
+@register.filter
+def pct(value: object) -> int:
+    """A percentage as a whole number 0-100, for a ``w-N`` width class (static/css/sizes.css)."""
+    try:
+        return max(0, min(100, round(float(value))))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
+def tenths(value: object) -> int:
+    """A shade 0-1 as 0-10, for a ``shade-N`` class (static/css/sizes.css)."""
+    try:
+        return max(0, min(10, round(float(value) * 10)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
