@@ -72,7 +72,7 @@ def resume_from(data: Mapping[str, Any]) -> tuple[int, bool]:
 def client_id(data: Mapping[str, Any]) -> str:
     """The client's id for a command (the composer's), or "" when absent or malformed."""
     cid = data.get("cid")
-    return cid if isinstance(cid, str) and CID.match(cid) else ""
+    return cid if isinstance(cid, str) and CID.fullmatch(cid) else ""
 
 
 KEEP_EMPTY = frozenset({"text", "rationale", "reason"})  # an empty rationale is an answer

@@ -134,10 +134,10 @@ def execute(
         # The row lock serialises writers of one exercise, so seq = last_seq + 1 is safe
         # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
         exercise = Exercise.objects.light().select_for_update(of=("self",)).get(pk=exercise_id)
-        receipt = bool(cid and actor.participant)
+        receipt = bool(cid) and actor.kind != "system"
         if (
             receipt
-            and CommandReceipt.objects.filter(exercise_id=exercise_id, participant=actor.participant, cid=cid).exists()
+            and CommandReceipt.objects.filter(exercise_id=exercise_id, participant=actor.label, cid=cid).exists()
         ):
             return Result([], duplicate=True)
         scenario = scenario_for(exercise.scenario)

@@ -6,7 +6,7 @@ from exercises.models import Exercise
 from scenarios.library import latest, sync_library
 
 DEMO_USER = "facilitator"
-DEMO_PASSWORD = "crisis-table"  # printed below; local demo only (make run binds 127.0.0.1)
+DEMO_PASSWORD = "crisis-table-demo"  # printed below; local demo only (make run binds 127.0.0.1); 12+ characters
 
 
 class Command(BaseCommand):
