@@ -10,3 +10,6 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
 from config.settings import *  # noqa: E402, F403
+
+# Hashing a password properly takes a quarter of a second by design; tests make hundreds of accounts.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
