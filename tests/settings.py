@@ -6,8 +6,12 @@ DEBUG False; worker subprocesses get DEBUG off and a random key (tests/services/
 """
 
 import os
+import secrets
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
+# One strong key for the run, in the environment so that worker subprocesses (DEBUG off, which
+# refuses weak keys) sign and read the same sessions as the test process.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-" + secrets.token_urlsafe(48))
 
 from config.settings import *  # noqa: E402, F403
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import secrets
 import shutil
 from pathlib import Path
 from urllib.parse import quote
@@ -25,7 +24,6 @@ from scenarios.library import latest, sync_library
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = Path(__file__).parents[1] / "fixtures"
 REQUIRED = os.environ.get("CT_REQUIRE_SERVICES") == "1"
-TEST_SECRET_KEY = secrets.token_urlsafe(50)
 
 
 def missing(reason: str) -> None:
@@ -83,7 +81,7 @@ def live_env(transactional_db) -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "DJANGO_DEBUG": "0",  # production settings: DEBUG off needs a real key
-        "DJANGO_SECRET_KEY": TEST_SECRET_KEY,
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # sessions made here must read there
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "CT_TICK_SECONDS": "0.2",
         "PYTHONUNBUFFERED": "1",
