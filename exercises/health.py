@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 CACHE_SECONDS = 1.0
 TIMEOUT = 0.5  # seconds a check may take before it counts as down
@@ -88,3 +91,39 @@ def layer_ok() -> bool:
     ok = check_layer().ok
     _last = (now, ok)
     return ok
+
+
+PROBES = {"/healthz", "/readyz"}
+
+
+def healthz() -> HttpResponse:
+    """Liveness: the process answers requests. No dependency is asked."""
+    return JsonResponse({"ok": True})
+
+
+def readyz() -> HttpResponse:
+    """Readiness: the database and the channel layer answer (with how long each took)."""
+    checks = {"database": check_database(), "channel_layer": check_layer()}
+    ok = all(check.ok for check in checks.values())
+    body = {"ok": ok, **{name: check.as_dict() for name, check in checks.items()}}
+    return JsonResponse(body, status=200 if ok else 503)
+
+
+class ProbeMiddleware:
+    """First in MIDDLEWARE: answers the probes before anything else looks at the request.
+
+    A probe comes from the machine itself (``curl http://127.0.0.1:8001/readyz``, a kubelet with
+    the pod's address): its Host is not a public name in ALLOWED_HOSTS, and it speaks plain HTTP
+    where SECURE_SSL_REDIRECT would redirect it. Neither matters for a probe, and nothing else is
+    served here; nginx keeps both paths off the internet (deploy/nginx.conf).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info in PROBES and request.method in ("GET", "HEAD"):
+            response = healthz() if request.path_info == "/healthz" else readyz()
+            add_never_cache_headers(response)
+            return response
+        return self.get_response(request)

@@ -12,21 +12,20 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 from pydantic import ValidationError
 
 from scenarios import library
 
-from . import access, engine, fragments, health, inputs, push, selectors, services, throttle
+from . import access, engine, fragments, inputs, push, selectors, services, throttle
 from .access import staff_view
 from .engine import commands as c
 from .logs import security_event
@@ -527,23 +526,3 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     if language in dict(settings.LANGUAGES):
         request.session["_language"] = language
     return response
-
-
-# --------------------------------------------------------------------------- health probes
-
-
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness: the process answers requests. No dependency is asked."""
-    return JsonResponse({"ok": True})
-
-
-@never_cache
-@require_GET
-def readyz(request: HttpRequest) -> HttpResponse:
-    """Readiness: the database and the channel layer answer (with how long each took)."""
-    checks = {"database": health.check_database(), "channel_layer": health.check_layer()}
-    ok = all(check.ok for check in checks.values())
-    body = {"ok": ok, **{name: check.as_dict() for name, check in checks.items()}}
-    return JsonResponse(body, status=200 if ok else 503)

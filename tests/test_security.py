@@ -215,6 +215,16 @@ def test_it_answers_the_health_probes(db, monkeypatch) -> None:
     assert Client().get("/healthz").status_code == 200  # alive, just not ready
 
 
+def test_it_answers_probes_from_the_machine_whatever_the_public_host(db, settings) -> None:
+    """systemd and kubelets probe ``http://127.0.0.1:8001``: not an allowed host, not HTTPS.
+    Mutation: serve the probes from urls.py instead of ``ProbeMiddleware``: 400 (DisallowedHost)."""
+    settings.ALLOWED_HOSTS = ["crisis.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    assert Client().get("/healthz", HTTP_HOST="127.0.0.1:8001").status_code == 200
+    ready = Client().get("/readyz", HTTP_HOST="10.0.0.7:8001")
+    assert ready.status_code == 200 and "no-cache" in ready["Cache-Control"]
+
+
 # --------------------------------------------------------------------------- item 12: share links
 
 
