@@ -271,5 +271,9 @@ LOGGING = {
     "loggers": {
         # One JSON object a line: forged commands, lockouts, floods, share-link changes (docs/security.md).
         "crisis_table.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint reports the report's in-page links to timeline rows it does not contain as
+        # errors, one per link; a PDF that cannot be drawn raises, and the view answers 503.
+        "weasyprint": {"level": "CRITICAL"},
+        "fontTools": {"level": "WARNING"},
     },
 }

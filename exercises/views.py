@@ -307,6 +307,9 @@ def auto_role(request: HttpRequest, code: str) -> HttpResponse:
     if participant is None:
         return HttpResponseForbidden(_("Join this exercise first."))
     back = reverse("play", args=[exercise.code])
+    limit = throttle.limit_of(exercise)
+    if not throttle.allow_local(exercise.pk, participant.pk, limit):  # the same bucket as every command
+        return _refuse(request, push.error_text("rate", _lang(request)), 429, back)
     actor = engine.Actor(kind="participant", participant=participant.pk)
     scenario = selectors.scenario_of(exercise)
     for _attempt in range(3):  # another player may take the same role at the same moment
@@ -320,7 +323,19 @@ def auto_role(request: HttpRequest, code: str) -> HttpResponse:
             return _answer(
                 request, _("Every role is taken. The facilitator can seat you."), level="error", rule="", back=back
             )
-        result = services.execute(exercise_id=exercise.pk, actor=actor, command=c.ClaimRole(role=free[0].id))
+        try:
+            result = services.perform(
+                exercise_id=exercise.pk,
+                actor=actor,
+                command=c.ClaimRole(role=free[0].id),
+                who=participant.pk,
+                limit=limit,
+                ip=throttle.client_ip(request),
+            )
+        except services.Throttled:
+            return _refuse(request, push.error_text("rate", _lang(request)), 429, back)
+        except services.Unavailable:
+            return _refuse(request, push.error_text("unavailable", _lang(request)), 503, back)
         if result.ok:
             break
         exercise.refresh_from_db()

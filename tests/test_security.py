@@ -327,8 +327,9 @@ def test_it_neutralises_formulas_in_every_csv_export(review_version, facilitator
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext: apt-get install poppler-utils")
 def test_it_draws_the_spanish_report_with_its_charts_without_a_browser(played, facilitator_client, monkeypatch) -> None:
-    """Mutation: the chromium printer (``--no-sandbox``) as before: with no chromium it answers 503;
-    with it, this test no longer runs WeasyPrint (``seen`` stays empty)."""
+    """Mutations (tried): strip the ``<svg class="rv-svg">`` charts from what WeasyPrint draws: no
+    axis labels, no stroked lines (red). The chromium printer as before: with no browser found it
+    answers 503 (red)."""
     from exercises import review_views
 
     seen: list[str] = []
@@ -346,9 +347,15 @@ def test_it_draws_the_spanish_report_with_its_charts_without_a_browser(played, f
     text = subprocess.run(
         ["/usr/bin/pdftotext", "-layout", "-", "-"], input=response.content, capture_output=True, check=True
     ).stdout.decode()
-    assert "Informe posterior a la acción" in text
-    assert "Soberanía" in text or "Confianza" in text  # indicator names, the charts' titles, in Spanish
-    assert re.search(r"\b100\b", text), "the charts' axis labels are not in the PDF"
+    lowered = text.lower()  # the print CSS sets some headings in capitals
+    assert "informe posterior a la acción" in lowered
+    assert "soberanía" in lowered or "confianza" in lowered  # indicator names, the charts' titles, in Spanish
+    charts = text.split("Indicadores a lo largo del tiempo", 1)[1][:3000]  # the report's chart section
+    assert "Confianza 60 → 63" in charts and "Soberanía 70 → 45" in charts  # each chart's caption
+    assert re.search(r"^\s*5\s+5\s*$", charts, re.M), "no axis labels drawn under the captions"
+    # The step lines are strokes: drawn as vector paths, not text. pdftocairo shows them.
+    svg = subprocess.run(["pdftocairo", "-svg", "-", "-"], input=response.content, capture_output=True).stdout
+    assert svg.count(b"fill:none;stroke-width") >= 8, "no chart lines in the PDF"
 
 
 # --------------------------------------------------------------------------- item 19: 403 without tracebacks

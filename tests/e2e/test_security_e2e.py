@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from exercises.models import Event, Exercise
-
 from tests.e2e.test_journeys import _claim, _context, _facilitate, _join_by_code, _live, _sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
