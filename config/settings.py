@@ -248,7 +248,7 @@ CRISIS_TABLE = {
     # Tokens an authorization refusal (a forged command) costs its sender.
     "FORBIDDEN_PENALTY": envint("CT_FORBIDDEN_PENALTY", 10),
     # Failed code look-ups (unknown codes) per client address: this many per window, then 429.
-    "CODE_MISSES": envint("CT_CODE_MISSES", 20),
+    "CODE_MISSES": envint("CT_CODE_MISSES", 30),
     "CODE_MISSES_WINDOW": envint("CT_CODE_MISSES_WINDOW", 600),
     # Successful joins per client address (a classroom shares one NAT address).
     "JOINS_PER_IP": envint("CT_JOINS_PER_IP", 200),
