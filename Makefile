@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# DEBUG is off unless asked for (docs/security.md): the local demo asks.
+run: export DJANGO_DEBUG = 1
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_scenarios
@@ -24,6 +26,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@bin/ensure-chromium
 	@bin/ensure-axe
+	@bin/ensure-apt
 	$(PY) -m pytest
 	@bin/service-tests
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import math
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -47,6 +48,8 @@ def setup(layer: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings",
         DJANGO_DEBUG="0",
         CT_RATE_LIMIT_PER_10S=os.environ.get("CT_RATE_LIMIT_PER_10S", "100000"),  # measure the server, not the limiter
+        CT_PARTICIPANTS_PER_ROLE=os.environ.get("CT_PARTICIPANTS_PER_ROLE", "1000"),  # 1,000 players at one table
+        DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),  # DEBUG off needs one
         PYTHONUNBUFFERED="1",
     )
     os.environ.update(env)

@@ -15,6 +15,7 @@ import atexit
 import json
 import os
 import random
+import secrets
 import shutil
 import statistics
 import sys
@@ -35,6 +36,7 @@ def _setup_django() -> None:
         os.environ["DJANGO_DB_NAME"] = str(Path(scratch) / "bench.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # DEBUG off refuses to start without one
     import django
 
     django.setup()
@@ -166,7 +168,7 @@ def main() -> None:
     from django.test import Client
 
     from exercises import review
-    from exercises.models import Event
+    from exercises.models import Event, ShareLink
     from scenarios.library import latest, sync_library
 
     sync_library()
@@ -182,7 +184,7 @@ def main() -> None:
         )
     )
 
-    user = get_user_model().objects.create_user("bench", password="x", is_staff=True)
+    user = get_user_model().objects.create_user("bench", password="x", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(user)
     base = f"/review/{exercise.code}/"
@@ -194,7 +196,7 @@ def main() -> None:
         "replay_mid": base + f"replay/?seq={count // 2}",
         "replay_end": base + f"replay/?seq={count}",
         "report": base + "report/",
-        "share": f"/review/share/{exercise.share_token}/",
+        "share": f"/review/share/{ShareLink.objects.create(exercise=exercise, created_by=user).token}/",
         "export_jsonl": base + "export/events.jsonl",
         "export_decisions_csv": base + "export/decisions.csv",
     }

@@ -24,9 +24,33 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = envbool("DJANGO_DEBUG", True)
-# The "django-insecure-" prefix makes ``check --deploy`` flag the local default (security.W009).
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "django-insecure-dev-only-key-change-me-in-production-0123456789")
+# Fail closed: DEBUG is on only when asked for (``make run`` and the tests set DJANGO_DEBUG=1).
+DEBUG = envbool("DJANGO_DEBUG", False)
+LOCAL_SECRET_KEY = "django-insecure-dev-only-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or (LOCAL_SECRET_KEY if DEBUG else "")
+
+
+def weak_secret_key(key: str) -> str:
+    """Why ``key`` must not sign sessions on a real server ("" when it may)."""
+    if not key:
+        return "DJANGO_SECRET_KEY is not set"
+    if key.startswith("django-insecure-"):
+        return "DJANGO_SECRET_KEY starts with 'django-insecure-' (a development key)"
+    if "CHANGE-ME" in key.upper():  # the placeholder of deploy/crisis-table.env.sample
+        return "DJANGO_SECRET_KEY is the sample's placeholder (deploy/crisis-table.env.sample)"
+    if len(set(key)) < 5 or len(key) < 32:
+        return "DJANGO_SECRET_KEY is too short or too simple (use 50+ random characters)"
+    return ""
+
+
+if not DEBUG and weak_secret_key(SECRET_KEY):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"Refusing to start with DEBUG off: {weak_secret_key(SECRET_KEY)}. Set one with "
+        "DJANGO_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+        "or set DJANGO_DEBUG=1 for local development only (docs/security.md)."
+    )
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
@@ -40,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "axes",
     "scenarios",
     "exercises",
     "jobs",
@@ -47,7 +72,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "exercises.health.ProbeMiddleware",  # /healthz, /readyz: before host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -57,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,9 +152,37 @@ else:
         }
     }
 
+# --- shared counters: throttles, presence (docs/security.md) --------------------------------
+# One process: local memory. Several workers (REDIS_URL): Redis, so every limit holds across them.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CT_REDIS_PREFIX", "asgi") + ".cache",
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "crisis-table"}}
+
+# --- accounts: password rules and sign-in lockout (django-axes) -------------------------------
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out name + address never reaches the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("CT_SIGNIN_FAILURES", 5)
+AXES_COOLOFF_TIME = envint("CT_SIGNIN_LOCKOUT_MINUTES", 15) / 60  # hours; `manage.py axes_reset` lifts it sooner
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "facilitator_home"
 LOGOUT_REDIRECT_URL = "home"
@@ -146,6 +202,22 @@ WHITENOISE_USE_FINDERS = True  # a daphne/uvicorn worker serves static/ without 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Content-Security-Policy (django-csp 4): nothing inline, nothing evaluated -----------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],  # same-origin ws:/wss: too (CSP level 3)
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 if not DEBUG:
     # Behind TLS (docs/deploy.md) set all of these; ``check --deploy`` is then silent
@@ -173,6 +245,7 @@ CRISIS_TABLE = {
     "SCENARIO_DIRS": [BASE_DIR / "scenarios" / "library"],
     "MESSAGE_MAX_CHARS": envint("CT_MESSAGE_MAX_CHARS", 2000),
     "TICK_SECONDS": float(os.environ.get("CT_TICK_SECONDS", "2")),
+    # Commands per participant per 10 s, WebSocket and form posts together (Exercise.rate_limit overrides).
     "RATE_LIMIT_PER_10S": envint("CT_RATE_LIMIT_PER_10S", 30),
     # Background jobs (jobs/): threads per worker process, and when a silent job counts as dead.
     "JOB_THREADS": envint("CT_JOB_THREADS", 1),
@@ -180,11 +253,35 @@ CRISIS_TABLE = {
     # Scenario studio: the largest YAML file it accepts, and the largest MSEL spreadsheet.
     "STUDIO_MAX_BYTES": envint("CT_STUDIO_MAX_BYTES", 1024 * 1024),
     "MSEL_MAX_BYTES": envint("CT_MSEL_MAX_BYTES", 2 * 1024 * 1024),
+    # Tokens an authorization refusal (a forged command) costs its sender.
+    "FORBIDDEN_PENALTY": envint("CT_FORBIDDEN_PENALTY", 10),
+    # Failed code look-ups (unknown codes) per client address: this many per window, then 429.
+    "CODE_MISSES": envint("CT_CODE_MISSES", 30),
+    "CODE_MISSES_WINDOW": envint("CT_CODE_MISSES_WINDOW", 600),
+    # Successful joins per client address (a classroom shares one NAT address).
+    "JOINS_PER_IP": envint("CT_JOINS_PER_IP", 200),
+    "JOINS_WINDOW": envint("CT_JOINS_WINDOW", 600),
+    # Seats per exercise: playable roles x this factor (Exercise.max_participants overrides).
+    "PARTICIPANTS_PER_ROLE": envint("CT_PARTICIPANTS_PER_ROLE", 10),
+    # Presence: each worker refreshes its sockets' heartbeat this often; older than TTL = away.
+    "HEARTBEAT_SECONDS": float(os.environ.get("CT_HEARTBEAT_SECONDS", "10")),
+    "PRESENCE_TTL": float(os.environ.get("CT_PRESENCE_TTL", "30")),
 }
+# WebSocket origins accepted besides the page's own (scheme, host and port must match exactly).
+CT_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"quiet_403": {"()": "exercises.logs.QuietForbidden"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["quiet_403"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # One JSON object a line: forged commands, lockouts, floods, share-link changes (docs/security.md).
+        "crisis_table.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint reports the report's in-page links to timeline rows it does not contain as
+        # errors, one per link; a PDF that cannot be drawn raises, and the view answers 503.
+        "weasyprint": {"level": "CRITICAL"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

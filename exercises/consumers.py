@@ -13,49 +13,19 @@ Server → client: HTML whose top-level elements htmx swaps out-of-band by id.
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import time
-import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import engine, fanout, inputs, push, selectors, services
+from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle
 
 MAX_FRAME_BYTES = 16_384
-
-
-class RateLimiter:
-    """Token bucket per connection: a flooding client is slowed, others are not."""
-
-    def __init__(self, per_10s: int) -> None:
-        self.capacity = float(per_10s)
-        self.tokens = float(per_10s)
-        self.rate = per_10s / 10.0
-        self.stamp = time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-# One bucket per participant (or facilitator) per worker process, shared by all their sockets,
-# so opening more tabs does not buy more commands. It lives as long as one of them is open.
-_limiters: weakref.WeakValueDictionary[tuple[int, str], RateLimiter] = weakref.WeakValueDictionary()
-
-
-def limiter_for(exercise_id: int, who: str) -> RateLimiter:
-    limiter = _limiters.get((exercise_id, who))
-    if limiter is None:
-        limiter = _limiters[(exercise_id, who)] = RateLimiter(settings.CRISIS_TABLE["RATE_LIMIT_PER_10S"])
-    return limiter
+TOAST_EVERY = 1.0  # seconds: a flooding socket gets one "slow down", not one per frame
+log = logging.getLogger(__name__)
 
 
 class ExerciseConsumer(AsyncWebsocketConsumer):
@@ -71,16 +41,16 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
         mode = kwargs.get("mode", "play")
+        self.ip = throttle.client_ip(self.scope)
         info = await database_sync_to_async(self._identify)(kwargs["code"], mode)
         if info is None:
             await self.close(code=4403)
             return
-        self.exercise_id, self.viewer, self.lang = info
+        self.exercise_id, self.viewer, self.lang, self.can_act, self.limit, self.who = info
         self.participant_id = self.viewer.participant
         self.last_seq: int | None = None
         self.lock = asyncio.Lock()
-        who = self.participant_id or ("facilitator" if self.viewer.facilitator else f"socket:{id(self)}")
-        self.limiter = limiter_for(self.exercise_id, who)
+        self.toasted = 0.0
         await self.accept()
         hub = fanout.get_hub()
         hub.renderer = push.render_batch
@@ -89,16 +59,28 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         if self.participant_id:
             await database_sync_to_async(push.presence_changed)(self.exercise_id, self.participant_id, +1)
 
-    def _identify(self, code: str, mode: str) -> tuple[int, engine.Viewer, str] | None:
+    def _identify(self, code: str, mode: str) -> tuple[int, engine.Viewer, str, bool, int, str] | None:
         try:
             exercise = selectors.exercise_by_code(code)
         except Exception:
+            if mode != "console":
+                throttle.code_misses().hit(self.ip)
             return None
+        user = self.scope.get("user")
         session = self.scope.get("session") or {}
-        viewer = selectors.viewer_for(exercise, user=self.scope.get("user"), session=session, mode=mode)
+        lang = push.language_of(self.scope)  # as LocaleMiddleware picks a page's
+        limit = throttle.limit_of(exercise)
+        if mode == "console":
+            level = access.level_of(user, exercise)
+            if level is None:
+                return None
+            can_act = access.allows(level, "run")
+            return exercise.pk, engine.FACILITATOR_VIEW, lang, can_act, limit, f"staff:{user.pk}"
+        viewer = selectors.viewer_for(exercise, user=user, session=session, mode=mode)
         if viewer is None:
             return None
-        return exercise.pk, viewer, push.language_of(self.scope)  # as LocaleMiddleware picks a page's
+        who = viewer.participant or f"socket:{id(self)}"
+        return exercise.pk, viewer, lang, mode == "play", limit, who
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "exercise_id"):
@@ -121,6 +103,10 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             if events[0].seq != self.last_seq + 1:
                 await self._catch_up(self.last_seq)  # a gap: read the log instead
                 return
+            if self._removed(events):
+                await self._toast(push.error_text("removed", self.lang))
+                await self.close(code=4403)
+                return
             if await self._role_changed(events):
                 await self._catch_up(self.last_seq, full=True)
                 return
@@ -136,6 +122,11 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         if kind == "presence" and self.viewer.facilitator:
             html = await database_sync_to_async(push.presence_frame)(self.exercise_id, self.lang)
             await self.send(text_data=html)
+
+    def _removed(self, events: list[engine.Event]) -> bool:
+        return bool(self.participant_id) and any(
+            e.type == "participant_removed" and e.payload.get("participant") == self.participant_id for e in events
+        )
 
     async def _role_changed(self, events: list[engine.Event]) -> bool:
         """A claim or release of this participant's role changes what they may see."""
@@ -155,50 +146,79 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         html, seq = await database_sync_to_async(push.replay)(self.exercise_id, last, self.viewer, self.lang, full)
         if html:
             await self.send(text_data=html)
-        self.last_seq = max(seq, last)
+        self.last_seq = seq  # never above the newest event: a client claiming more is resynced (push.replay)
 
     # ------------------------------------------------------------------ client side
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
-            await self._toast(push.error_text("too_large", self.lang))
+        """Every frame gets an answer or nothing; no frame can raise out of here and drop the socket."""
+        try:
+            await self._receive(text_data, bytes_data)
+        except Exception:  # a bug, not the client's fault: keep the socket, say so, log it
+            log.exception("frame from %s on exercise %s failed", self.who, self.exercise_id)
+            await self._toast(push.error_text("server", self.lang))
+
+    async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
+        if text_data is None:
+            await self._toast(push.error_text("binary", self.lang))
             return
-        if not self.limiter.allow():
-            await self._toast(push.error_text("rate", self.lang))
+        if not throttle.allow_local(self.exercise_id, self.who, self.limit):
+            now = time.monotonic()
+            if now - self.toasted >= TOAST_EVERY:  # one notice a second, not one per dropped frame
+                self.toasted = now
+                await self._toast(push.error_text("rate", self.lang))
             return
         try:
-            data = json.loads(text_data)
-        except ValueError:
-            await self._toast(push.error_text("malformed", self.lang))
+            data = inputs.parse_frame(text_data, max_bytes=MAX_FRAME_BYTES)
+            if data.get("type") == "resume":
+                last, full = inputs.resume_from(data)
+                async with self.lock:
+                    await self._catch_up(last, full=full)
+                return
+        except inputs.BadFrame as bad:
+            await self._toast(push.error_text(bad.code, self.lang))
             return
-        if not isinstance(data, dict):
-            await self._toast(push.error_text("malformed", self.lang))
-            return
-        data.pop("HEADERS", None)
-        if data.get("type") == "resume":
-            try:
-                last = max(0, int(data.get("last") or 0))
-            except (TypeError, ValueError):
-                last = 0
-            async with self.lock:
-                await self._catch_up(last, full=bool(data.get("full")))
-            return
-        if self.viewer == engine.PUBLIC_VIEW:
+        if not self.can_act:
+            if self.viewer.facilitator:  # an evaluator on the console watches
+                await self._toast(push.error_text("observer", self.lang))
             return  # the projector only watches
         actor = (
             engine.FACILITATOR
             if self.viewer.facilitator
             else engine.Actor(kind="participant", participant=self.participant_id)
         )
+        cid = inputs.client_id(data)
         try:
             command = inputs.command_from(data)  # the same reading as a form POST (views._run)
-            result = await database_sync_to_async(services.execute)(
-                exercise_id=self.exercise_id, actor=actor, command=command
+            result = await database_sync_to_async(services.perform)(
+                exercise_id=self.exercise_id,
+                actor=actor,
+                command=command,
+                who=self.who,
+                limit=self.limit,
+                ip=self.ip,
+                cid=cid,
             )
+        except engine.Forbidden:
+            await self._answer(cid, "error", push.error_text("forbidden", self.lang))
+            return
         except engine.InvalidCommand as exc:
-            await self._toast(str(exc), level="error")
+            await self._answer(cid, "error", str(exc))
+            return
+        except services.Throttled:
+            await self._answer(cid, "retry", push.error_text("rate", self.lang))
+            return
+        except services.Unavailable:
+            await self._answer(cid, "retry", push.error_text("unavailable", self.lang))
             return
         if result.rejection is not None:
-            await self.send(text_data=push.rejection_toast(result.rejection, self.lang))
+            await self.send(text_data=push.rejection_toast(result.rejection, self.lang) + push.ack(cid, "rejected"))
+            return
+        if cid:
+            await self.send(text_data=push.ack(cid, "ok"))
+
+    async def _answer(self, cid: str, status: str, text: str) -> None:
+        """A toast, and for a composer's command the ack that tells it what became of its text."""
+        await self.send(text_data=push.toast(text, "error") + push.ack(cid, status))
 
     async def _toast(self, text: str, level: str = "error") -> None:
         await self.send(text_data=push.toast(text, level))
@@ -217,9 +237,14 @@ class _Ticker:
     @classmethod
     async def run(cls) -> None:
         interval = settings.CRISIS_TABLE["TICK_SECONDS"]
+        beat_every = settings.CRISIS_TABLE["HEARTBEAT_SECONDS"]
+        beaten = 0.0
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(min(interval, beat_every))
             hub = fanout.get_hub()
+            if time.monotonic() - beaten >= beat_every:
+                beaten = time.monotonic()
+                await cls.heartbeat(hub)
             for exercise_id in list(hub.sockets):
                 try:
                     await database_sync_to_async(services.tick)(exercise_id)
@@ -228,3 +253,17 @@ class _Ticker:
             if not hub.sockets:
                 cls.task = None
                 return
+
+    @classmethod
+    async def heartbeat(cls, hub: fanout.Hub) -> None:
+        """Refresh the presence of every participant with a socket here; refresh the consoles'
+        presence column, so a player whose worker died turns "away" there within the TTL."""
+        for exercise_id, sockets in list(hub.sockets.items()):
+            pids = {s.participant_id for s in sockets if getattr(s, "participant_id", "")}
+            consoles = [s for s in sockets if s.viewer.facilitator]
+            try:
+                await database_sync_to_async(presence.beat)(exercise_id, pids)
+                for socket in consoles:
+                    await socket.signal("presence", {})
+            except Exception:  # noqa: BLE001 - presence is best effort; the next beat tries again
+                fanout.log.warning("heartbeat failed for exercise %s", exercise_id)

@@ -12,6 +12,27 @@ from .engine.clock import game_datetime
 from .models import Event, Exercise
 
 CSV_COLUMNS = ["seq", "type", "at", "game_time", "game_clock", "role", "actor", "payload", "audience"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet will not run (OWASP, "CSV injection"): text starting with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return gets a leading ``'``. Numbers are left as numbers, so a
+    negative game time stays -3600, not text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """Rows as CSV text, one chunk a row (streamed), every cell through ``safe_cell``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def event_record(row: Event, t0: str) -> dict[str, Any]:
@@ -42,19 +63,13 @@ def jsonl(exercise: Exercise) -> Iterator[str]:
 
 
 def csv_rows(exercise: Exercise) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for record in records(exercise):
-        writer.writerow(
-            [
+    def rows() -> Iterator[list[Any]]:
+        yield CSV_COLUMNS
+        for record in records(exercise):
+            yield [
                 *(record[k] for k in CSV_COLUMNS[:7]),
                 json.dumps(record["payload"], ensure_ascii=False, sort_keys=True),
                 " ".join(record["audience"]),
             ]
-        )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.getvalue():
-        yield buffer.getvalue()
+
+    return csv_lines(rows())

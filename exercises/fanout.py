@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -41,8 +42,9 @@ def publish(exercise_id: int, events: list[Event]) -> None:
     message = {"type": "ct.events", "exercise": exercise_id, "events": [e.as_dict() for e in events]}
     try:
         async_to_sync(layer.group_send)(group_name(exercise_id), message)
-    except Exception:  # the log is committed; clients catch up on their next resume
-        log.exception("fan-out of exercise %s failed", exercise_id)
+    except Exception as exc:  # the log is committed; clients catch up on their next resume
+        # One line, no traceback: a layer outage is an operations fact (see /readyz), not a bug.
+        log.warning("fan-out of exercise %s failed: %s: %s", exercise_id, type(exc).__name__, exc)
 
 
 def publish_signal(exercise_id: int, kind: str, data: dict[str, Any]) -> None:
@@ -115,12 +117,18 @@ class Hub:
         layer = get_channel_layer()
         assert self.channel_name is not None
         broken = False
+        since = 0.0  # when the current outage began; one log line when it starts, one a minute after
+        said = 0.0
         while True:
             if broken:
                 try:
                     await self._resubscribe()
-                except Exception:  # still down: try again in a moment
-                    log.warning("hub re-subscribe failed; retrying", exc_info=True)
+                except Exception as exc:  # still down: try again in a moment
+                    if time.monotonic() - said >= 60:
+                        said = time.monotonic()
+                        log.warning(
+                            "channel layer still down after %.0f s (%s); retrying", said - since, type(exc).__name__
+                        )
                     await asyncio.sleep(1)
                     continue
                 broken = False
@@ -128,8 +136,9 @@ class Hub:
                 message = await layer.receive(self.channel_name)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # e.g. Redis restarting: wait and listen again
-                log.exception("hub receive failed; retrying")
+            except Exception as exc:  # e.g. Redis restarting: wait and listen again
+                since = said = time.monotonic()
+                log.warning("hub receive failed (%s: %s); retrying every second", type(exc).__name__, exc)
                 broken = True
                 await asyncio.sleep(1)
                 continue

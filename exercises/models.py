@@ -17,10 +17,24 @@ from django.utils import timezone
 from scenarios.models import ScenarioVersion
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a room
+# 32 ** 10 = 2 ** 50 codes: guessing one of 1,000 live codes at the throttled rate takes
+# hundreds of thousands of years per address (docs/security.md has the arithmetic).
+CODE_LENGTH = 10
+CODE_MAX = 16  # older 6-character codes keep working
 
 
-def new_code(length: int = 6) -> str:
+def new_code(length: int = CODE_LENGTH) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def normalise_code(text: str) -> str:
+    """What people type (``k7qx-2mpa rt``) as stored (``K7QX2MPART``): dashes, spaces, case ignored."""
+    return "".join(ch for ch in (text or "") if ch.isalnum()).upper()[: CODE_MAX + 4]
+
+
+def grouped_code(code: str) -> str:
+    """``K7QX2MPART`` as read aloud and typed: ``K7QX-2MPA-RT``."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def new_participant_id() -> str:
@@ -43,10 +57,14 @@ def now() -> datetime:
 class Workshop(models.Model):
     """Several tables of the same scenario, run from one console with one join code."""
 
-    code = models.CharField(max_length=8, unique=True, default=new_code)
+    code = models.CharField(max_length=CODE_MAX, unique=True, default=new_code)
     title = models.CharField(max_length=200)
     scenario = models.ForeignKey(ScenarioVersion, on_delete=models.PROTECT, related_name="workshops")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="workshops")
+    # Who may run it and its tables, add staff, share (exercises.access); the creator at first.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_workshops"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -61,7 +79,7 @@ class ExerciseQuerySet(models.QuerySet):
 
 
 class Exercise(models.Model):
-    code = models.CharField(max_length=8, unique=True, default=new_code)
+    code = models.CharField(max_length=CODE_MAX, unique=True, default=new_code)
     title = models.CharField(max_length=200)
     scenario = models.ForeignKey(ScenarioVersion, on_delete=models.PROTECT, related_name="exercises")
     workshop = models.ForeignKey(Workshop, null=True, blank=True, on_delete=models.CASCADE, related_name="tables")
@@ -70,11 +88,20 @@ class Exercise(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="exercises"
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_exercises"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Seating and flood bounds (docs/security.md): None = the settings' default.
+    join_locked = models.BooleanField(default=False)
+    max_participants = models.PositiveIntegerField(null=True, blank=True)
+    rate_limit = models.PositiveSmallIntegerField(null=True, blank=True, help_text="commands per participant per 10 s")
     # Cached fold of the log, valid at ``last_seq`` (see services.execute).
     last_seq = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, default="lobby", db_index=True)
     state = models.JSONField(default=dict)
+    # Random per exercise; no longer a link (share links are ShareLink rows, made on purpose). The
+    # review's cache keys on it so a reused primary key never returns another exercise's analysis.
     share_token = models.CharField(max_length=32, default=new_share_token, unique=True)
     report_edits = models.JSONField(default=dict, blank=True)
     # Lineage: a fork starts as a copy of ``parent``'s log up to event ``parent_seq``.
@@ -121,11 +148,94 @@ class Participant(models.Model):
     token = models.CharField(max_length=48, unique=True, default=new_token)
     language = models.CharField(max_length=8, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)  # heartbeat (exercises.presence)
     connections = models.IntegerField(default=0)  # open sockets, for presence on the console
     # In a fork that kept its seats: the parent's participant this one continues (their browser
     # is recognised here by the session it has there).
     origin = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    removed_at = models.DateTimeField(null=True, blank=True)  # the facilitator removed them: seat gone
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.exercise_id}"
+
+
+class StaffAccess(models.Model):
+    """A facilitator the owner let in: a co-facilitator (full control) or an evaluator (sees, notes)."""
+
+    FACILITATOR = "facilitator"
+    EVALUATOR = "evaluator"
+    LEVELS = [(FACILITATOR, "co-facilitator"), (EVALUATOR, "evaluator")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_access")
+    exercise = models.ForeignKey(Exercise, null=True, blank=True, on_delete=models.CASCADE, related_name="staff")
+    workshop = models.ForeignKey(Workshop, null=True, blank=True, on_delete=models.CASCADE, related_name="staff")
+    level = models.CharField(max_length=16, choices=LEVELS)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(exercise__isnull=False, workshop__isnull=True)
+                | models.Q(exercise__isnull=True, workshop__isnull=False),
+                name="staff_access_one_target",
+            ),
+            models.UniqueConstraint(fields=["user", "exercise"], name="unique_staff_exercise"),
+            models.UniqueConstraint(fields=["user", "workshop"], name="unique_staff_workshop"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.level} of {self.exercise_id or self.workshop_id}"
+
+
+def new_link_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ShareLink(models.Model):
+    """A read-only report link the owner made on purpose. Rows are the audit trail: never deleted;
+    revoking (or rotating, which revokes and makes a new one) stamps ``revoked_at``."""
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=48, unique=True, default=new_link_token)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"share link {self.pk} of {self.exercise_id}"
+
+    @property
+    def live(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class CommandReceipt(models.Model):
+    """A client-numbered command already done: a resent frame (reconnect) is acknowledged, not redone.
+
+    Written in the same transaction as the command's events, so "done" and "recorded" agree.
+    """
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+")
+    participant = models.CharField(max_length=40)
+    cid = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exercise", "participant", "cid"], name="unique_command_receipt")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise_id}/{self.participant}/{self.cid}"

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from scenarios.schema import ALL, Scenario
 
-from . import engine, selectors
+from . import engine, presence, selectors
 from .engine import Viewer
 from .engine.clock import game_datetime, offset_label
 from .engine.commands import BOT_PREFIX
@@ -34,7 +34,9 @@ from .models import Exercise, Participant
 
 # Event types that never change a panel (only the feed, a channel or the receipts).
 QUIET = frozenset({"inject_seen", "message_sent", "message_delivered", "note_added", "command_rejected"})
-ROSTER = frozenset({"participant_joined", "role_claimed", "role_released", "bot_seated", "bot_unseated"})
+ROSTER = frozenset(
+    {"participant_joined", "role_claimed", "role_released", "participant_removed", "bot_seated", "bot_unseated"}
+)
 MESSAGES = frozenset({"message_sent", "message_delivered"})
 # Kept out of the players' feed: bookkeeping, or shown elsewhere (lobby, channels, toasts).
 NOT_FOR_PLAYERS = frozenset(
@@ -68,6 +70,11 @@ class Snapshot:
     @cached_property
     def participants(self) -> dict[str, Participant]:
         return {p.pk: p for p in self.exercise.participants.all()}
+
+    @cached_property
+    def seen(self) -> dict[str, datetime | None]:
+        """Each participant's last heartbeat (exercises.presence)."""
+        return presence.last_seen(self.exercise.pk, self.participants.values())
 
     @cached_property
     def proposal_events(self) -> list[engine.Event]:
@@ -406,6 +413,8 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
                 if p.get("kept_seats")
                 else _("Every seat is free again; the clock waits for the facilitator.")
             )
+        case "participant_removed":
+            item.title = _("The facilitator removed %(name)s from the table") % {"name": p.get("name", "")}
         case "exercise_started":
             item.kind, item.title = "phase", _("The exercise has started")
         case "exercise_paused":
@@ -882,6 +891,7 @@ class Seat:
     holder_name: str = ""
     presence: str = "empty"  # connected | away | empty
     bot: str = ""  # the policy of the bot playing it, if one does
+    seen: datetime | None = None  # last heartbeat, shown as "last seen" when away
 
 
 @dataclass
@@ -891,10 +901,10 @@ class SideView:
     seats: list[Seat]
 
 
-def presence_of(participant: Participant | None) -> str:
+def presence_of(participant: Participant | None, seen: datetime | None = None) -> str:
     if participant is None:
         return "away"
-    return "connected" if participant.connections > 0 else "away"
+    return presence.status(participant, seen if seen is not None else participant.last_seen_at)
 
 
 def seats(snap: Snapshot, lang: str, *, with_presence: bool = False) -> list[SideView]:
@@ -917,7 +927,8 @@ def seats(snap: Snapshot, lang: str, *, with_presence: bool = False) -> list[Sid
                 bot=st.bots[role.id].policy if role.id in st.bots else "",
             )
             if with_presence and holder:
-                seat.presence = presence_of(snap.participants.get(holder))
+                seat.presence = presence_of(snap.participants.get(holder), snap.seen.get(holder))
+                seat.seen = snap.seen.get(holder)
             rows.append(seat)
         out.append(SideView(id=side.id, name=side.name.get(lang), seats=rows))
     return out
@@ -929,6 +940,7 @@ class Person:
     name: str
     role: str
     presence: str
+    seen: datetime | None = None
 
 
 def people(snap: Snapshot, lang: str) -> list[Person]:
@@ -937,12 +949,15 @@ def people(snap: Snapshot, lang: str) -> list[Person]:
     for pid, p in snap.state.participants.items():
         if pid not in snap.participants:
             continue  # inherited by a fork from its parent's table: not at this one
+        if p.removed:
+            continue
         out.append(
             Person(
                 id=pid,
                 name=p.name,
                 role=snap.role_title(p.role, lang) if p.role else "",
-                presence=presence_of(snap.participants.get(pid)),
+                presence=presence_of(snap.participants.get(pid), snap.seen.get(pid)),
+                seen=snap.seen.get(pid),
             )
         )
     return out

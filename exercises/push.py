@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
-from . import engine, fanout, fragments, present, selectors
+from . import engine, fanout, fragments, presence, present, selectors
 from .models import Exercise, Participant
 from .present import Snapshot
 
@@ -167,8 +167,14 @@ def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full:
             context = {**fragments.base(snap), **fragments.play(snap, viewer, lang, events)}
             html = fragments.render("seq.html", {"seq": snap.seq}, oob=True)
             return html + fragments.render("main_play.html", context, oob=True), snap.seq
-        if after >= snap.seq:
+        if after == snap.seq:
             return "", snap.seq
+        if after > snap.seq:
+            # The client claims events that do not exist (another database, a forged or stale
+            # number): send it everything, as a fresh page would show, so it is not left deaf.
+            after = 0
+            if viewer.participant:
+                return replay(exercise_id, 0, viewer, lang, True)
         events = selectors.log(exercise_id, after=after, upto=snap.seq)
         return frame(snap, events, viewer, lang, everything=True), snap.seq
 
@@ -181,15 +187,24 @@ def presence_changed(exercise_id: int, participant_id: str, delta: int) -> None:
     Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(
         connections=Greatest(F("connections") + delta, 0), last_seen_at=timezone.now()
     )
+    presence.beat(exercise_id, [participant_id])
     fanout.publish_signal(exercise_id, "presence", {})
 
 
 def presence_frame(exercise_id: int, lang: str) -> str:
     """The presence badge of every participant, swapped by id on the console."""
-    rows = Participant.objects.filter(exercise_id=exercise_id).only("pk", "connections")
+    rows = list(
+        Participant.objects.filter(exercise_id=exercise_id, removed_at=None).only("pk", "connections", "last_seen_at")
+    )
+    seen = presence.last_seen(exercise_id, rows)
     with translation.override(lang):
         return "".join(
-            fragments.render("presence.html", {"pid": p.pk, "presence": present.presence_of(p)}, oob=True) for p in rows
+            fragments.render(
+                "presence.html",
+                {"pid": p.pk, "presence": present.presence_of(p, seen[p.pk]), "seen": seen[p.pk]},
+                oob=True,
+            )
+            for p in rows
         )
 
 
@@ -213,8 +228,25 @@ def error_text(code: str, lang: str) -> str:
             "too_large": _("That was too long to send."),
             "rate": _("Slow down: too many commands in a short time."),
             "malformed": _("The server could not read that request."),
+            "too_deep": _("The server could not read that request: it nests too deeply."),
+            "binary": _("Binary messages are not supported."),
+            "server": _("Something went wrong on the server. Try again."),
+            "forbidden": _("You are not allowed to do this."),
+            "observer": _("Evaluators watch: they cannot act in the exercise."),
+            "removed": _("The facilitator removed you from this table."),
+            "unavailable": _(
+                "The server has lost its connection to the other servers: nothing was sent. Try again in a moment."
+            ),
         }
         return texts.get(code, code)
+
+
+def ack(cid: str, status: str) -> str:
+    """Tells the page's composer what became of the command it numbered ``cid``
+    (ok | rejected | error: done or refused, do not resend; retry: not done, resend)."""
+    if not cid:
+        return ""
+    return render_to_string(fragments.P + "ack.html", {"cid": cid, "status": status})
 
 
 def rejection_message(payload: dict[str, Any], lang: str) -> str:

@@ -21,8 +21,6 @@ their game times are the meaningful ones.
 from __future__ import annotations
 
 import bisect
-import csv
-import io
 import json
 import threading
 from collections import Counter, OrderedDict, defaultdict
@@ -2115,13 +2113,9 @@ def shared(analysis: Analysis, filters: Filters) -> Shared:
 
 
 def _csv(rows: Iterator[list[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(row)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    from .exports import csv_lines  # every CSV the app writes neutralises formulas there
+
+    return csv_lines(rows)
 
 
 DECISION_COLUMNS = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("share/<str:token>/", views.share, name="share"),
     path("workshop/<str:code>/", views.workshop, name="workshop"),
+    path("workshop/<str:code>/people/", views.workshop_people, name="workshop_people"),
     path("<str:code>/", views.overview, name="overview"),
     path("<str:code>/timeline/", views.timeline, name="timeline"),
     path("<str:code>/replay/", views.replay, name="replay"),
@@ -18,4 +19,6 @@ urlpatterns = [
     path("<str:code>/report/edit/", views.report_edit, name="report_edit"),
     path("<str:code>/report.pdf", views.report_pdf, name="report_pdf"),
     path("<str:code>/export/<str:name>", views.export, name="export"),
+    path("<str:code>/sharing/", views.sharing, name="sharing"),
+    path("<str:code>/people/", views.people, name="people"),
 ]

@@ -1,57 +1,51 @@
 """The instructor's review pages: thin views over ``review`` (reads) and ``services`` (notes, report edits).
 
-Access: every page but the share link needs a facilitator (a staff account), checked in
-``_facilitator`` so no view forgets it. The share link (``/review/share/<token>/``) needs no
-account and shows only what ``review.shared`` builds from public events and aggregates.
+Access: every page but the share link goes through ``access.staff_view`` (owner, co-facilitator,
+evaluator; everyone else 404). The share link (``/review/share/<token>/``) needs no account, works
+only while the owner keeps it live, and shows only what ``review.shared`` builds from public
+events and aggregates.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import subprocess
-import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import ValidationError
 
-from . import engine, exports, instructor, review, selectors, services
+from . import access, engine, exports, instructor, review, selectors, services
+from .access import staff_view
 from .engine import commands as c
-from .models import Exercise, Workshop
-
-PDF_TIMEOUT = 60  # seconds chromium may take to print one report
+from .models import Exercise, ShareLink, StaffAccess, Workshop
 
 
 def _facilitator(view: Any) -> Any:
-    """Staff only: anonymous visitors go to the login page, signed-in players get 403."""
+    """Any facilitator account (lists of what they may see): others sign in or get 404."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not selectors.is_facilitator(request.user):
-            raise PermissionDenied
+            raise Http404("no such page")
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _exercise(code: str) -> Exercise:
-    return selectors.exercise_by_code(code)
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -79,15 +73,16 @@ def _base(exercise: Exercise, analysis: review.Analysis, tab: str) -> dict[str, 
 @require_GET
 @_facilitator
 def index(request: HttpRequest) -> HttpResponse:
-    exercises = Exercise.objects.select_related("scenario", "workshop").order_by("-created_at")[:200]
-    workshops = Workshop.objects.select_related("scenario").order_by("-created_at")[:50]
+    exercises = (
+        access.visible_exercises(request.user).select_related("scenario", "workshop").order_by("-created_at")[:200]
+    )
+    workshops = access.visible_workshops(request.user).select_related("scenario").order_by("-created_at")[:50]
     return render(request, "review/index.html", {"exercises": exercises, "workshops": workshops})
 
 
 @require_GET
-@_facilitator
-def overview(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _exercise(code)
+@staff_view("view")
+def overview(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = review.analysis_for(exercise)
     context = _base(exercise, analysis, "overview")
     context.update(note_form(analysis, request))
@@ -95,9 +90,8 @@ def overview(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-@_facilitator
-def timeline(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _exercise(code)
+@staff_view("view")
+def timeline(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = review.analysis_for(exercise)
     page = review.timeline(analysis, review.Filters.from_query(request.GET))
     context = {**_base(exercise, analysis, "timeline"), "page": page}
@@ -108,9 +102,8 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-@_facilitator
-def replay(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _exercise(code)
+@staff_view("view")
+def replay(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = review.analysis_for(exercise)
     log = analysis.log
     playable = review.playable_roles(log.scenario)
@@ -166,16 +159,18 @@ def note_form(analysis: review.Analysis, request: HttpRequest) -> dict[str, Any]
 
 
 @require_POST
-@_facilitator
-def add_note(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _exercise(code)
+@staff_view("note")
+def add_note(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     scenario = selectors.scenario_of(exercise)
     objective = request.POST.get("objective", "").strip() or None
     role = request.POST.get("role", "").strip() or None
     if objective and not role:  # an objective belongs to one role: link both
         role = next((r.id for r in scenario.roles for o in r.objectives if o.id == objective), None)
-    back = request.POST.get("next") or reverse("review:overview", args=[exercise.code])
-    if not back.startswith("/"):
+    back = request.POST.get("next") or ""
+    # Only a path on this site: "//evil.example/" and "https://evil.example/" start elsewhere.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         back = reverse("review:overview", args=[exercise.code])
     try:
         command = c.AddNote(
@@ -211,12 +206,13 @@ def _quote(text: str) -> str:
 
 
 @require_GET
-@_facilitator
-def report(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _exercise(code)
+@staff_view("view")
+def report(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = review.analysis_for(exercise)
     context = {**_base(exercise, analysis, "report"), "report": review.report(analysis)}
-    context["share_url"] = request.build_absolute_uri(reverse("review:share", args=[exercise.share_token]))
+    link = _live_link(exercise)
+    context["share_url"] = request.build_absolute_uri(reverse("review:share", args=[link.token])) if link else ""
+    context["can_share"] = access.allows(request.access, "run")  # type: ignore[attr-defined]
     return render(request, "review/report.html", context)
 
 
@@ -224,9 +220,8 @@ BLANK_ACTIONS = 3  # empty improvement-plan rows offered below the filled ones
 
 
 @require_http_methods(["GET", "POST"])
-@_facilitator
-def report_edit(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _exercise(code)
+@staff_view("run")
+def report_edit(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     error = ""
     if request.method == "POST":
         actions = []
@@ -281,68 +276,42 @@ def _nth(values: list[str], n: int) -> str:
 
 
 def _inline_css() -> str:
-    path = finders.find("css/review.css")
-    return Path(path).read_text(encoding="utf-8") if path else ""
+    """The report's stylesheets, inlined into the PDF's page (WeasyPrint fetches nothing)."""
+    parts = [finders.find(name) for name in ("css/review.css", "css/sizes.css")]
+    return "\n".join(Path(p).read_text(encoding="utf-8") for p in parts if p)
 
 
-def chromium_path() -> str | None:
-    configured = getattr(settings, "CT_CHROMIUM", "") or os.environ.get("CT_CHROMIUM", "")
-    for candidate in (configured, shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium"):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+def html_to_pdf(html: str, base_url: str) -> bytes:
+    """Draw the report's HTML and SVG charts to PDF with WeasyPrint: no browser, no JavaScript,
+    no network (the page is self-contained; any other URL in user-written text is refused)."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
+    class OfflineFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            raise ValueError(f"the report may not fetch {url[:80]}")
 
-def html_to_pdf(html: str) -> bytes | None:
-    """Print a self-contained HTML page to PDF with headless chromium, offline. None if it failed."""
-    binary = chromium_path()
-    if binary is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="ct-report-") as tmp:
-        page = Path(tmp) / "report.html"
-        out = Path(tmp) / "report.pdf"
-        page.write_text(html, encoding="utf-8")
-        command = [
-            binary,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--host-resolver-rules=MAP * ~NOTFOUND",  # the page is self-contained: no network at all
-            "--no-pdf-header-footer",
-            f"--user-data-dir={tmp}/profile",
-            f"--print-to-pdf={out}",
-            page.as_uri(),
-        ]
-        try:
-            subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT, check=False, cwd=tmp)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if not out.exists() or out.stat().st_size == 0:
-            return None
-        return out.read_bytes()
+    return HTML(string=html, base_url=base_url, url_fetcher=OfflineFetcher()).write_pdf()
 
 
 @require_GET
-@_facilitator
-def report_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _exercise(code)
+@staff_view("view")
+def report_pdf(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = review.analysis_for(exercise)
     html = render_to_string(
         "review/report_document.html",
         {**_base(exercise, analysis, "report"), "report": review.report(analysis), "inline_css": _inline_css()},
         request=request,
     )
-    pdf = html_to_pdf(html)
-    if pdf is None:
+    try:
+        pdf = html_to_pdf(html, request.build_absolute_uri("/static/"))
+    except (OSError, ImportError) as exc:  # pango or a font missing on this server (bin/ensure-apt)
         return render(
             request,
             "review/pdf_unavailable.html",
-            {**_base(exercise, analysis, "report"), "chromium": chromium_path()},
+            {**_base(exercise, analysis, "report"), "problem": f"{type(exc).__name__}: {exc}"[:300]},
             status=503,
         )
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -363,11 +332,10 @@ EXPORTS = {
 
 
 @require_GET
-@_facilitator
-def export(request: HttpRequest, code: str, name: str) -> HttpResponse:
+@staff_view("view")
+def export(request: HttpRequest, exercise: Exercise, name: str) -> HttpResponse:
     if name not in EXPORTS:
         raise Http404("no such export")
-    exercise = _exercise(code)
     if name == "events.jsonl":
         body: Any = exports.jsonl(exercise)
     elif name == "events.csv":
@@ -383,16 +351,30 @@ def export(request: HttpRequest, code: str, name: str) -> HttpResponse:
     return response
 
 
-# --------------------------------------------------------------------------- sharing and workshops
+# --------------------------------------------------------------------------- sharing
+
+
+def _live_link(exercise: Exercise) -> ShareLink | None:
+    now = timezone.now()
+    return (
+        ShareLink.objects.filter(exercise=exercise, revoked_at=None)
+        .exclude(expires_at__lte=now)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 @require_GET
 def share(request: HttpRequest, token: str) -> HttpResponse:
-    """The players' read-only report: no account, nothing facilitator-only (see ``review.shared``)."""
-    exercise = get_object_or_404(Exercise.objects.select_related("scenario"), share_token=token)
+    """The players' read-only report: no account, nothing facilitator-only (see ``review.shared``).
+    Only while the link is live: revoked, rotated away or expired, it is a 404 like any unknown token."""
+    link = get_object_or_404(ShareLink.objects.select_related("exercise__scenario"), token=token)
+    if not link.live:
+        raise Http404("no such link")
+    exercise = link.exercise
     analysis = review.analysis_for(exercise)
     shared = review.shared(analysis, review.Filters.from_query(request.GET))
-    context = {"exercise": exercise, "shared": shared, "page": shared.timeline, "public": True}
+    context = {"exercise": exercise, "shared": shared, "page": shared.timeline, "public": True, "token": token}
     if _partial(request):
         return render(request, "review/_timeline.html", context)
     response = render(request, "review/share.html", context)
@@ -401,8 +383,99 @@ def share(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+SHARE_EXPIRY_DAYS = {"": None, "1": 1, "7": 7, "30": 30}
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("run")
+def sharing(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    """Make, rotate or revoke the players' read-only link: every act is a ShareLink row (audit)."""
+    if request.method == "POST":
+        act = request.POST.get("act", "")
+        if act == "create":
+            days = SHARE_EXPIRY_DAYS.get(request.POST.get("expires", ""))
+            expires = timezone.now() + timedelta(days=days) if days else None
+            services.share_create(exercise=exercise, by=request.user, expires_at=expires)
+            messages.success(request, _("A read-only link is live."))
+        elif act == "rotate":
+            services.share_rotate(exercise=exercise, by=request.user)
+            messages.success(request, _("The old link no longer works; here is the new one."))
+        elif act == "revoke":
+            for link in ShareLink.objects.filter(exercise=exercise, revoked_at=None):
+                services.share_revoke(link=link, by=request.user)
+            messages.success(request, _("The read-only link no longer works."))
+        else:
+            return HttpResponse(status=400)
+        return redirect("review:sharing", exercise.code)
+    analysis = review.analysis_for(exercise)
+    link = _live_link(exercise)
+    context = {
+        **_base(exercise, analysis, "report"),
+        "link": link,
+        "share_url": request.build_absolute_uri(reverse("review:share", args=[link.token])) if link else "",
+        "history": ShareLink.objects.filter(exercise=exercise).select_related("created_by", "revoked_by")[:20],
+    }
+    return render(request, "review/sharing.html", context)
+
+
+# --------------------------------------------------------------------------- staff: who else may run or watch
+
+
+def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Workshop | None) -> HttpResponse:
+    target = exercise or workshop
+    assert target is not None
+    kind = {"exercise": exercise} if exercise is not None else {"workshop": workshop}
+    back = (
+        reverse("review:people", args=[target.code])
+        if exercise is not None
+        else reverse("review:workshop_people", args=[target.code])
+    )
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            grant = StaffAccess.objects.filter(pk=request.POST.get("remove"), **kind).first()
+            if grant is not None:
+                services.revoke_staff(access=grant, by=request.user)
+            return redirect(back)
+        name = request.POST.get("username", "").strip()
+        level = request.POST.get("level", "")
+        user = get_user_model().objects.filter(username=name, is_staff=True, is_active=True).first()
+        if level not in dict(StaffAccess.LEVELS):
+            error = _("Choose co-facilitator or evaluator.")
+        elif user is None:
+            error = _("No facilitator account has this name (make one with manage.py createfacilitator).")
+        elif user == getattr(target, "owner", None):
+            error = _("The owner already has every right.")
+        else:
+            services.grant_staff(user=user, level=level, by=request.user, **kind)
+            return redirect(back)
+    context = {
+        "target": target,
+        "exercise": exercise,
+        "workshop": workshop,
+        "grants": StaffAccess.objects.filter(**kind).select_related("user").order_by("user__username"),
+        "levels": StaffAccess.LEVELS,
+        "error": error,
+    }
+    return render(request, "review/people.html", context, status=400 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("own")
+def people(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    return _people(request, exercise=exercise, workshop=None)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view("own", workshop=True)
+def workshop_people(request: HttpRequest, workshop: Workshop) -> HttpResponse:
+    return _people(request, exercise=None, workshop=workshop)
+
+
+# --------------------------------------------------------------------------- workshops
+
+
 @require_GET
-@_facilitator
-def workshop(request: HttpRequest, code: str) -> HttpResponse:
-    found = get_object_or_404(Workshop.objects.select_related("scenario"), code=code.strip().upper())
-    return render(request, "review/workshop.html", {"comparison": review.compare(found), "workshop": found})
+@staff_view("view", workshop=True)
+def workshop(request: HttpRequest, workshop: Workshop) -> HttpResponse:
+    return render(request, "review/workshop.html", {"comparison": review.compare(workshop), "workshop": workshop})

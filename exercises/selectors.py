@@ -1,4 +1,4 @@
-"""Reads. Access checks live here, in two functions, so no view or consumer forgets one."""
+"""Reads. Players' access checks live here (``viewer_for``); staff access in ``exercises.access``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from scenarios.schema import Scenario
 
 from . import engine
 from .engine import Viewer
-from .models import Event, Exercise, Participant, Workshop
+from .models import Event, Exercise, Participant, Workshop, normalise_code
 
 SESSION_KEY = "ct_participants"  # {exercise id: participant id} in the signed session
 
@@ -24,7 +24,7 @@ def is_facilitator(user: Any) -> bool:
 
 def exercise_by_code(code: str) -> Exercise:
     try:
-        return Exercise.objects.select_related("scenario", "workshop").get(code=code.strip().upper())
+        return Exercise.objects.select_related("scenario", "workshop").get(code=normalise_code(code))
     except Exercise.DoesNotExist:
         raise Http404("no exercise with this code") from None
 
@@ -38,10 +38,10 @@ def participant_for(session: Any, exercise: Exercise) -> Participant | None:
     seats = session.get(SESSION_KEY) or {}
     participant_id = seats.get(str(exercise.pk))
     if participant_id:
-        return Participant.objects.filter(pk=participant_id, exercise=exercise).first()
+        return Participant.objects.filter(pk=participant_id, exercise=exercise, removed_at=None).first()
     if exercise.parent_id is None or not seats:
         return None
-    return Participant.objects.filter(exercise=exercise, origin_id__in=list(seats.values())).first()
+    return Participant.objects.filter(exercise=exercise, origin_id__in=list(seats.values()), removed_at=None).first()
 
 
 def remember_participant(session: Any, participant: Participant) -> None:
@@ -61,7 +61,9 @@ def scenario_of(exercise: Exercise) -> Scenario:
 def viewer_for(exercise: Exercise, *, user: Any, session: Any, mode: str) -> Viewer | None:
     """Who is looking, or None when they may not look at all."""
     if mode == "console":
-        return engine.FACILITATOR_VIEW if is_facilitator(user) else None
+        from .access import level_of
+
+        return engine.FACILITATOR_VIEW if level_of(user, exercise) is not None else None
     if mode == "projector":
         return engine.PUBLIC_VIEW
     participant = participant_for(session, exercise)
@@ -128,13 +130,13 @@ def lineage(exercise: Exercise) -> tuple[list[Exercise], list[Exercise]]:
 def participant_by_token(token: str) -> Participant:
     """The seat a personal rejoin link stands for."""
     try:
-        return Participant.objects.select_related("exercise").get(token=token)
+        return Participant.objects.select_related("exercise").get(token=token, removed_at=None)
     except Participant.DoesNotExist:
         raise Http404("no seat with this link") from None
 
 
 def workshop_by_code(code: str) -> Workshop | None:
-    return Workshop.objects.select_related("scenario").filter(code=code.strip().upper()).first()
+    return Workshop.objects.select_related("scenario").filter(code=normalise_code(code)).first()
 
 
 def tables_of(workshop: Workshop) -> list[Exercise]:
@@ -142,8 +144,12 @@ def tables_of(workshop: Workshop) -> list[Exercise]:
     return list(workshop.tables.select_related("scenario").annotate(players=Count("participants")).order_by("table"))
 
 
-def recent(*, limit: int = 20) -> tuple[list[Exercise], list[Workshop]]:
-    """Exercises (outside workshops) and workshops, newest first, for the facilitator's home."""
-    exercises = Exercise.objects.filter(workshop=None).select_related("scenario").order_by("-created_at")[:limit]
-    workshops = Workshop.objects.select_related("scenario").annotate(n=Count("tables")).order_by("-created_at")[:limit]
+def recent(user: Any, *, limit: int = 20) -> tuple[list[Exercise], list[Workshop]]:
+    """This user's exercises (outside workshops) and workshops, newest first, for the facilitator's home."""
+    from .access import visible_exercises, visible_workshops
+
+    exercises = visible_exercises(user).filter(workshop=None).select_related("scenario").order_by("-created_at")[:limit]
+    workshops = (
+        visible_workshops(user).select_related("scenario").annotate(n=Count("tables")).order_by("-created_at")[:limit]
+    )
     return list(exercises), list(workshops)

@@ -10,22 +10,43 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
-from . import engine, fanout, selectors
+from . import engine, fanout, health, selectors, throttle
 from .engine import commands as c
-from .models import Event, Exercise, Participant, Workshop
+from .logs import security_event
+from .models import CommandReceipt, Event, Exercise, Participant, ShareLink, StaffAccess, Workshop
+
+
+class Throttled(Exception):
+    """Too many commands from one participant (all their sockets and posts together)."""
+
+
+class Unavailable(Exception):
+    """This worker lost its channel layer: a command stored now would reach only some players."""
+
+
+class SeatingClosed(Exception):
+    """The table takes nobody new: ``reason`` is ``locked`` (the facilitator closed it) or ``full``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
 class Result:
     events: list[engine.Event]
     actor: str = ""  # the label of who gave the command (a bot's refusal while the clock caught up is not theirs)
+    duplicate: bool = False  # a resent command (same client id) that was already done
 
     @property
     def rejection(self) -> engine.Event | None:
@@ -82,6 +103,7 @@ def create_exercise(
             scenario=scenario,
             seed=seed,
             created_by=by,
+            owner=by if getattr(by, "pk", None) else None,
             workshop=workshop,
             table=table,
             last_seq=state.seq,
@@ -94,30 +116,61 @@ def create_exercise(
 
 def create_workshop(*, scenario: ScenarioVersion, title: str, tables: int, by: Any) -> Workshop:
     with transaction.atomic():
-        workshop = Workshop.objects.create(title=title, scenario=scenario, created_by=by)
+        workshop = Workshop.objects.create(title=title, scenario=scenario, created_by=by, owner=by)
         for n in range(1, tables + 1):
             create_exercise(scenario=scenario, title=f"{title} · {n}", by=by, workshop=workshop, table=n)
     return workshop
 
 
-def execute(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float | None = None) -> Result:
-    """Run one command. Raises ``engine.InvalidCommand`` (nothing recorded) for malformed input."""
+def execute(
+    *,
+    exercise_id: int,
+    actor: engine.Actor,
+    command: c.Cmd,
+    now: float | None = None,
+    cid: str = "",
+    ip: str = "",
+) -> Result:
+    """Run one command. Raises ``engine.InvalidCommand`` (nothing recorded) for malformed input,
+    and ``engine.Forbidden`` (nothing recorded; logged on the security log, the sender slowed)
+    for a command that is not this actor's to give.
+
+    ``cid`` is the client's id for the command (the chat composer's): a resend with the same id
+    is acknowledged as a duplicate and not done again.
+    """
     with transaction.atomic():
         # The row lock serialises writers of one exercise, so seq = last_seq + 1 is safe
         # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
         exercise = Exercise.objects.light().select_for_update(of=("self",)).get(pk=exercise_id)
+        receipt = bool(cid) and actor.kind != "system"
+        if (
+            receipt
+            and CommandReceipt.objects.filter(exercise_id=exercise_id, participant=actor.label, cid=cid).exists()
+        ):
+            return Result([], actor.label, duplicate=True)
         scenario = scenario_for(exercise.scenario)
         state = engine.State.model_validate(exercise.state)
-        events, state = engine.run(
-            scenario, state, actor, command, seed=exercise.seed, wall=time.time() if now is None else now
-        )
+        try:
+            events, state = engine.run(
+                scenario, state, actor, command, seed=exercise.seed, wall=time.time() if now is None else now
+            )
+        except engine.Forbidden as refusal:
+            if actor.kind == "bot":  # the engine's own player cannot forge: a policy bug, not an attack
+                raise engine.InvalidCommand(str(refusal)) from None
+            _forbidden(exercise, actor, command, refusal, ip)
+            raise
         if events:
             Event.objects.bulk_create(_rows(exercise, events))
             exercise.state = state.model_dump(mode="json")
             exercise.last_seq = state.seq
             exercise.status = state.status
             exercise.save(update_fields=["state", "last_seq", "status"])
+            removed = [e.payload["participant"] for e in events if e.type == "participant_removed"]
+            if removed:
+                Participant.objects.filter(exercise_id=exercise_id, pk__in=removed).update(removed_at=timezone.now())
             transaction.on_commit(lambda: fanout.publish(exercise_id, events))
+        if receipt:
+            CommandReceipt.objects.create(exercise_id=exercise_id, participant=actor.label, cid=cid)
     return Result(events, actor.label)
 
 
@@ -130,6 +183,12 @@ def fork(*, exercise: Exercise, at_seq: int, by: Any = None, keep_seats: bool = 
     emptied — or kept for the same participants, who find their seat from the browser they
     played the parent in — and its clock paused at that moment. The parent is only read.
     Raises ``engine.InvalidCommand`` for a seq outside the log or after the end.
+
+    Ownership (docs/security.md): the fork belongs to ``by``, who forked it (the caller has
+    checked that ``by`` may run the parent). The fork holds a copy of the parent's log, so the
+    staff who could see that log keep their level on the copy: the parent's co-facilitators and
+    evaluators (its own grants and its workshop's) are copied, and the parent's owner, when
+    someone else forked, becomes a co-facilitator. Nobody who could not see the parent sees the fork.
     """
     if not 1 <= at_seq <= exercise.last_seq:
         raise engine.InvalidCommand(f"at: choose an event from 1 to {exercise.last_seq}")
@@ -140,14 +199,20 @@ def fork(*, exercise: Exercise, at_seq: int, by: Any = None, keep_seats: bool = 
         raise engine.InvalidCommand(f"the exercise had ended at event {at_seq}: fork from an earlier one")
     title = title or f"{exercise.title} · fork #{at_seq}"
     with transaction.atomic():
+        owner = by if getattr(by, "pk", None) else exercise.owner
         child = Exercise.objects.create(
             title=title[:200],
             scenario=exercise.scenario,
             seed=exercise.seed,
-            created_by=by,
+            created_by=owner,
+            owner=owner,
             parent=exercise,
             parent_seq=at_seq,
+            max_participants=exercise.max_participants,
+            rate_limit=exercise.rate_limit,
+            join_locked=exercise.join_locked and keep_seats,
         )
+        _copy_staff(exercise, child, by=owner)
         Event.objects.bulk_create(
             Event(
                 exercise=child,
@@ -171,6 +236,8 @@ def fork(*, exercise: Exercise, at_seq: int, by: Any = None, keep_seats: bool = 
                 parent_seat = known.get(pid)
                 if parent_seat is None:
                     continue  # inherited from further up: not at the parent's table
+                if person.removed or parent_seat.removed_at is not None:
+                    continue  # the facilitator took them off the table: no seat to keep
                 seats[pid] = Participant.objects.create(
                     exercise=child, name=person.name[:40], language=parent_seat.language, origin=parent_seat
                 ).pk
@@ -183,12 +250,92 @@ def fork(*, exercise: Exercise, at_seq: int, by: Any = None, keep_seats: bool = 
     return child
 
 
+def _copy_staff(parent: Exercise, child: Exercise, *, by: Any) -> None:
+    """The parent's staff at their level on the fork (see ``fork``); the strongest grant wins."""
+    levels: dict[int, str] = {}
+    grants = StaffAccess.objects.filter(exercise=parent)
+    if parent.workshop_id:
+        grants = grants | StaffAccess.objects.filter(workshop_id=parent.workshop_id)
+    for grant in grants:
+        if levels.get(grant.user_id) != StaffAccess.FACILITATOR:
+            levels[grant.user_id] = grant.level
+    owners = {parent.owner_id, parent.workshop.owner_id if parent.workshop_id else None} - {None}
+    for user_id in owners:
+        levels[user_id] = StaffAccess.FACILITATOR
+    owner_id = getattr(by, "pk", None)
+    StaffAccess.objects.bulk_create(
+        StaffAccess(user_id=user_id, exercise=child, level=level, granted_by=by if owner_id else None)
+        for user_id, level in levels.items()
+        if user_id != owner_id
+    )
+
+
+def _forbidden(exercise: Exercise, actor: engine.Actor, command: c.Cmd, refusal: Exception, ip: str) -> None:
+    """An authorization refusal is an attack, not play: a security-log line and a penalty, no event."""
+    security_event(
+        "forbidden_command",
+        exercise=exercise.code,
+        participant=actor.participant,
+        actor=actor.kind,
+        command=getattr(command, "type", ""),
+        reason=str(refusal),
+        ip=ip,
+    )
+    if actor.participant:
+        throttle.penalise(
+            exercise.pk,
+            actor.participant,
+            throttle.limit_of(exercise),
+            settings.CRISIS_TABLE["FORBIDDEN_PENALTY"],
+        )
+
+
+def perform(
+    *,
+    exercise_id: int,
+    actor: engine.Actor,
+    command: c.Cmd,
+    who: str,
+    limit: int,
+    ip: str = "",
+    cid: str = "",
+) -> Result:
+    """A command from a person's browser (form post or WebSocket frame).
+
+    The caller has already drawn on this process's bucket (``throttle.allow_local``); here the
+    count across workers is checked, then that the channel layer is up (else ``Unavailable``:
+    refusing is honest, storing a command only this worker's players would see is not), then
+    ``execute``.
+    """
+    if not throttle.allow_shared(exercise_id, who, limit):
+        raise Throttled(who)
+    if not health.layer_ok():
+        raise Unavailable()
+    return execute(exercise_id=exercise_id, actor=actor, command=command, cid=cid, ip=ip)
+
+
+def seats_for(exercise: Exercise) -> int:
+    """How many may join this table: its own figure, else playable roles x the settings' factor."""
+    if exercise.max_participants:
+        return exercise.max_participants
+    roles = sum(1 for r in scenario_for(exercise.scenario).roles if not r.institution)
+    return max(1, roles) * settings.CRISIS_TABLE["PARTICIPANTS_PER_ROLE"]
+
+
 def join(
     *, exercise: Exercise, name: str, language: str = "en", now: float | None = None
 ) -> tuple[Participant, Result]:
-    """A browser joins a table; the caller stores ``participant.id`` in its session."""
+    """A browser joins a table; the caller stores ``participant.id`` in its session.
+
+    Raises ``SeatingClosed`` when the facilitator locked joining or the table is full.
+    """
     command = c.Join(name=name)  # validates the name before anything is stored
     with transaction.atomic():
+        locked = Exercise.objects.select_for_update(of=("self",)).select_related("scenario").get(pk=exercise.pk)
+        if locked.join_locked:
+            raise SeatingClosed("locked")
+        if Participant.objects.filter(exercise=locked, removed_at=None).count() >= seats_for(locked):
+            raise SeatingClosed("full")
         participant = Participant.objects.create(exercise=exercise, name=command.name.strip()[:40], language=language)
         result = execute(
             exercise_id=exercise.pk,
@@ -197,6 +344,56 @@ def join(
             now=now,
         )
     return participant, result
+
+
+def set_join_lock(*, exercise: Exercise, locked: bool, by: Any) -> None:
+    Exercise.objects.filter(pk=exercise.pk).update(join_locked=locked)
+    exercise.join_locked = locked
+    security_event("join_locked" if locked else "join_unlocked", exercise=exercise.code, by=getattr(by, "username", ""))
+
+
+# --------------------------------------------------------------------------- staff and sharing
+
+
+def grant_staff(
+    *, user: Any, level: str, by: Any, exercise: Exercise | None = None, workshop: Workshop | None = None
+) -> StaffAccess:
+    """Let a facilitator account in as a co-facilitator or an evaluator (the owner's act)."""
+    target = {"exercise": exercise} if exercise is not None else {"workshop": workshop}
+    access, _created = StaffAccess.objects.update_or_create(
+        user=user, **target, defaults={"level": level, "granted_by": by}
+    )
+    code = exercise.code if exercise is not None else workshop.code  # type: ignore[union-attr]
+    security_event("staff_granted", code=code, user=user.username, level=level, by=by.username)
+    return access
+
+
+def revoke_staff(*, access: StaffAccess, by: Any) -> None:
+    target = access.exercise or access.workshop
+    security_event("staff_revoked", code=getattr(target, "code", ""), user=access.user.username, by=by.username)
+    access.delete()
+
+
+def share_create(*, exercise: Exercise, by: Any, expires_at: datetime | None = None) -> ShareLink:
+    link = ShareLink.objects.create(exercise=exercise, created_by=by, expires_at=expires_at)
+    security_event("share_created", exercise=exercise.code, link=link.pk, by=by.username, expires=expires_at)
+    return link
+
+
+def share_revoke(*, link: ShareLink, by: Any) -> None:
+    if link.revoked_at is None:
+        ShareLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now(), revoked_by=by)
+        security_event("share_revoked", exercise=link.exercise.code, link=link.pk, by=by.username)
+
+
+def share_rotate(*, exercise: Exercise, by: Any) -> ShareLink:
+    """Revoke every live link of the exercise and make a new one with the same expiry."""
+    with transaction.atomic():
+        live = list(ShareLink.objects.filter(exercise=exercise, revoked_at=None))
+        for link in live:
+            share_revoke(link=link, by=by)
+        expires = next((link.expires_at for link in live if link.expires_at), None)
+        return share_create(exercise=exercise, by=by, expires_at=expires)
 
 
 def tick(exercise_id: int, *, now: float | None = None) -> Result:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("x/<str:code>/console/", views.console, name="console"),
     path("x/<str:code>/console/do/", views.console_command, name="console_command"),
     path("x/<str:code>/console/as/<str:role>/", views.console_as, name="console_as"),
+    path("x/<str:code>/console/joining/", views.join_lock, name="join_lock"),
     path("w/<str:code>/console/", views.workshop_console, name="workshop_console"),
     path("w/<str:code>/console/do/", views.workshop_command, name="workshop_command"),
     path("facilitator/", views.facilitator_home, name="facilitator_home"),

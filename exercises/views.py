@@ -18,15 +18,18 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 from pydantic import ValidationError
 
 from scenarios import library
 
-from . import engine, fragments, inputs, push, selectors, services
+from . import access, engine, fragments, inputs, push, selectors, services, throttle
+from .access import staff_view
 from .engine import commands as c
-from .models import Exercise, Workshop
+from .logs import security_event
+from .models import Exercise, Workshop, grouped_code, normalise_code
 from .present import Snapshot
 
 facilitator_required = user_passes_test(selectors.is_facilitator)
@@ -68,13 +71,54 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "exercises/home.html", {"code": request.GET.get("code", "")})
 
 
+def too_many(request: HttpRequest, what: str) -> HttpResponse:
+    """429 with a page a person can read (in their language), not a bare status."""
+    security_event("throttled", what=what, ip=throttle.client_ip(request), path=request.path)
+    response = render(request, "exercises/throttled.html", {"what": what}, status=429)
+    response["Retry-After"] = str(settings.CRISIS_TABLE["CODE_MISSES_WINDOW"] if what == "codes" else 60)
+    return response
+
+
+def _lookup(request: HttpRequest, code: str) -> tuple[Exercise | None, Workshop | None]:
+    """An exercise or a workshop by the code a person typed; unknown codes count against the
+    client's address (``throttle.code_misses``), and past the limit every look-up is refused."""
+    ip = throttle.client_ip(request)
+    misses = throttle.code_misses()
+    if misses.exceeded(ip):
+        raise CodesThrottled
+    try:
+        return _exercise_or_workshop(code)
+    except Http404:
+        misses.hit(ip)
+        raise
+
+
+class CodesThrottled(Exception):
+    """Too many unknown codes from this address (answered 429 by ``_codes_view``)."""
+
+
+def _codes_view(view: Any) -> Any:
+    """Views that look a code up: too many misses from one address get the 429 page."""
+
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except CodesThrottled:
+            return too_many(request, "codes")
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
 @require_http_methods(["GET", "POST"])
+@_codes_view
 def find(request: HttpRequest) -> HttpResponse:
     """The home page's code box: an exercise or a workshop code leads to its join page."""
-    code = "".join(ch for ch in (request.POST.get("code") or request.GET.get("code") or "") if ch.isalnum()).upper()
+    code = normalise_code(request.POST.get("code") or request.GET.get("code") or "")
     if code:
         try:
-            _exercise_or_workshop(code)
+            _lookup(request, code)
         except Http404:
             pass
         else:
@@ -82,7 +126,9 @@ def find(request: HttpRequest) -> HttpResponse:
     error = (
         _("No exercise has this code. Check it with your facilitator.") if code else _("Type the code you were given.")
     )
-    return render(request, "exercises/home.html", {"code": code, "error": error}, status=404 if code else 400)
+    return render(
+        request, "exercises/home.html", {"code": grouped_code(code), "error": error}, status=404 if code else 400
+    )
 
 
 def _exercise_or_workshop(code: str) -> tuple[Exercise | None, Workshop | None]:
@@ -102,9 +148,16 @@ def _table_for(workshop: Workshop, tables: list[Exercise], wanted: str) -> Exerc
     return chosen or min(open_tables, key=lambda t: (t.players, t.table))  # type: ignore[attr-defined]
 
 
+SEATING_CLOSED = {
+    "locked": _lazy("The facilitator has closed this table to newcomers. Ask them to open it."),
+    "full": _lazy("This table is full. Ask your facilitator for another one."),
+}
+
+
 @require_http_methods(["GET", "POST"])
+@_codes_view
 def join(request: HttpRequest, code: str) -> HttpResponse:
-    exercise, workshop = _exercise_or_workshop(code)
+    exercise, workshop = _lookup(request, code)
     tables = selectors.tables_of(workshop) if workshop else []
     for table in [exercise] if exercise else tables:
         if table is not None and selectors.participant_for(request.session, table):
@@ -114,10 +167,16 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         name = (request.POST.get("name") or "").strip()
         target = exercise or _table_for(workshop, tables, request.POST.get("table", ""))  # type: ignore[arg-type]
+        ip = throttle.client_ip(request)
+        joins = throttle.joins()
+        if joins.exceeded(ip):
+            return too_many(request, "joins")
         try:
             if target.status == "ended":
                 raise engine.InvalidCommand("ended")
             participant, _result = services.join(exercise=target, name=name, language=_lang(request))
+        except services.SeatingClosed as closed:
+            error = str(SEATING_CLOSED[closed.reason])
         except (ValidationError, engine.InvalidCommand):  # the name, or a table that has ended
             error = (
                 _("This exercise has ended.")
@@ -125,6 +184,7 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
                 else _("Give a display name of 1 to %(n)s characters.") % {"n": c.MAX_NAME}
             )
         else:
+            joins.hit(ip)
             selectors.remember_participant(request.session, participant)
             return redirect("play", code=target.code)
     scenario = selectors.scenario_of(exercise or tables[0]) if (exercise or tables) else None
@@ -153,8 +213,11 @@ def rejoin(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
+@_codes_view
 def play(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = selectors.exercise_by_code(code)
+    exercise, _workshop = _lookup(request, code)
+    if exercise is None:
+        return redirect("join", code=code)
     viewer = selectors.viewer_for(exercise, user=request.user, session=request.session, mode="play")
     if viewer is None:
         return redirect("join", code=exercise.code)
@@ -190,19 +253,39 @@ def _answer(request: HttpRequest, text: str, *, level: str, rule: str, back: str
     return redirect(back)
 
 
-def _run(request: HttpRequest, exercise: Exercise, actor: engine.Actor, back: str) -> HttpResponse:
+def _run(request: HttpRequest, exercise: Exercise, actor: engine.Actor, back: str, *, who: str) -> HttpResponse:
+    """One command from a form post, through the same limits as a WebSocket frame."""
     lang = _lang(request)
+    limit = throttle.limit_of(exercise)
+    if not throttle.allow_local(exercise.pk, who, limit):
+        return _refuse(request, push.error_text("rate", lang), 429, back)
     try:
         command = inputs.command_from(inputs.from_post(request.POST))
-        result = services.execute(exercise_id=exercise.pk, actor=actor, command=command)
+        result = services.perform(
+            exercise_id=exercise.pk, actor=actor, command=command, who=who, limit=limit, ip=throttle.client_ip(request)
+        )
+    except engine.Forbidden:
+        return _refuse(request, push.error_text("forbidden", lang), 403, back)
     except engine.InvalidCommand as exc:
         return _answer(request, str(exc), level="error", rule="", back=back)
+    except services.Throttled:
+        return _refuse(request, push.error_text("rate", lang), 429, back)
+    except services.Unavailable:
+        return _refuse(request, push.error_text("unavailable", lang), 503, back)
     if result.rejection is not None:
         payload = result.rejection.payload
         return _answer(
             request, push.rejection_message(payload, lang), level="error", rule=str(payload["rule"]), back=back
         )
     return _answer(request, "", level="ok", rule="", back=back)
+
+
+def _refuse(request: HttpRequest, text: str, status: int, back: str) -> HttpResponse:
+    """A command not done (forbidden, too many, layer down): say why, with the status that says it.
+    htmx swaps the toast of these statuses too (``responseHandling`` in base.html's htmx-config)."""
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponse(push.toast(text, "error"), status=status)
+    return render(request, "exercises/refused.html", {"text": text, "back": back}, status=status)
 
 
 @require_POST
@@ -213,7 +296,7 @@ def play_command(request: HttpRequest, code: str) -> HttpResponse:
     if participant is None:
         return HttpResponseForbidden(_("Join this exercise first."))
     actor = engine.Actor(kind="participant", participant=participant.pk)
-    return _run(request, exercise, actor, reverse("play", args=[exercise.code]))
+    return _run(request, exercise, actor, reverse("play", args=[exercise.code]), who=participant.pk)
 
 
 @require_POST
@@ -224,6 +307,9 @@ def auto_role(request: HttpRequest, code: str) -> HttpResponse:
     if participant is None:
         return HttpResponseForbidden(_("Join this exercise first."))
     back = reverse("play", args=[exercise.code])
+    limit = throttle.limit_of(exercise)
+    if not throttle.allow_local(exercise.pk, participant.pk, limit):  # the same bucket as every command
+        return _refuse(request, push.error_text("rate", _lang(request)), 429, back)
     actor = engine.Actor(kind="participant", participant=participant.pk)
     scenario = selectors.scenario_of(exercise)
     for _attempt in range(3):  # another player may take the same role at the same moment
@@ -237,7 +323,19 @@ def auto_role(request: HttpRequest, code: str) -> HttpResponse:
             return _answer(
                 request, _("Every role is taken. The facilitator can seat you."), level="error", rule="", back=back
             )
-        result = services.execute(exercise_id=exercise.pk, actor=actor, command=c.ClaimRole(role=free[0].id))
+        try:
+            result = services.perform(
+                exercise_id=exercise.pk,
+                actor=actor,
+                command=c.ClaimRole(role=free[0].id),
+                who=participant.pk,
+                limit=limit,
+                ip=throttle.client_ip(request),
+            )
+        except services.Throttled:
+            return _refuse(request, push.error_text("rate", _lang(request)), 429, back)
+        except services.Unavailable:
+            return _refuse(request, push.error_text("unavailable", _lang(request)), 503, back)
         if result.ok:
             break
         exercise.refresh_from_db()
@@ -245,9 +343,12 @@ def auto_role(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
+@_codes_view
 def projector(request: HttpRequest, code: str) -> HttpResponse:
     """The room's big screen: only what is public."""
-    exercise = selectors.exercise_by_code(code)
+    exercise, _workshop = _lookup(request, code)
+    if exercise is None:
+        raise Http404("a workshop has a projector per table")
     viewer = selectors.viewer_for(exercise, user=request.user, session=request.session, mode="projector")
     assert viewer is not None  # the public board is open to anyone with the code
     lang = _lang(request)
@@ -270,17 +371,9 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
 # --------------------------------------------------------------------------- facilitator
 
 
-def _console_exercise(request: HttpRequest, code: str) -> Exercise | None:
-    exercise = selectors.exercise_by_code(code)
-    viewer = selectors.viewer_for(exercise, user=request.user, session=request.session, mode="console")
-    return exercise if viewer is not None else None
-
-
-@facilitator_required
 @require_GET
-def console(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _console_exercise(request, code)
-    assert exercise is not None  # facilitator_required
+@staff_view("view")
+def console(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     lang = _lang(request)
     snap = Snapshot.load(exercise)
     events = selectors.log(exercise.pk, upto=snap.seq)
@@ -299,24 +392,35 @@ def console(request: HttpRequest, code: str) -> HttpResponse:
             "ws_url": f"/ws/exercise/{exercise.code}/console/",
             "ancestors": ancestors,
             "forks": forks,
+            "read_only": not access.allows(request.access, "run"),  # type: ignore[attr-defined]
+            "can_share": access.allows(request.access, "run"),  # type: ignore[attr-defined]
+            "seats": services.seats_for(exercise),
         },
     )
 
 
-@facilitator_required
 @require_POST
-def console_command(request: HttpRequest, code: str) -> HttpResponse:
-    exercise = _console_exercise(request, code)
-    assert exercise is not None
-    return _run(request, exercise, engine.FACILITATOR, reverse("console", args=[exercise.code]))
+@staff_view("run")
+def console_command(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    return _run(
+        request, exercise, engine.FACILITATOR, reverse("console", args=[exercise.code]), who=f"staff:{request.user.pk}"
+    )
 
 
-@facilitator_required
+@require_POST
+@staff_view("run")
+def join_lock(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    """Close the table to newcomers once everyone is seated (or open it again)."""
+    locked = request.POST.get("locked") == "1"
+    services.set_join_lock(exercise=exercise, locked=locked, by=request.user)
+    messages.success(request, _("Joining is closed.") if locked else _("Joining is open."))
+    return redirect("console", code=exercise.code)
+
+
 @require_GET
-def console_as(request: HttpRequest, code: str, role: str) -> HttpResponse:
+@staff_view("run")
+def console_as(request: HttpRequest, exercise: Exercise, role: str) -> HttpResponse:
     """The panel for playing an unfilled role from the console (commands carry ``as_role``)."""
-    exercise = _console_exercise(request, code)
-    assert exercise is not None
     snap = Snapshot.load(exercise)
     if role not in snap.scenario.roles_by_id:
         return HttpResponse(status=404)
@@ -341,7 +445,7 @@ def facilitator_home(request: HttpRequest) -> HttpResponse:
                 "version": version.version,
             }
         )
-    exercises, workshops = selectors.recent()
+    exercises, workshops = selectors.recent(request.user)
     return render(
         request,
         "exercises/facilitator_home.html",
@@ -378,12 +482,9 @@ def create(request: HttpRequest) -> HttpResponse:
     return redirect("console", code=exercise.code)
 
 
-@facilitator_required
 @require_GET
-def workshop_console(request: HttpRequest, code: str) -> HttpResponse:
-    workshop = selectors.workshop_by_code(code)
-    if workshop is None:
-        return HttpResponse(status=404)
+@staff_view("view", workshop=True)
+def workshop_console(request: HttpRequest, workshop: Workshop) -> HttpResponse:
     lang = _lang(request)
     rows = []
     for table in selectors.tables_of(workshop):
@@ -406,17 +507,14 @@ def workshop_console(request: HttpRequest, code: str) -> HttpResponse:
 WORKSHOP_COMMANDS = {"start": c.Start, "pause": c.Pause, "resume": c.Resume, "advance_phase": c.AdvancePhase}
 
 
-@facilitator_required
 @require_POST
-def workshop_command(request: HttpRequest, code: str) -> HttpResponse:
+@staff_view("run", workshop=True)
+def workshop_command(request: HttpRequest, workshop: Workshop) -> HttpResponse:
     """Start, pause, resume or advance every table of a workshop at once.
 
     Each table gets its own command through the one write path, so each log records it; a
     table the command does not fit (already started, not paused) is left as it is and counted.
     """
-    workshop = selectors.workshop_by_code(code)
-    if workshop is None:
-        return HttpResponse(status=404)
     command_class = WORKSHOP_COMMANDS.get(request.POST.get("type", ""))
     if command_class is None:
         return HttpResponse(status=400)

@@ -108,3 +108,20 @@ def carol(mini_table):
 @pytest.fixture
 def erin(mini_table):
     return _seat(mini_table, "Erin")
+
+
+# --------------------------------------------------------------------------- throttles start empty
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Counters live in the cache and in per-process buckets: each test starts with none
+    (a primary key reused by the next test must not inherit an emptied bucket)."""
+    from django.core.cache import cache
+
+    from exercises import health, throttle
+
+    cache.clear()
+    throttle._buckets.clear()
+    health._last = (0.0, True)
+    yield

@@ -21,6 +21,7 @@ from exercises.models import Event
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
 SEQ = re.compile(r'id="ct-seq" data-seq="(\d+)"')
 
 
@@ -29,7 +30,7 @@ def _cookie(browser: Client) -> tuple[bytes, bytes]:
 
 
 async def _connect(path: str, browser: Client | None = None, language: str = "") -> WebsocketCommunicator:
-    headers = [ORIGIN] + ([_cookie(browser)] if browser is not None else [])
+    headers = [ORIGIN, HOST] + ([_cookie(browser)] if browser is not None else [])
     if language:
         headers.append((b"accept-language", language.encode()))
     socket = WebsocketCommunicator(application, path, headers=headers)
@@ -62,7 +63,7 @@ execute = database_sync_to_async(services.execute)
 
 
 async def test_it_closes_the_door_on_a_stranger(mini_table):
-    socket = WebsocketCommunicator(application, f"/ws/exercise/{mini_table.code}/", headers=[ORIGIN])
+    socket = WebsocketCommunicator(application, f"/ws/exercise/{mini_table.code}/", headers=[ORIGIN, HOST])
     connected, code = await socket.connect()
     assert not connected and code == 4403
 
@@ -70,7 +71,7 @@ async def test_it_closes_the_door_on_a_stranger(mini_table):
 async def test_it_keeps_the_console_socket_for_facilitators(mini_table, bob, mallory_client, alice_client):
     for outsider in (bob, mallory_client):
         socket = WebsocketCommunicator(
-            application, f"/ws/exercise/{mini_table.code}/console/", headers=[ORIGIN, _cookie(outsider)]
+            application, f"/ws/exercise/{mini_table.code}/console/", headers=[ORIGIN, HOST, _cookie(outsider)]
         )
         connected, code = await socket.connect()
         assert not connected and code == 4403

@@ -78,9 +78,16 @@ def test_it_rejects_unknown_ids_as_invalid_without_an_event(table: Table) -> Non
 
 
 def test_it_stops_players_giving_facilitator_commands(table: Table) -> None:
+    """An authorization refusal is Forbidden, not a recorded rule refusal (issue 9, item 10).
+
+    Mutation: raising ``Rejected(RULE_AUTH, ...)`` again gives a ``command_rejected`` event here.
+    """
     ann = table.seat("ann", "president")
-    assert table.rejection(table.do(ann, c.Start()))["rule"] == "auth"
+    before = table.state.seq
+    with pytest.raises(engine.Forbidden):
+        table.do(ann, c.Start())
     assert table.state.status == "lobby"
+    assert table.state.seq == before
 
 
 # --------------------------------------------------------------------------- clock
@@ -402,7 +409,8 @@ def test_it_refuses_another_roles_action_and_a_forged_role(table: Table) -> None
     table.start()
     assert table.rejection(table.do(ann, c.ProposeAction(action="unilateral")))["rule"] == "role"
     forged = c.SendMessage(channel="direct", text="x", as_role="defence")
-    assert table.rejection(table.do(ann, forged))["rule"] == "auth"
+    with pytest.raises(engine.Forbidden):
+        table.do(ann, forged)
 
 
 def test_it_lets_the_facilitator_act_for_an_unfilled_role_only(table: Table) -> None:

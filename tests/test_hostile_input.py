@@ -261,13 +261,14 @@ def test_it_refuses_unknown_shapes_before_the_engine_sees_them(payload) -> None:
 # --------------------------------------------------------------------------- floods and huge frames
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
 
 
 async def _connect(code: str, cookie: str) -> WebsocketCommunicator:
     from config.asgi import application
 
     communicator = WebsocketCommunicator(
-        application, f"/ws/exercise/{code}/", headers=[ORIGIN, (b"cookie", f"sessionid={cookie}".encode())]
+        application, f"/ws/exercise/{code}/", headers=[ORIGIN, HOST, (b"cookie", f"sessionid={cookie}".encode())]
     )
     connected, _ = await communicator.connect(timeout=5)
     assert connected
@@ -330,7 +331,9 @@ async def test_it_limits_a_flooding_participant_across_all_their_sockets_and_not
             await communicator.disconnect()
     flooded = await database_sync_to_async(_texts)(exercise.pk, "adviser")
     assert 5 <= len(flooded) <= 6, flooded  # the bucket (5) and at most one token refilled meanwhile
-    assert len(refused) >= 20 - len(flooded), "every refused frame is answered"
+    # Told, but not once per dropped frame: one "slow down" a second per socket (answering a flood
+    # frame for frame is the amplification that slowed everyone else, issue 9 item 4).
+    assert 1 <= len(refused) <= 4, refused
     assert await database_sync_to_async(_texts)(exercise.pk, "president") == ["calm-0", "calm-1", "calm-2"]
 
 
@@ -352,9 +355,11 @@ async def test_it_refuses_an_oversized_frame_and_records_nothing(table) -> None:
 
 
 def test_it_refills_the_bucket_over_time(monkeypatch) -> None:
+    from exercises import throttle
+
     clock = [100.0]
-    monkeypatch.setattr(consumers.time, "monotonic", lambda: clock[0])
-    limiter = consumers.RateLimiter(per_10s=3)
+    monkeypatch.setattr(throttle.time, "monotonic", lambda: clock[0])
+    limiter = throttle.Bucket(per_10s=3)
     assert [limiter.allow() for _ in range(4)] == [True, True, True, False]
     clock[0] += 3.34  # a little over one token's worth (0.3 a second)
     assert [limiter.allow(), limiter.allow()] == [True, False]

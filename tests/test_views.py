@@ -239,10 +239,11 @@ def test_it_refuses_an_oversized_message(bob, mini_table):
 
 def test_it_refuses_a_forged_command_for_another_role(bob, mini_table):
     _start(mini_table)
+    before = _types(mini_table)
     response = _do(bob, mini_table, type="send_message", channel="cabinet", text="as defence", as_role="defence")
+    assert response.status_code == 403
     assert b"You are not allowed to do this." in response.content
-    assert "message_sent" not in _types(mini_table)
-    assert Event.objects.filter(exercise=mini_table, type="command_rejected").last().payload["rule"] == "auth"
+    assert _types(mini_table) == before  # an attack is not play: nothing in the log
 
 
 def test_it_refuses_facilitator_commands_from_a_player(bob, mini_table):
@@ -303,11 +304,12 @@ def test_it_shows_the_projector_public_board_to_anyone(bob, mini_table):
 
 def test_it_keeps_the_console_for_facilitators(client, mallory_client, bob, mini_table):
     url = reverse("console", args=[mini_table.code])
-    for outsider in (client, mallory_client, bob):
+    for outsider in (client, bob):
         response = outsider.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-    for url in (reverse("console_command", args=[mini_table.code]), reverse("facilitator_home")):
-        assert mallory_client.post(url, {"type": "start"}).status_code in (302, 405)
+    assert mallory_client.get(url).status_code == 404  # signed in, not staff of this table: no such table
+    assert mallory_client.post(reverse("console_command", args=[mini_table.code]), {"type": "start"}).status_code == 404
+    assert mallory_client.post(reverse("facilitator_home"), {"type": "start"}).status_code in (302, 405)
     mini_table.refresh_from_db()
     assert mini_table.status == "lobby"
 
@@ -463,10 +465,11 @@ def test_it_keeps_workshop_controls_from_players_and_unknown_commands(alice_clie
 
 def test_it_creates_a_facilitator_from_the_command_line(client):
     call_command("createfacilitator", "zoe", "--password", "zoe-password-1")
-    assert client.login(username="zoe", password="zoe-password-1")
+    login = {"username": "zoe", "password": "zoe-password-1"}
+    assert client.post(reverse("login"), login).status_code == 302
     assert client.get(reverse("facilitator_home")).status_code == 200
     call_command("createfacilitator", "zoe", "--password", "zoe-password-2")  # resets, no duplicate
-    assert client.login(username="zoe", password="zoe-password-2")
+    assert client.post(reverse("login"), {**login, "password": "zoe-password-2"}).status_code == 302
 
 
 # --------------------------------------------------------------------------- language

@@ -7,7 +7,7 @@
 """
 
 from .commands import FACILITATOR, SYSTEM, Actor, Command, parse_command
-from .errors import InvalidCommand, Rejected
+from .errors import Forbidden, InvalidCommand, Rejected
 from .events import EVERYONE, Event
 from .lineage import fork_tail
 from .rules import ActionView, Constraint, action_views, decide, game_now, next_due, opening_event, run
@@ -25,6 +25,7 @@ __all__ = [
     "Command",
     "Constraint",
     "Event",
+    "Forbidden",
     "InvalidCommand",
     "Rejected",
     "State",

@@ -94,6 +94,13 @@ class UnseatBot(Cmd):
     role: RoleId
 
 
+class RemoveParticipant(Cmd):
+    """The facilitator takes someone off the table: their seat and role are freed."""
+
+    type: Literal["remove_participant"] = "remove_participant"
+    participant: str = Field(min_length=1, max_length=64)
+
+
 class Start(Cmd):
     type: Literal["start"] = "start"
 
@@ -236,6 +243,7 @@ Command = Annotated[
     | ReleaseRole
     | SeatBot
     | UnseatBot
+    | RemoveParticipant
     | Start
     | Pause
     | Resume
@@ -265,6 +273,7 @@ FACILITATOR_ONLY = frozenset(
         "assign_role",
         "seat_bot",
         "unseat_bot",
+        "remove_participant",
         "start",
         "pause",
         "resume",

@@ -1,4 +1,4 @@
-"""The two ways the engine says no."""
+"""The three ways the engine says no."""
 
 from __future__ import annotations
 
@@ -21,3 +21,10 @@ class Rejected(Exception):
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.message}"
+
+
+class Forbidden(InvalidCommand):
+    """Not this actor's command: a player sending a facilitator command, or acting as a role
+    they do not hold. The UI never offers it, so it is a forged frame (an attack, not play):
+    nothing is recorded, the service logs it on the security log and slows the sender.
+    """

@@ -18,13 +18,13 @@ from scenarios.schema import ALL, Action, Approval, Inject, Outcome, Scenario, S
 from . import commands as c
 from . import policy
 from .conditions import holds
-from .errors import InvalidCommand, Rejected
+from .errors import Forbidden, InvalidCommand, Rejected
 from .events import EVERYONE, Event
 from .state import Proposal, State, apply
 
 # Rules the engine itself enforces (scenario rules are tagged R1..R14 in the files).
 RULE_ROLE = "role"  # not this role's action
-RULE_AUTH = "auth"  # not this actor's command
+RULE_AUTH = "auth"  # not this actor's command: raised as Forbidden, never recorded
 RULE_ONCE = "once"
 RULE_PHASE = "phase"
 RULE_MEMBERSHIP = "membership"
@@ -116,11 +116,10 @@ class Decider:
     def handle(self, actor: c.Actor, cmd: c.Cmd) -> None:
         if self.state.status == "ended" and cmd.type not in ("tick", "mark_seen", "add_note", "edit_report"):  # type: ignore[attr-defined]
             raise InvalidCommand("the exercise has ended")
+        self.authorize(actor, cmd)  # before the clock moves: a forged command leaves the state untouched
         self.advance_clock()
         if isinstance(cmd, c.Tick):
             return
-        if cmd.type in c.FACILITATOR_ONLY and actor.kind in ("participant", "bot"):  # type: ignore[attr-defined]
-            raise Rejected(RULE_AUTH, "only the facilitator may do this")
         handler = getattr(self, f"do_{cmd.type}")  # type: ignore[attr-defined]
         if isinstance(cmd, c.AsRole):
             handler(actor, cmd, self.acting_role(actor, cmd))
@@ -128,17 +127,42 @@ class Decider:
             handler(actor, cmd)
         self.settle()
 
+    def authorize(self, actor: c.Actor, cmd: c.Cmd) -> None:
+        """Is this the actor's command at all? Runs before the clock moves.
+
+        A participant refused here sent a frame the UI never offers (``Forbidden``: logged as an
+        attack, kept out of the record). A seat bot is the engine's own player, seated by the
+        facilitator and moved by the clock, so it cannot forge anything: a bot asking for a
+        facilitator command or for another role is a policy bug (``InvalidCommand``, which a bot's
+        wake records as ``invalid`` in the log), never an attack.
+        """
+        if actor.kind == "bot":
+            if cmd.type in c.FACILITATOR_ONLY:  # type: ignore[attr-defined]
+                raise InvalidCommand("a bot plays a role; only the facilitator may do this")
+            as_role = cmd.as_role if isinstance(cmd, c.AsRole) else None
+            if actor.role not in self.state.bots or (as_role and as_role != actor.role):
+                raise InvalidCommand(f"no bot plays {as_role or actor.role}")
+            return
+        if actor.kind != "participant":
+            return
+        seat = self.state.participants.get(actor.participant)
+        if seat is not None and seat.removed:
+            raise Forbidden("the facilitator removed you from this table")
+        if cmd.type in c.FACILITATOR_ONLY:  # type: ignore[attr-defined]
+            raise Forbidden("only the facilitator may do this")
+        role = self.state.role_of(actor.participant)
+        if isinstance(cmd, c.AsRole) and role and cmd.as_role and cmd.as_role != role:
+            raise Forbidden(f"you hold {role}, not {cmd.as_role}")
+
     def acting_role(self, actor: c.Actor, cmd: c.AsRole) -> str:
         if actor.kind == "bot":
-            if actor.role not in self.state.bots or (cmd.as_role and cmd.as_role != actor.role):
-                raise Rejected(RULE_AUTH, f"no bot plays {cmd.as_role or actor.role}")
-            return actor.role
+            return actor.role  # ``authorize`` checked that a bot plays it
         if actor.kind == "participant":
             role = self.state.role_of(actor.participant)
             if not role:
                 raise Rejected(RULE_NO_ROLE, "claim a role first")
             if cmd.as_role and cmd.as_role != role:
-                raise Rejected(RULE_AUTH, f"you hold {role}, not {cmd.as_role}")
+                raise Forbidden(f"you hold {role}, not {cmd.as_role}")
             return role
         if not cmd.as_role or cmd.as_role not in self.sc.roles_by_id:
             raise InvalidCommand("as_role: name the role the facilitator acts for")
@@ -450,11 +474,27 @@ class Decider:
     def do_release_role(self, actor: c.Actor, cmd: c.ReleaseRole) -> None:
         participant = actor.participant if actor.kind == "participant" else cmd.participant
         if actor.kind == "participant" and cmd.participant and cmd.participant != actor.participant:
-            raise Rejected(RULE_AUTH, "you can release only your own role")
+            raise Forbidden("you can release only your own role")
         role = self.state.role_of(participant)
         if not role:
             raise InvalidCommand("no role to release")
         self.emit("role_released", {"participant": participant, "role": role}, [EVERYONE], role=role, actor=actor.label)
+
+    def do_remove_participant(self, actor: c.Actor, cmd: c.RemoveParticipant) -> None:
+        seat = self.state.participants.get(cmd.participant)
+        if seat is None or seat.removed:
+            raise InvalidCommand("participant: nobody with this id is at the table")
+        if seat.role:
+            self.emit(
+                "role_released",
+                {"participant": cmd.participant, "role": seat.role, "by": "facilitator"},
+                [EVERYONE],
+                role=seat.role,
+                actor=actor.label,
+            )
+        self.emit(
+            "participant_removed", {"participant": cmd.participant, "name": seat.name}, [EVERYONE], actor=actor.label
+        )
 
     # ------------------------------------------------------------------ facilitator
     def do_start(self, actor: c.Actor, cmd: c.Start) -> None:
@@ -681,7 +721,7 @@ class Decider:
     def do_decide(self, actor: c.Actor, cmd: c.Decide, role: str) -> None:
         proposal = self.pending(cmd.proposal)
         if proposal.role != role:
-            raise Rejected(RULE_AUTH, "only the proposer can go ahead")
+            raise Forbidden("only the proposer can go ahead")
         specs = self.sc.action(proposal.action).approvals
         outstanding = [i for i, a in enumerate(proposal.approvals) if a.status == "pending"]
         for index in outstanding:
@@ -706,7 +746,7 @@ class Decider:
     def do_withdraw(self, actor: c.Actor, cmd: c.Withdraw, role: str) -> None:
         proposal = self.pending(cmd.proposal)
         if proposal.role != role:
-            raise Rejected(RULE_AUTH, "only the proposer can withdraw")
+            raise Forbidden("only the proposer can withdraw")
         self.emit(
             "action_withdrawn",
             {"proposal": proposal.id, "action": proposal.action},

@@ -21,6 +21,7 @@ Status = Literal["lobby", "running", "paused", "ended"]
 class Participant(BaseModel):
     name: str
     role: str = ""
+    removed: bool = False  # the facilitator took them off the table (participant_removed)
 
 
 class ApprovalState(BaseModel):
@@ -146,6 +147,9 @@ def apply(state: State, event: Event) -> None:
             )
         case "bot_unseated":
             state.bots.pop(p["role"], None)
+        case "participant_removed":
+            if p["participant"] in state.participants:
+                state.participants[p["participant"]].removed = True
         case "exercise_started" | "exercise_resumed":
             state.status = "running"
             state.anchor_wall = p["wall"]

@@ -22,3 +22,29 @@ def rule_label(rule: str) -> str:
 def gloss(rule: str) -> str:
     """The one-line meaning of a rule tag (R1–R14, consent) in the active language, or ""."""
     return _gloss(str(rule), (get_language() or "en")[:2])
+
+
+@register.filter
+def grouped(code: str) -> str:
+    """A join code as read aloud and typed: ``K7QX-2MPA-RT``."""
+    from exercises.models import grouped_code
+
+    return grouped_code(str(code or ""))
+
+
+@register.filter
+def pct(value: object) -> int:
+    """A percentage as a whole number 0-100, for a ``w-N`` width class (static/css/sizes.css)."""
+    try:
+        return max(0, min(100, round(float(value))))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
+def tenths(value: object) -> int:
+    """A shade 0-1 as 0-10, for a ``shade-N`` class (static/css/sizes.css)."""
+    try:
+        return max(0, min(10, round(float(value) * 10)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0

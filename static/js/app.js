@@ -6,7 +6,12 @@
  *   message replace its "in transit" copy; skip panels whose content hash is unchanged;
  * - the game clock ticks between server pushes (the pushes correct it);
  * - channel tabs, unread counts, Enter to send, toasts, copy buttons, the console's
- *   "play an unfilled role" panel.
+ *   "play an unfilled role" panel;
+ * - forms that clear after sending (data-reset) and inject acknowledgements (data-acked):
+ *   the Content-Security-Policy forbids inline handlers, so they are listeners here;
+ * - the chat composer keeps its text until the server acknowledges it: each message carries a
+ *   client id (cid); a socket that dies first shows "not sent, retrying" and the same message
+ *   (same cid, so the server does it once) goes again when the socket is back.
  */
 (function () {
   "use strict";
@@ -25,14 +30,118 @@
     if (label) label.textContent = state === "open" ? label.dataset.online : label.dataset.offline;
   }
 
+  let socket = null; // htmx's socket wrapper, for resending what was not acknowledged
   document.addEventListener("htmx:wsOpen", (event) => {
+    socket = event.detail.socketWrapper;
     const marker = $("#ct-seq");
     const last = marker ? Number(marker.dataset.seq || 0) : 0;
-    event.detail.socketWrapper.sendImmediately(JSON.stringify({ type: "resume", last: last }));
+    socket.sendImmediately(JSON.stringify({ type: "resume", last: last }));
     setConnection("open");
+    resendPending();
   });
-  document.addEventListener("htmx:wsClose", () => setConnection("closed"));
+  document.addEventListener("htmx:wsClose", () => {
+    setConnection("closed");
+    markPending("retrying");
+  });
   document.addEventListener("htmx:wsError", () => setConnection("closed"));
+
+  // ------------------------------------------------------------------ composer: sent exactly once
+  const pending = new Map(); // cid -> { form, body, tries, timer }
+  const MAX_TRIES = 6;
+  const ACK_WAIT = 6000; // ms without an answer on an open socket before trying again
+
+  function newCid() {
+    const bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // A composer may be swapped out-of-band meanwhile (channel opened or closed): find it again by id.
+  const current = (entry) => (entry.form.id && document.getElementById(entry.form.id)) || entry.form;
+
+  function setComposerState(form, state) {
+    if (!form) return;
+    if (state) form.dataset.sendState = state;
+    else delete form.dataset.sendState;
+    const status = $(".composer-status", form);
+    if (status) status.textContent = state ? form.dataset["msg" + state[0].toUpperCase() + state.slice(1)] || "" : "";
+  }
+
+  function trySend(cid) {
+    const entry = pending.get(cid);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    if (entry.tries >= MAX_TRIES) {
+      pending.delete(cid);
+      setComposerState(current(entry), "failed");
+      return;
+    }
+    if (!socket || document.body.dataset.ws !== "open") {
+      setComposerState(current(entry), "retrying");
+      return; // resent by resendPending when the socket opens again
+    }
+    entry.tries += 1;
+    if (entry.tries > 1) setComposerState(current(entry), "retrying");
+    socket.sendImmediately(entry.body);
+    entry.timer = setTimeout(() => trySend(cid), ACK_WAIT);
+  }
+
+  function resendPending() {
+    for (const cid of pending.keys()) trySend(cid);
+  }
+
+  function markPending(state) {
+    for (const entry of pending.values()) {
+      clearTimeout(entry.timer);
+      setComposerState(current(entry), state);
+    }
+  }
+
+  document.addEventListener("htmx:wsConfigSend", (event) => {
+    const form = event.target.closest && event.target.closest("form.composer");
+    if (!form || event.defaultPrevented) return;
+    if (form.dataset.sendState === "sending" || form.dataset.sendState === "retrying") {
+      event.preventDefault(); // one message in flight per composer: it keeps its text until answered
+      return;
+    }
+    const cid = newCid();
+    const body = JSON.stringify(Object.assign({}, event.detail.parameters, { cid: cid }));
+    pending.set(cid, { form: form, body: body, tries: 0, timer: null });
+    setComposerState(form, "sending");
+    event.preventDefault(); // we send it ourselves, so a resend is the very same frame
+    trySend(cid);
+  });
+
+  function handleAcks() {
+    for (const mark of $$("#ct-acks > [data-ack]")) {
+      const entry = pending.get(mark.dataset.ack);
+      mark.remove();
+      if (!entry) continue;
+      clearTimeout(entry.timer);
+      const status = mark.dataset.status;
+      const form = current(entry);
+      if (status === "retry") {
+        setComposerState(form, "retrying");
+        entry.timer = setTimeout(() => trySend(mark.dataset.ack), 2000);
+        continue;
+      }
+      pending.delete(mark.dataset.ack);
+      if (status === "ok") {
+        form.reset();
+        setComposerState(form, "");
+      } else {
+        setComposerState(form, "failed"); // refused: the toast says why; the text stays
+      }
+    }
+  }
+
+  // Other ws-send forms: clear after sending; an acknowledged inject loses its button.
+  document.addEventListener("htmx:wsAfterSend", (event) => {
+    const form = event.target;
+    if (!form || !form.matches) return;
+    if (form.matches("form[data-reset]:not(.composer)")) form.reset();
+    if (form.matches("form[data-acked]")) acked(form);
+  });
 
   // ------------------------------------------------------------------ out-of-band swaps
   const openDetails = new Map(); // panel id -> ids of <details> open before a swap
@@ -74,6 +183,7 @@
   });
 
   document.addEventListener("htmx:wsAfterMessage", () => {
+    handleAcks();
     syncTabs();
     countUnread();
     announceNew();
@@ -99,20 +209,25 @@
     }
   });
 
-  window.ctAcked = function (form) {
+  function acked(form) {
     const item = form.closest(".feed-item");
     if (!item) return;
     item.classList.remove("is-unseen", "is-new");
     const flag = $(".new-flag", item);
     if (flag) flag.remove();
     form.remove();
-  };
+  }
 
   // A form that asks first (ending the exercise): htmx's hx-confirm does not cover ws-send.
-  document.addEventListener("htmx:wsConfigSend", (event) => {
-    const form = event.target.closest && event.target.closest("form[data-confirm]");
-    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
-  });
+  // Registered in the capture phase, so it runs before the composer's listener above.
+  document.addEventListener(
+    "htmx:wsConfigSend",
+    (event) => {
+      const form = event.target.closest && event.target.closest("form[data-confirm]");
+      if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+    },
+    true
+  );
 
   // ------------------------------------------------------------------ the game clock
   // Seconds of game time per second of wall time, anchored where the server last said.

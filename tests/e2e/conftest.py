@@ -66,9 +66,9 @@ def live_asgi(django_db_setup, django_db_blocker):
     env = {
         **os.environ,
         "DJANGO_DB_NAME": str(settings.DATABASES["default"]["NAME"]),
-        "DJANGO_DEBUG": "0",
+        "DJANGO_DEBUG": "1",  # asked for explicitly: unset means off, which needs a real secret key
         "CT_TICK_SECONDS": "0.5",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",  # the real settings, DEBUG on, the tests' fast password hasher
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)

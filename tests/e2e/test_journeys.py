@@ -103,9 +103,10 @@ def test_a_table_plays_the_first_day(browser: Browser, live_asgi: str, library, 
     console = _sign_in(browser, base, facilitator)
     console.locator("li.scenario-card:has(input[value='september-2001']) button[type=submit]").click()
     expect(console.locator(".join-code")).to_be_visible()
-    code = console.locator("p.join-code").inner_text().strip()
+    code = console.locator("p.join-code").inner_text().strip()  # shown grouped, K7QX-2MPA-RT
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{2}", code), code
     join_url = console.locator("#join-link").input_value()
-    assert join_url.endswith(f"/join/{code}/")
+    assert join_url.endswith(f"/join/{code.replace('-', '')}/")  # typed with its dashes below
     expect(console.locator(".share-qr svg")).to_be_visible()
     _live(console)
 

@@ -80,7 +80,8 @@ def live_env(transactional_db) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
-        "DJANGO_DEBUG": "0",
+        "DJANGO_DEBUG": "0",  # production settings: DEBUG off needs a real key
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # sessions made here must read there
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "CT_TICK_SECONDS": "0.2",
         "PYTHONUNBUFFERED": "1",

@@ -35,7 +35,8 @@ class Command(BaseCommand):
         User = get_user_model()
         user = User.objects.filter(username=name).first()
         try:
-            validate_password(password, user)
+            # A new account is checked against its own name too (UserAttributeSimilarityValidator).
+            validate_password(password, user or User(username=name, email=email))
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         created = user is None

@@ -6,7 +6,7 @@ from exercises.models import Exercise
 from scenarios.library import latest, sync_library
 
 DEMO_USER = "facilitator"
-DEMO_PASSWORD = "crisis-table"  # printed below; local demo only (make run binds 127.0.0.1)
+DEMO_PASSWORD = "crisis-table-demo"  # printed below; local demo only (make run binds 127.0.0.1); 12+ characters
 
 
 class Command(BaseCommand):
@@ -26,6 +26,9 @@ class Command(BaseCommand):
         if user is None:
             user = User.objects.create_user(DEMO_USER, password=DEMO_PASSWORD, is_staff=True)
             self.stdout.write(f"Created the demo facilitator: {DEMO_USER} / {DEMO_PASSWORD}")
+        elif not user.check_password(DEMO_PASSWORD):  # an older demo's shorter password
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
         exercise = Exercise.objects.filter(title__startswith="Demo ·", status="lobby").first()
         if exercise is None:
             exercise = services.create_exercise(scenario=version, title=f"Demo · {version.title}", by=user)
