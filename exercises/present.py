@@ -404,8 +404,9 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             item.title = _("The bot left %(role)s") % {"role": role}
         case "exercise_forked":
             item.kind = "phase"
-            item.title = _("Forked from %(parent)s after event #%(seq)s") % {
-                "parent": p.get("parent", ""),
+            # Not the parent's code: it is that table's join code, and this line reaches the
+            # fork's players and projector. Staff who may open the parent find it under Lineage.
+            item.title = _("Forked from an earlier exercise after event #%(seq)s") % {
                 "seq": p.get("parent_seq", ""),
             }
             item.body = (

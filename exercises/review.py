@@ -536,9 +536,10 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
     if t in ("bot_seated", "bot_unseated"):
         text = _("A bot plays %(role)s") if t == "bot_seated" else _("The bot left %(role)s")
         return text % {"role": role}
+    if t == "participant_removed":
+        return _("The facilitator removed %(name)s from the table") % {"name": p.get("name", "")}
     if t == "exercise_forked":
-        return _("Forked from %(parent)s after event #%(seq)s") % {
-            "parent": p.get("parent", ""),
+        return _("Forked from an earlier exercise after event #%(seq)s") % {
             "seq": p.get("parent_seq", ""),
         }
     return t
@@ -555,6 +556,9 @@ def command_label(command: str) -> str:
         "release_role": _("leaving a role"),
         "assign_role": _("assigning a role"),
         "resolve_approval": _("answering for an institution"),
+        "seat_bot": _("putting a bot in a seat"),
+        "unseat_bot": _("taking a bot out"),
+        "remove_participant": _("removing someone from the table"),
     }.get(command, command)
 
 

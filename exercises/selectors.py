@@ -10,7 +10,7 @@ from django.http import Http404
 from scenarios.library import scenario_for
 from scenarios.schema import Scenario
 
-from . import engine
+from . import access, engine
 from .engine import Viewer
 from .models import Event, Exercise, Participant, Workshop, normalise_code
 
@@ -107,8 +107,12 @@ def events_of_type(exercise_id: int, types: list[str]) -> list[engine.Event]:
     return [to_engine(r) for r in rows]
 
 
-def lineage(exercise: Exercise) -> tuple[list[Exercise], list[Exercise]]:
-    """Its ancestors (parent first, each with the ``parent_seq`` it was forked at) and its own forks."""
+def lineage(exercise: Exercise, user: Any = None) -> tuple[list[Exercise], list[Exercise]]:
+    """Its ancestors (parent first, each with the ``parent_seq`` it was forked at) and its own forks.
+
+    With ``user``, only the forks that user may see, and each ancestor says whether they may
+    (``visible``): an ancestor they may not see keeps its place in the chain without its title or code.
+    """
     ancestors = []
     seen = {exercise.pk}
     current = exercise
@@ -121,7 +125,18 @@ def lineage(exercise: Exercise) -> tuple[list[Exercise], list[Exercise]]:
         seen.add(parent.pk)
         current = parent
     forks = list(exercise.forks.only("pk", "code", "title", "parent_seq", "status").order_by("created_at"))
-    return ancestors, forks
+    if user is None:
+        for parent in ancestors:
+            parent.visible = True  # type: ignore[attr-defined]
+        return ancestors, forks
+    mine = set(
+        access.visible_exercises(user)
+        .filter(pk__in=[e.pk for e in ancestors + forks])
+        .values_list("pk", flat=True)
+    )
+    for parent in ancestors:
+        parent.visible = parent.pk in mine  # type: ignore[attr-defined]
+    return ancestors, [f for f in forks if f.pk in mine]
 
 
 # --------------------------------------------------------------------------- screens (UI reads)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
-from . import engine, fanout, health, selectors, throttle
+from . import access, engine, fanout, health, selectors, throttle
 from .engine import commands as c
 from .logs import security_event
 from .models import CommandReceipt, Event, Exercise, Participant, ShareLink, StaffAccess, Workshop
@@ -184,12 +184,16 @@ def fork(*, exercise: Exercise, at_seq: int, by: Any = None, keep_seats: bool = 
     played the parent in — and its clock paused at that moment. The parent is only read.
     Raises ``engine.InvalidCommand`` for a seq outside the log or after the end.
 
-    Ownership (docs/security.md): the fork belongs to ``by``, who forked it (the caller has
-    checked that ``by`` may run the parent). The fork holds a copy of the parent's log, so the
+    Ownership (docs/security.md): the fork belongs to ``by``, who forked it, and ``by`` must be
+    the parent's owner or co-facilitator (``engine.Forbidden`` otherwise); with no ``by`` (the
+    operator's ``manage.py fork``), the parent's owner. The fork holds a copy of the parent's log, so the
     staff who could see that log keep their level on the copy: the parent's co-facilitators and
     evaluators (its own grants and its workshop's) are copied, and the parent's owner, when
     someone else forked, becomes a co-facilitator. Nobody who could not see the parent sees the fork.
     """
+    if by is not None and not access.allows(access.level_of(by, exercise), "run"):
+        # Forking is running the table on: the owner and co-facilitators may, an evaluator may not.
+        raise engine.Forbidden("only the owner or a co-facilitator may fork this exercise")
     if not 1 <= at_seq <= exercise.last_seq:
         raise engine.InvalidCommand(f"at: choose an event from 1 to {exercise.last_seq}")
     scenario = scenario_for(exercise.scenario)

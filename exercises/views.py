@@ -377,7 +377,7 @@ def console(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     lang = _lang(request)
     snap = Snapshot.load(exercise)
     events = selectors.log(exercise.pk, upto=snap.seq)
-    ancestors, forks = selectors.lineage(exercise)
+    ancestors, forks = selectors.lineage(exercise, request.user)
     return render(
         request,
         "exercises/console.html",

@@ -40,6 +40,9 @@ PEOPLE = ["alice", "carl", "eva", "otto", "sue", "pablo", "anonymous"]
 TABLE_URLS = [
     ("get", "console", [], None, "view"),
     ("post", "console_command", [], {"type": "pause"}, "run"),
+    ("post", "console_command", [], {"type": "seat_bot", "role": "adviser"}, "run"),
+    ("post", "console_command", [], {"type": "unseat_bot", "role": "adviser"}, "run"),
+    ("post", "console_command", [], {"type": "remove_participant", "participant": "nobody"}, "run"),
     ("get", "console_as", ["president"], None, "run"),
     ("post", "join_lock", [], {"locked": "1"}, "run"),
     ("get", "review:overview", [], None, "view"),

@@ -306,8 +306,8 @@ def test_seats_a_bot_only_in_an_empty_seat_and_keeps_players_out_of_it() -> None
         _events, state = engine.run(sc, state, actor, cmd, seed=1, wall=W0)
     events, state = engine.run(sc, state, F, c.SeatBot(role="president"), seed=1, wall=W0)
     assert _rejected(events) == "role_taken"
-    events, state = engine.run(sc, state, bob, c.SeatBot(role="adviser"), seed=1, wall=W0)
-    assert _rejected(events) == "auth"  # only the facilitator seats bots
+    with pytest.raises(engine.Forbidden):  # only the facilitator seats bots: a forged frame, not play
+        engine.run(sc, state, bob, c.SeatBot(role="adviser"), seed=1, wall=W0)
     events, state = engine.run(sc, state, F, c.SeatBot(role="adviser"), seed=1, wall=W0)
     assert events[-1].type == "bot_seated" and events[-1].audience == (engine.EVERYONE,)
     assert state.bots["adviser"].policy == "role"

@@ -130,9 +130,11 @@ def test_players_who_keep_their_seats_find_them_from_the_browser_they_played_in(
     assert selectors.state_of(grandchild).holders.keys() == state.holders.keys()
 
 
-def test_a_fork_of_a_fork_works_and_both_show_their_lineage(finished, alice_client) -> None:
-    first = services.fork(exercise=finished, at_seq=40)
-    second = services.fork(exercise=first, at_seq=first.last_seq)
+def test_a_fork_of_a_fork_works_and_both_show_their_lineage(finished, alice, alice_client) -> None:
+    Exercise.objects.filter(pk=finished.pk).update(owner=alice)  # simulate made it with no owner
+    finished.refresh_from_db()
+    first = services.fork(exercise=finished, at_seq=40, by=alice)
+    second = services.fork(exercise=first, at_seq=first.last_seq)  # no one named: the parent's owner
     scenario = scenario_for(finished.scenario)
     assert engine.fold(scenario, _log(second, upto=40)) == selectors.state_at(finished, 40)
     inherited = Event.objects.filter(exercise=second, inherited=True).count()

@@ -56,11 +56,16 @@ def test_the_console_controls_speak_spanish(alice_client, mini_table) -> None:
     assert "sacar al bot" in page and "+ bot" in page and "Un bot juega como Asesor" in page
 
 
-def test_a_player_cannot_seat_a_bot(bob, mini_table) -> None:
-    response = bob.post(reverse("play_command", args=[mini_table.code]), {"type": "seat_bot", "role": "adviser"})
-    assert response.status_code == 302
-    assert not _events(mini_table, "bot_seated")
-    assert _events(mini_table, "command_rejected")[-1].payload["rule"] == "auth"
+def test_a_player_cannot_seat_a_bot(bob, mini_table, caplog) -> None:
+    """A player's seat_bot is a forged frame (the UI never offers it): refused 403, kept out of the
+    record, written to the security log (issue #9 item 10).
+
+    Mutation: drop ``seat_bot`` from ``FACILITATOR_ONLY`` → the bot is seated."""
+    with caplog.at_level("WARNING", logger="crisis_table.security"):
+        response = bob.post(reverse("play_command", args=[mini_table.code]), {"type": "seat_bot", "role": "adviser"})
+    assert response.status_code == 403
+    assert not _events(mini_table, "bot_seated", "command_rejected")
+    assert any("forbidden_command" in r.getMessage() and "seat_bot" in r.getMessage() for r in caplog.records)
 
 
 def test_every_screen_labels_the_bot(alice_client, bob, erin, client, mini_table) -> None:
