@@ -130,9 +130,7 @@ def lineage(exercise: Exercise, user: Any = None) -> tuple[list[Exercise], list[
             parent.visible = True  # type: ignore[attr-defined]
         return ancestors, forks
     mine = set(
-        access.visible_exercises(user)
-        .filter(pk__in=[e.pk for e in ancestors + forks])
-        .values_list("pk", flat=True)
+        access.visible_exercises(user).filter(pk__in=[e.pk for e in ancestors + forks]).values_list("pk", flat=True)
     )
     for parent in ancestors:
         parent.visible = parent.pk in mine  # type: ignore[attr-defined]

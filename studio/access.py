@@ -1,29 +1,55 @@
 """Who may do what in the studio. One function decides who may change a scenario.
 
 Every facilitator (staff) may open the studio, read every scenario, copy it, preview it,
-dry-run it and start exercises from it. Changing one is for its owner only; shipped
-scenarios (the library files, which have no draft) can be changed by nobody here.
+dry-run it and start exercises from it: scenarios are teaching material, shared on the
+instance like the shipped library (the review's ``scenario.yaml`` export shows a version to
+anyone who may see an exercise on it). What is private is what was played: the exercises
+and workshops that use a version are listed only to staff who may see them
+(``exercises.access.visible_exercises``), and a dry run's results only to the person who ran it.
 
-When exercises get co-facilitators (issue #9), extend ``can_edit`` and nothing else.
+Changing a scenario copy (``can_edit``) is for its **owner**, the facilitator who made the copy
+or imported the file, and for superusers (operators, who may also fix a colleague's draft).
+Issue #9's co-facilitators are people added to an *exercise* or a *workshop*; a scenario copy
+has no table and no staff list, so there is no one to be its co-facilitator: a colleague who
+wants to change it makes their own copy (one click), which keeps every version's author
+honest. Shipped scenarios (the library files, which have no draft) can be changed by nobody
+here. Anonymous visitors are sent to sign in; anyone signed in who is not staff gets 404, as
+everywhere else for staff pages (``exercises.access``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import user_passes_test
-from django.http import Http404
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
 
 from exercises.selectors import is_facilitator
 
 from .models import Draft
 
-staff_required = user_passes_test(is_facilitator)
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Facilitators only: anonymous visitors sign in first; other accounts get 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (is_facilitator(request.user) and request.user.is_active):
+            raise Http404("no such page")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def can_edit(user: Any, draft: Draft | None) -> bool:
-    """The one access check for changes: a facilitator who owns this copy."""
-    return draft is not None and is_facilitator(user) and draft.owner_id == user.pk
+    """The one access check for changes: the facilitator who owns this copy, or a superuser."""
+    if draft is None or not is_facilitator(user) or not user.is_active:
+        return False
+    return draft.owner_id == user.pk or bool(user.is_superuser)
 
 
 def editable(user: Any, slug: str) -> Draft:

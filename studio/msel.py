@@ -8,8 +8,9 @@ inject stays as it was) and its problem names the sheet, row and column, e.g.
 ``Injects!B7 (time): 'soon' is not a duration such as '1h30m' or '-6d'``.
 
 Spreadsheets run formulas: a cell that starts with = + - @ (or a tab or carriage return)
-could run one when the CSV is opened. The CSV export prefixes such cells with ``'`` (OWASP's
-advice) and the import takes the prefix off again; the XLSX export stores every text as text.
+could run one when the CSV is opened. The CSV export goes through the app's one CSV writer
+(``exercises.exports.csv_lines``, which prefixes such cells with ``'``: OWASP's advice) and the
+import takes the prefix off again; the XLSX export stores every text as text.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from exercises.exports import FORMULA_START, csv_lines
 from scenarios.loader import Problem, ScenarioError
 from scenarios.messages import Msg
 from scenarios.schema import Condition, Delivery, Outcome, parse_offset
@@ -33,7 +35,6 @@ from .yamlio import flow, read_value
 
 SHEET = "Injects"
 MAX_ROWS = 2000
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,9 @@ def letter(n: int) -> str:
     return out
 
 
-def neutralise(value: Any) -> Any:
-    """A CSV cell that a spreadsheet could take for a formula, made inert (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
-    return value
-
-
 def _restore(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(DANGEROUS) else value
+    """What ``exports.safe_cell`` wrote, read back: its ``'`` off a cell that starts like a formula."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
 
 
 # --------------------------------------------------------------------------- export
@@ -134,11 +129,8 @@ def rows(raw: dict[str, Any]) -> list[list[Any]]:
 
 
 def to_csv(raw: dict[str, Any]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows(raw):
-        writer.writerow([neutralise(v) for v in row])
-    return buffer.getvalue()
+    """Every cell through the app's one CSV writer (``exercises.exports.csv_lines``: formulas made inert)."""
+    return "".join(csv_lines(rows(raw)))
 
 
 def to_xlsx(raw: dict[str, Any]) -> bytes:

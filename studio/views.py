@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from exercises import access
 from exercises.models import Exercise, Workshop
 from jobs import runner
 from jobs.views import job_for
@@ -175,24 +176,43 @@ def import_scenario(request: HttpRequest) -> HttpResponse:
 def scenario(request: HttpRequest, slug: str) -> HttpResponse:
     """A scenario's versions (who, when, what uses them), its edits, and what can be done with it."""
     lang = _lang()
+    # What was played on a version is listed only to staff who may see it (exercises.access):
+    # other facilitators' tables are counted, never named (their codes are join codes).
+    mine = access.visible_exercises(request.user).values("pk")
     versions = list(
         ScenarioVersion.objects.filter(slug=slug)
         .select_related("created_by", "derived_from")
         .defer("snapshot")
+        .annotate(
+            n_tables=Count("exercises", filter=Q(exercises__workshop=None), distinct=True),
+            n_workshops=Count("workshops", distinct=True),
+        )
         .prefetch_related(
             Prefetch(
                 "exercises",
-                queryset=Exercise.objects.filter(workshop=None).only("code", "title", "scenario_id", "status"),
+                queryset=Exercise.objects.filter(workshop=None, pk__in=mine).only(
+                    "code", "title", "scenario_id", "status"
+                ),
             ),
-            Prefetch("workshops", queryset=Workshop.objects.only("code", "title", "scenario_id")),
+            Prefetch(
+                "workshops",
+                queryset=access.visible_workshops(request.user).only("code", "title", "scenario_id"),
+            ),
         )
         .order_by("-loaded_at", "-pk")
     )
+    for v in versions:
+        v.hidden_uses = v.n_tables + v.n_workshops - len(v.exercises.all()) - len(v.workshops.all())
     draft = Draft.objects.select_related("owner", "base").filter(slug=slug).first()
     if not versions and draft is None:
         raise Http404("no such scenario")
     newest = versions[0] if versions else None
     model = scenario_for(newest) if newest else None
+    edits = list(Edit.objects.filter(slug=slug).select_related("user", "version")[:30])
+    started = [e.detail.get("code") for e in edits if e.action == Edit.START and isinstance(e.detail, dict)]
+    visible_codes = set(
+        access.visible_exercises(request.user).filter(code__in=started).values_list("code", flat=True)
+    ) | set(access.visible_workshops(request.user).filter(code__in=started).values_list("code", flat=True))
     return render(
         request,
         "studio/scenario.html",
@@ -206,7 +226,8 @@ def scenario(request: HttpRequest, slug: str) -> HttpResponse:
             "summary": model.summary.get(lang) if model else "",
             "roles": [(r.id, r.title.get(lang)) for r in model.roles if not r.institution] if model else [],
             "archived": ArchivedScenario.objects.filter(slug=slug).exists(),
-            "edits": Edit.objects.filter(slug=slug).select_related("user", "version")[:30],
+            "edits": edits,
+            "visible_codes": visible_codes,
             "table_choices": range(1, MAX_TABLES + 1),
             "msel_limit": msel_limit(),
         },

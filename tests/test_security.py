@@ -28,7 +28,8 @@ from exercises.engine import commands as c
 from exercises.models import CODE_ALPHABET, Event, Exercise, Participant, ShareLink, new_code
 from tests.test_review import W0, Play, _link, _text, facilitator_client, played, review_version  # noqa: F401
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "templates"
 pytestmark = pytest.mark.django_db
 
 
@@ -270,12 +271,18 @@ def test_it_sends_a_strict_content_security_policy(mini_table, bob) -> None:
 
 def test_it_has_no_inline_handler_or_style_in_any_template() -> None:
     """``hx-on`` needs eval and ``style=`` needs unsafe-inline. The PDF's document (rendered by
-    WeasyPrint, never served) may carry its stylesheet inline."""
+    WeasyPrint, never served) may carry its stylesheet inline. Every template folder: the project's
+    and each app's (the studio's and the jobs' too).
+
+    Mutation (tried): put back the studio's ``style="width:N%"`` dry-run meters → red."""
+    folders = [TEMPLATES, *sorted(ROOT.glob("*/templates"))]
+    assert ROOT / "studio" / "templates" in folders and ROOT / "jobs" / "templates" in folders
     offenders = []
-    for path in TEMPLATES.rglob("*.html"):
-        text = path.read_text()
-        if path.name != "report_document.html" and re.search(r"\shx-on|\sstyle=|<style|<script>|\son[a-z]+=", text):
-            offenders.append(str(path.relative_to(TEMPLATES)))
+    for folder in folders:
+        for path in folder.rglob("*.html"):
+            text = path.read_text()
+            if path.name != "report_document.html" and re.search(r"\shx-on|\sstyle=|<style|<script>|\son[a-z]+=", text):
+                offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
 
 

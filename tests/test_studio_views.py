@@ -83,11 +83,40 @@ def _item_post(client, draft, group: str, index: int | None, **changes):
 
 
 def test_the_studio_is_for_facilitators_only(mini, mallory_client, client):
+    """Anonymous visitors sign in; a signed-in account that is not staff gets 404, as on every
+    staff page (issue #9: a page you may not see does not exist for you)."""
     url = reverse("studio:library")
-    assert client.get(url).status_code == 302  # to the sign-in page
-    assert mallory_client.get(url).status_code == 302
-    assert mallory_client.post(reverse("studio:copy", args=["mini"])).status_code == 302
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert mallory_client.get(url).status_code == 404
+    assert mallory_client.post(reverse("studio:copy", args=["mini"])).status_code == 404
+    assert mallory_client.get(reverse("studio:scenario", args=["mini"])).status_code == 404
     assert not Draft.objects.exists()
+
+
+def test_a_superuser_may_fix_a_colleagues_copy(copy_, django_user_model):
+    """``can_edit``: the owner, plus superusers (operators); nobody else (docs/studio.md)."""
+    root = django_user_model.objects.create_user("root", password="root-password-1", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(root)
+    assert client.get(_edit(copy_.slug)).status_code == 200
+    client.post(reverse("studio:save_yaml", args=[copy_.slug]), {"text": copy_.text.replace("Mini", "Mini fixed", 1)})
+    copy_.refresh_from_db()
+    assert "Mini fixed" in copy_.text and copy_.owner.username == "alice"
+    assert Edit.objects.filter(slug=copy_.slug, user=root).exists()
+
+
+def test_a_scenario_page_names_only_the_exercises_you_may_see(copy_, alice, alice_client, bob_client):
+    """Which exercises use a version: yours by code; other facilitators' counted, not named (a
+    code is a join code). Mutation: drop the ``pk__in=mine`` filter → bob sees alice's code."""
+    from studio import services as studio_services
+
+    mine = studio_services.start(copy_.base, by=alice, title="Alice's class")
+    page = bob_client.get(reverse("studio:scenario", args=[copy_.slug])).content.decode()
+    assert mine.code not in page and "1 of other facilitators" in page
+    assert "started an exercise" in page  # the edit log says what happened, without the code
+    page = alice_client.get(reverse("studio:scenario", args=[copy_.slug])).content.decode()
+    assert mine.code in page and "of other facilitators" not in page
 
 
 def test_only_the_owner_changes_a_copy(copy_, bob_client):

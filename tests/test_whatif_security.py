@@ -149,7 +149,7 @@ def test_co_facilitators_seat_bots_and_evaluators_cannot(staff) -> None:  # noqa
     assert _types(table, "bot_seated", "bot_unseated") == ["bot_seated", "bot_unseated"]
 
 
-def test_the_console_offers_bot_controls_without_inline_script_or_style(staff) -> None:
+def test_the_console_offers_bot_controls_without_inline_script_or_style(staff) -> None:  # noqa: F811
     people, _workshop, table = staff
     page = _client(people["alice"]).get(reverse("console", args=[table.code])).content.decode()
     assert 'name="type" value="seat_bot"' in page

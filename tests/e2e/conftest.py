@@ -25,6 +25,21 @@ from tests.e2e.chromium import CHROMIUM, LAUNCH_ARGS, SHOTS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).parent
+AXE_VERSION = os.environ.get("CT_AXE_VERSION", "4.14.1")
+AXE = Path(os.environ.get("CT_AXE_JS", ROOT / ".cache" / f"axe-core-{AXE_VERSION}" / "axe.min.js"))
+SERIOUS = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" "))}));
+}"""
+# Every violation of the page's Content-Security-Policy, reported through a binding that outlives
+# navigations (a window variable would be lost with each page).
+WATCH_CSP = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__ctCspViolation(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + (e.sourceFile || "") + ":" + e.lineNumber);
+});
+"""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -128,3 +143,55 @@ def facilitator(transactional_db, django_user_model):
     user = django_user_model.objects.create_user("fran", password=password, is_staff=True)
     user.raw_password = password
     return user
+
+
+# --------------------------------------------------------------------------- page checks shared by every journey
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str | None:
+    """axe-core's script (bin/ensure-axe fetches it from the npm registry into .cache/; nothing is
+    fetched at run time), or None where npm is missing (CI, which sets CT_REQUIRE_SERVICES, fails)."""
+    if AXE.exists():
+        return AXE.read_text()
+    if os.environ.get("CT_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{AXE} is missing: run bin/ensure-axe (CI must check accessibility, not skip it)")
+    return None
+
+
+@pytest.fixture
+def axe(axe_source):
+    """``axe(page, where)``: no serious or critical axe-core violation on the page as it is now.
+
+    The script is evaluated through the DevTools protocol, not added as a ``<script>`` element:
+    the pages run under a strict Content-Security-Policy, which (rightly) refuses an inline script,
+    and the check must not be the thing that violates it."""
+
+    def check(page, where: str) -> None:
+        if axe_source is None:
+            return
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(axe_source + "\n;undefined")
+        found = page.evaluate(SERIOUS)
+        assert found == [], f"{where}: {found}"
+
+    return check
+
+
+@pytest.fixture
+def csp_watch():
+    """``seen = csp_watch(page)`` before the first navigation: ``seen`` then collects every
+    Content-Security-Policy violation on every page that tab opens, and what the console says
+    about the policy or about htmx (an ``allowEval: false`` refusal is logged there)."""
+
+    def watch(page) -> list[str]:
+        seen: list[str] = []
+        page.expose_function("__ctCspViolation", lambda text: seen.append(text))
+        page.add_init_script(WATCH_CSP)
+        page.on(
+            "console",
+            lambda m: seen.append(m.text) if ("Content Security Policy" in m.text or "htmx:" in m.text) else None,
+        )
+        return seen
+
+    return watch

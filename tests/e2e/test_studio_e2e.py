@@ -4,14 +4,14 @@ The journey (issue #14, "done when"): a facilitator, in the browser only, copies
 cuts it to three phases, adds a bilingual inject with a trigger, fixes the errors the validator
 reports, dry-runs it for 5 seeds and starts an exercise on it.
 
-Accessibility: axe-core (bin/ensure-axe puts it in .cache/ from the npm registry; nothing is
-fetched at run time) runs on each studio page; a serious or critical violation fails the test.
-Screenshots go to docs/screenshots/ when CT_SCREENSHOTS=1.
+Accessibility: axe-core (the shared ``axe`` fixture of tests/e2e/conftest.py) runs on each studio
+page; a serious or critical violation fails the test. The studio runs under the app's strict
+Content-Security-Policy: every page the journey opens is watched (``csp_watch``) and must report no
+violation. Screenshots go to docs/screenshots/ when CT_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -25,32 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 expect.set_options(timeout=15_000)
 SIZE = {"width": 1440, "height": 900}
 ROOT = Path(__file__).resolve().parents[2]
-AXE_VERSION = os.environ.get("CT_AXE_VERSION", "4.14.1")
-AXE = Path(os.environ.get("CT_AXE_JS", ROOT / ".cache" / f"axe-core-{AXE_VERSION}" / "axe.min.js"))
-SERIOUS = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
-  return result.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" "))}));
-}"""
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> Path | None:
-    if AXE.exists():
-        return AXE
-    if os.environ.get("CT_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{AXE} is missing: run bin/ensure-axe (CI must check accessibility, not skip it)")
-    return None
-
-
-def _axe(page: Page, script: Path | None, where: str) -> None:
-    """No serious or critical axe-core violation on this page."""
-    if script is None:
-        return  # noted once by the fixture's caller: the suite still runs without npm
-    page.add_script_tag(path=str(script))
-    found = page.evaluate(SERIOUS)
-    assert found == [], f"{where}: {found}"
 
 
 def _shoot(page: Page, path: Path, *, full: bool = True) -> None:
@@ -63,26 +37,29 @@ def _shoot(page: Page, path: Path, *, full: bool = True) -> None:
     page.set_viewport_size(size)
 
 
-def _sign_in(browser: Browser, base: str, user) -> Page:
+def _sign_in(browser: Browser, base: str, user, watch) -> tuple[Page, list[str]]:
     page = browser.new_context(viewport=SIZE, device_scale_factor=1).new_page()
+    seen = watch(page)
     page.goto(base + "/accounts/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", user.raw_password)
     page.click("form.stack button[type=submit]")
     expect(page).to_have_url(re.compile(r"/facilitator/$"))
-    return page
+    return page, seen
 
 
 def test_a_facilitator_adapts_september_2001_and_runs_it(
-    browser: Browser, live_asgi: str, library, facilitator, shots, axe_script
+    browser: Browser, live_asgi: str, library, facilitator, shots, axe, csp_watch
 ):
+    """Mutation (tried): a ``style="width:N%"`` meter back in the dry-run report → a
+    ``style-src-attr`` violation is reported and the test fails at its end."""
     base = live_asgi
-    page = _sign_in(browser, base, facilitator)
+    page, violations = _sign_in(browser, base, facilitator, csp_watch)
 
     # --- the library, reached from the facilitator's home
     page.get_by_role("link", name="Adapt or import a scenario in the studio").click()
     expect(page.get_by_role("heading", name="Scenario studio")).to_be_visible()
-    _axe(page, axe_script, "library")
+    axe(page, "library")
     _shoot(page, shots / "studio-library.png")
 
     # --- 1. copy september-2001: the copy is mine, and the editor opens
@@ -90,7 +67,7 @@ def test_a_facilitator_adapts_september_2001_and_runs_it(
     expect(page).to_have_url(re.compile(r"/studio/s/september-2001-fran/edit/$"))
     slug = "september-2001-fran"
     expect(page.locator("#draft-status")).to_contain_text("valid · version 1")
-    _axe(page, axe_script, "editor overview")
+    axe(page, "editor overview")
 
     # --- 2. cut it to three phases
     page.locator("nav.st-nav").get_by_role("link", name="Phases").click()
@@ -99,7 +76,7 @@ def test_a_facilitator_adapts_september_2001_and_runs_it(
     expect(page.locator("#toasts")).to_contain_text("Cut to 3 phases")
     expect(page.locator("#draft-status")).to_contain_text("valid · version 2")
     expect(page.locator("#group-phases tbody tr")).to_have_count(3)
-    _axe(page, axe_script, "editor phases")
+    axe(page, "editor phases")
     _shoot(page, shots / "studio-phases.png")
 
     # --- 3. add a bilingual inject with a trigger (a typo in the trigger, as people make)
@@ -127,7 +104,7 @@ def test_a_facilitator_adapts_september_2001_and_runs_it(
     problem = page.locator("#problems li", has_text="unknown indicator 'througput' (did you mean 'throughput'?)")
     expect(problem).to_be_visible()
     expect(page.locator(f"#f-injects-{count}-trigger")).to_have_attribute("aria-invalid", "true")
-    _axe(page, axe_script, "editor with a problem")
+    axe(page, "editor with a problem")
     _shoot(page, shots / "studio-inject-error.png", full=False)
     problem.get_by_role("link").click()
     trigger = page.locator(f"#f-injects-{count}-trigger")
@@ -142,7 +119,7 @@ def test_a_facilitator_adapts_september_2001_and_runs_it(
     for panel in ("Roles", "Actions", "Translations", "YAML"):
         page.locator("nav.st-nav").get_by_role("link", name=panel, exact=True).click()
         expect(page.locator("nav.st-nav a[aria-current='page']")).to_have_text(re.compile(panel))
-        _axe(page, axe_script, f"editor {panel}")
+        axe(page, f"editor {panel}")
     page.goto(base + f"/studio/s/{slug}/edit/?panel=translations&all=1")
     _shoot(page, shots / "studio-translations.png", full=False)
 
@@ -153,22 +130,22 @@ def test_a_facilitator_adapts_september_2001_and_runs_it(
     expect(report).to_be_visible(timeout=90_000)
     expect(report.locator(".st-kpis")).to_contain_text("5/5")
     expect(report.locator("tr", has_text="regional_press")).to_be_visible()
-    _axe(page, axe_script, "dry-run report")
+    axe(page, "dry-run report")
     _shoot(page, shots / "studio-dry-run.png")
 
     # --- the scenario page: versions, diff, preview
     page.goto(base + f"/studio/s/{slug}/")
-    _axe(page, axe_script, "scenario page")
+    axe(page, "scenario page")
     _shoot(page, shots / "studio-scenario.png")
     page.get_by_role("button", name="Compare the two chosen versions").click()
     expect(page.locator(".st-diff ins", has_text="regional_press").first).to_be_visible()
-    _axe(page, axe_script, "diff")
+    axe(page, "diff")
     _shoot(page, shots / "studio-diff.png", full=False)
     page.goto(base + f"/studio/s/{slug}/")
     page.select_option("#preview-role", "mx_gobernacion")
     page.get_by_role("button", name="Preview", exact=True).click()
     expect(page.locator(".st-preview-frame .role-title")).to_be_visible()
-    _axe(page, axe_script, "preview")
+    axe(page, "preview")
     _shoot(page, shots / "studio-preview.png")
 
     # --- 6. start an exercise on the new version
@@ -183,11 +160,12 @@ def test_a_facilitator_adapts_september_2001_and_runs_it(
     assert [p.id for p in model.phases] == ["prelude", "first_day", "cabinet_split"]
     assert model.inject("regional_press").trigger.indicator == "throughput"
     assert model.inject("regional_press").title.es == "La región fronteriza pregunta"
+    assert violations == []  # every studio page, the dry run's polling and the console it ends on
     page.context.close()
 
 
-def test_the_studio_in_spanish(browser: Browser, live_asgi: str, library, facilitator, shots, axe_script):
-    page = _sign_in(browser, live_asgi, facilitator)
+def test_the_studio_in_spanish(browser: Browser, live_asgi: str, library, facilitator, shots, axe, csp_watch):
+    page, violations = _sign_in(browser, live_asgi, facilitator, csp_watch)
     page.goto(live_asgi + "/studio/")
     page.get_by_role("button", name="Español").click()
     expect(page.get_by_role("heading", name="Estudio de escenarios")).to_be_visible()
@@ -198,6 +176,7 @@ def test_the_studio_in_spanish(browser: Browser, live_asgi: str, library, facili
     form.locator("#f-injects-0-title-es").fill("")
     form.get_by_role("button", name="Guardar").click()
     expect(page.locator("#problems")).to_contain_text("injects[0].title.es: no puede estar vacío")
-    _axe(page, axe_script, "editor in Spanish")
+    axe(page, "editor in Spanish")
     _shoot(page, shots / "studio-editor-es.png", full=False)
+    assert violations == []
     page.context.close()
