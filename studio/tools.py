@@ -3,9 +3,15 @@
 A facilitator who shortens ``september-2001`` to its first three phases should not have to
 delete a hundred references by hand. These tools remove what plainly goes with the cut
 (later phases, injects scheduled after the new end, actions only allowed in removed phases)
-and scrub the ids of removed items from every *list of ids* that names them. Conditions are
-left alone: what a trigger should test instead is a decision only the author can make, so
-the validator reports them and the editor links to each.
+and scrub the ids of removed items from every *list of ids* that names them, wherever the
+format keeps one: actions' and questions' ``phases``, questions' ``actions`` and ``injects``,
+every outcome's ``triggers`` (an action's, an option's, a chance's, an approval's
+``on_refused`` and ``bypass``, a pressure's, ``consistency.on_contradiction``). Single
+references go with what they name: an action's ``leak`` into a removed inject, a seat bot's
+line (``bot_lines``) about a removed action or about a topic no remaining action lets its
+speaker take. Conditions (triggers, requirements, objectives, pressures) that test removed
+things are simplified (``settle``); chambers' seats, votes and ``deliberate`` markers name no
+other item, so a cut keeps them as written.
 """
 
 from __future__ import annotations
@@ -114,7 +120,55 @@ def cut_to_phases(raw: dict[str, Any], keep: int) -> tuple[dict[str, Any], Remov
             if late:
                 remove(out, "injects", n, removed)
     settle(out, Gone(end=end), removed, before=raw)
+    _drop_dangling(out, removed)
     return out, removed
+
+
+def _drop_dangling(raw: dict[str, Any], removed: Removed) -> None:
+    """Single references to what the cut removed: they cannot be scrubbed from a list, so they go.
+
+    - ``actions[].leak``: a leak into an inject that no longer exists can never happen;
+    - ``bot_lines[]``: a line about an action that is gone, or about a topic that its speaker has
+      no remaining statement action on (what a bot would never say).
+    """
+    injects = {i.get("id") for i in raw.get("injects") or [] if isinstance(i, dict)}
+    actions = {a.get("id"): a for a in raw.get("actions") or [] if isinstance(a, dict)}
+    for action in actions.values():
+        leak = action.get("leak")
+        if isinstance(leak, dict) and leak.get("inject") not in injects:
+            action.pop("leak")
+            removed.scrubbed += 1
+    lines = raw.get("bot_lines")
+    if not isinstance(lines, list):
+        return
+    kept = []
+    for n, line in enumerate(lines):
+        if isinstance(line, dict) and not _line_dangles(line, actions):
+            kept.append(line)
+        else:
+            removed.add("bot_lines", str(n))
+    raw["bot_lines"] = kept
+
+
+def _line_dangles(line: dict[str, Any], actions: dict[Any, dict[str, Any]]) -> bool:
+    if line.get("action") is not None:
+        if line["action"] not in actions:
+            return True
+        subjects = [actions[line["action"]]]
+    elif line.get("topic") is not None:
+        subjects = [a for a in actions.values() if a.get("statement") == line["topic"]]
+        if not subjects and line.get("role") is None:
+            return False  # a topic line for anyone: the topic itself is kept (consistency.topics)
+    else:
+        return False  # malformed: the validator says so
+    role = line.get("role")
+    if role is None:
+        return False
+    if line.get("on", "propose") in ("propose", "bypass"):
+        speakers = {r for a in subjects for r in a.get("roles") or []}
+    else:
+        speakers = {ap.get("by") for a in subjects for ap in a.get("approvals") or [] if isinstance(ap, dict)}
+    return role not in speakers
 
 
 # --------------------------------------------------------------------------- conditions about removed things

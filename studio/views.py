@@ -682,6 +682,7 @@ def cut(request: HttpRequest, slug: str) -> HttpResponse:
         "actions": lambda n: ngettext("%(n)d action", "%(n)d actions", n),
         "objectives": lambda n: ngettext("%(n)d objective", "%(n)d objectives", n),
         "pressures": lambda n: ngettext("%(n)d pressure", "%(n)d pressures", n),
+        "bot_lines": lambda n: ngettext("%(n)d bot line", "%(n)d bot lines", n),
     }
     messages.info(
         request,
