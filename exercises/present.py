@@ -999,7 +999,6 @@ class InjectRow:
     trigger: bool = False
     seen_by: list[str] = field(default_factory=list)
     expected: int = 0
-    note: str = ""  # the controller-only note: the console is the facilitator's
 
 
 def injects(snap: Snapshot, lang: str) -> list[InjectRow]:
@@ -1019,7 +1018,6 @@ def injects(snap: Snapshot, lang: str) -> list[InjectRow]:
             public=inject.public,
             hidden=inject.hidden,
             trigger=inject.trigger is not None,
-            note=inject.note,
         )
         if seq and not row.lost:
             row.seen_by = [snap.name_of(pid) for pid in st.receipts.get(seq, [])]

@@ -287,7 +287,9 @@ def _schema_problem(source: str, error: Any) -> Problem:
         key = loc[-1]
         extra = Msg("")
         model = _model_at(loc[:-1])
-        if model is not None and isinstance(key, str):
+        if model is Inject and key == "note":  # the studio's first format had a one-language note
+            extra = Msg(" (an inject's controller note is 'instructor: {{en: ..., es: ...}}', in both languages)")
+        elif model is not None and isinstance(key, str):
             close = difflib.get_close_matches(key, _keys_of(model), n=1)
             extra = hint(close[0]) if close else Msg(" (allowed: {keys})", keys=", ".join(_keys_of(model)))
         return Problem(source, where, Msg("unknown key {key!r}{extra}", key=key, extra=extra))
@@ -342,7 +344,9 @@ class _Checks:
         self.start = sc.phases[0].start
         self.end = sc.clock.end
 
-    def add(self, where: str, message: str) -> None:
+    def add(self, where: str, message: Msg) -> None:
+        """One problem. Always a ``Msg`` template (``tests/test_studio_i18n.py`` checks), never an
+        f-string: the studio shows every message in the facilitator's language."""
         self.problems.append(Problem(self.source, where, message))
 
     # ------------------------------------------------------------------ helpers
@@ -559,7 +563,11 @@ class _Checks:
                 if seat.party in parties:
                     self.add(
                         f"{where}.seats[{k}].party",
-                        f"party {seat.party!r} is listed twice (also at seats[{parties[seat.party]}])",
+                        Msg(
+                            "party {party!r} is listed twice (also at seats[{other}])",
+                            party=seat.party,
+                            other=parties[seat.party],
+                        ),
                     )
                 parties.setdefault(seat.party, k)
             for k, objective in enumerate(role.objectives):
@@ -648,8 +656,12 @@ class _Checks:
             if seats and approval.vote is not None and sum(s.seats for s in seats) != approval.vote.members:
                 self.add(
                     f"{at}.vote.members",
-                    f"{approval.vote.members} members, but {approval.by!r} has {sum(s.seats for s in seats)} seats "
-                    "in its blocs (roles[].seats)",
+                    Msg(
+                        "{members} members, but {role!r} has {seats} seats in its blocs (roles[].seats)",
+                        members=approval.vote.members,
+                        role=approval.by,
+                        seats=sum(s.seats for s in seats),
+                    ),
                 )
             if approval.kind == "vote" and approval.vote is None:
                 self.add(f"{at}.vote", Msg("a vote (kind: vote) needs 'vote: {{members: N}}'"))
@@ -730,13 +742,21 @@ class _Checks:
                 if len(line.text.get(lang)) > BOT_LINE_MAX:
                     self.add(
                         f"{where}.text.{lang}",
-                        f"{len(line.text.get(lang))} characters: keep a bot line to {BOT_LINE_MAX}",
+                        Msg(
+                            "{count} characters: keep a bot line to {limit}",
+                            count=len(line.text.get(lang)),
+                            limit=BOT_LINE_MAX,
+                        ),
                     )
             if line.topic is not None:
                 if line.topic not in self.topic_ids:
                     self.add(
                         f"{where}.topic",
-                        f"{line.topic!r} is not a topic in consistency.topics{self.suggest(line.topic, self.topic_ids)}",
+                        Msg(
+                            "{topic!r} is not a topic in consistency.topics{hint}",
+                            topic=line.topic,
+                            hint=self.suggest(line.topic, self.topic_ids),
+                        ),
                     )
                     continue
                 actions = [a for a in self.sc.actions if a.statement == line.topic]
@@ -751,15 +771,20 @@ class _Checks:
             if line.role not in self.role_ids:
                 self.known(line.role, self.role_ids, f"{where}.role", "role")
                 continue
-            if line.on in ("propose", "bypass"):
+            takes = line.on in ("propose", "bypass")
+            if takes:
                 speakers = {r for a in actions for r in a.roles}
-                verb = "take"
             else:
                 speakers = {ap.by for a in actions for ap in a.approvals}
-                verb = "answer"
             if line.role not in speakers:
-                subject = line.action or f"statements on {line.topic}"
-                self.add(f"{where}.role", f"{line.role!r} cannot {verb} {subject} (on: {line.on})")
+                template = {
+                    (True, True): "{role!r} cannot take {action} (on: {on})",
+                    (False, True): "{role!r} cannot answer {action} (on: {on})",
+                    (True, False): "{role!r} cannot take statements on {topic} (on: {on})",
+                    (False, False): "{role!r} cannot answer statements on {topic} (on: {on})",
+                }[(takes, line.action is not None)]
+                subject = {"action": line.action} if line.action is not None else {"topic": line.topic}
+                self.add(f"{where}.role", Msg(template, role=line.role, on=line.on, **subject))
 
 
 def _injects_named(cond: Condition) -> set[str]:

@@ -325,8 +325,9 @@ class Inject(Model):
     outcome: Outcome = Outcome()
     delivery: Delivery | None = None
     source: str = ""
-    instructor: Text | None = Field(default=None, description="note for the facilitator only")
-    note: str = Field(default="", description="controller-only note: the facilitator's console shows it, players never")
+    instructor: Text | None = Field(
+        default=None, description="the controller's note, in both languages: the console shows it, players never"
+    )
     debrief: list[Id] = []
 
     @model_validator(mode="after")
@@ -465,7 +466,7 @@ class BotLine(Model):
     @model_validator(mode="after")
     def _one_subject(self) -> BotLine:
         if (self.action is None) == (self.topic is None):
-            raise ValueError("a bot line names exactly one of 'action' or 'topic'")
+            raise ValueError(Msg("a bot line names exactly one of 'action' or 'topic'"))
         return self
 
 

@@ -90,6 +90,17 @@ TEMPLATES = [
     gettext_noop("id {id!r} is also on row {row}"),
     gettext_noop("this cell holds a formula; type the value itself"),
     gettext_noop("write true or false (got {value!r})"),
+    gettext_noop("column {name!r} is now {new} (the note in both languages)"),
+    gettext_noop(" (an inject's controller note is 'instructor: {{en: ..., es: ...}}', in both languages)"),
+    # Chambers and votes (issue #13's content), seat bots' lines (issue #15).
+    gettext_noop("party {party!r} is listed twice (also at seats[{other}])"),
+    gettext_noop("{members} members, but {role!r} has {seats} seats in its blocs (roles[].seats)"),
+    gettext_noop("{count} characters: keep a bot line to {limit}"),
+    gettext_noop("{role!r} cannot take {action} (on: {on})"),
+    gettext_noop("{role!r} cannot answer {action} (on: {on})"),
+    gettext_noop("{role!r} cannot take statements on {topic} (on: {on})"),
+    gettext_noop("{role!r} cannot answer statements on {topic} (on: {on})"),
+    gettext_noop("a bot line names exactly one of 'action' or 'topic'"),
 ]
 
 # The names a message puts in its {what}: kinds of things in a scenario.

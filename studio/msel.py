@@ -57,7 +57,8 @@ COLUMNS = [
     Column("text_en", "text_en", 60, ("text", "en")),
     Column("text_es", "text_es", 60, ("text", "es")),
     Column("trigger", "trigger", 34, ("trigger",)),
-    Column("note", "controller_note", 30, ("note",)),
+    Column("controller_note_en", "controller_note_en", 30, ("instructor", "en")),
+    Column("controller_note_es", "controller_note_es", 30, ("instructor", "es")),
     Column("source", "source", 22, ("source",)),
     Column("public", "public", 8, ("public",)),
     Column("hidden", "hidden", 8, ("hidden",)),
@@ -67,6 +68,9 @@ COLUMNS = [
 ]
 BY_HEADER = {c.header: c for c in COLUMNS} | {c.key: c for c in COLUMNS}
 MODELS = {"trigger": Condition, "outcome": Outcome, "delivery": Delivery}
+OPTIONAL_TEXTS = ("from", "instructor")  # both cells empty: the inject has none
+# Headers of earlier exports, and what replaced them (a clear refusal rather than a silent loss).
+RENAMED = {"controller_note": "controller_note_en, controller_note_es"}
 
 
 def letter(n: int) -> str:
@@ -252,6 +256,15 @@ def apply(base: dict[str, Any], sheet_rows: list[list[Any]], *, sheet: str, sour
     for n, name in enumerate(header):
         if not name:
             continue
+        if name in RENAMED:
+            result.problems.append(
+                Problem(
+                    source,
+                    f"{sheet}!{letter(n)}1",
+                    Msg("column {name!r} is now {new} (the note in both languages)", name=name, new=RENAMED[name]),
+                )
+            )
+            continue
         if name not in BY_HEADER:
             result.problems.append(Problem(source, f"{sheet}!{letter(n)}1", Msg("unknown column {name!r}", name=name)))
             continue
@@ -328,8 +341,8 @@ def apply(base: dict[str, Any], sheet_rows: list[list[Any]], *, sheet: str, sour
                 name, lang = column.path
                 current = inject.get(name) if isinstance(inject.get(name), dict) else {}
                 current = {**current, lang: text}
-                if name == "from" and not any(v.strip() for v in current.values() if isinstance(v, str)):
-                    inject.pop("from", None)
+                if name in OPTIONAL_TEXTS and not any(v.strip() for v in current.values() if isinstance(v, str)):
+                    inject.pop(name, None)
                 else:
                     inject[name] = current
             elif text.strip():

@@ -360,7 +360,7 @@ def _msel_rows(raw: dict[str, Any], lang: str, problem_rows: list[dict[str, Any]
                 ),
                 "text": _text(item.get("text"), lang),
                 "trigger": flow(trigger),
-                "note": item.get("note") or "",
+                "note": _text(item.get("instructor"), lang),
                 "source": item.get("source") or "",
                 "public": bool(item.get("public")),
                 "hidden": bool(item.get("hidden")),

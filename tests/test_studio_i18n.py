@@ -33,6 +33,49 @@ def _fields(template: str) -> set[str]:
     return {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
 
 
+def _plain_messages() -> list[str]:
+    """Problems written as plain strings (f-strings, literals): ``self.add(where, <not a Msg>)`` in
+    the loader, ``raise ValueError(<not a Msg>)`` in the schema. Each would reach a Spanish
+    facilitator in English."""
+    found = []
+    for name in ("scenarios/loader.py", "scenarios/schema.py"):
+        for node in ast.walk(ast.parse((ROOT / name).read_text())):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            is_add = isinstance(func, ast.Attribute) and func.attr == "add" and len(node.args) == 2
+            is_error = isinstance(func, ast.Name) and func.id == "ValueError"
+            message = node.args[-1] if is_add else node.args[0] if is_error else None
+            if isinstance(message, ast.JoinedStr | ast.Constant | ast.BinOp):
+                found.append(f"{name}:{node.lineno}")
+    return found
+
+
+def test_every_loader_and_schema_message_is_a_template() -> None:
+    """Fidelity's chamber checks and whatif's bot-line checks were f-strings; now every one is a
+    ``Msg``. Mutation (tried): the "listed twice" party check as its old f-string (red here)."""
+    assert _plain_messages() == []
+
+
+def test_the_new_checks_speak_spanish() -> None:
+    """The chamber and bot-line checks, as a Spanish facilitator reads them in the studio."""
+    checks = [
+        Msg("party {party!r} is listed twice (also at seats[{other}])", party="PRI", other=0),
+        Msg(
+            "{members} members, but {role!r} has {seats} seats in its blocs (roles[].seats)",
+            members=100,
+            role="senate",
+            seats=128,
+        ),
+        Msg("{role!r} cannot answer {action} (on: {on})", role="defence", action="travel", on="grant"),
+    ]
+    stored = problems.store([Problem("x.yaml", "roles[5]", m) for m in checks])
+    spanish = [problems.message(item, "es") for item in stored]
+    assert spanish[0] == "el partido 'PRI' aparece dos veces (también en seats[0])"
+    assert spanish[1].startswith("100 miembros, pero 'senate' tiene 128 escaños")
+    assert spanish[2] == "'defence' no puede responder travel (on: grant)"
+
+
 def test_every_message_is_in_the_catalogue() -> None:
     """A new loader message fails here until it is added to ``studio/catalogue.py`` (and translated)."""
     assert _templates() <= set(catalogue.TEMPLATES)

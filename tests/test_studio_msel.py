@@ -121,6 +121,42 @@ def test_an_unchanged_export_imports_as_no_change(library, alice):
         assert applied.raw == draft.raw
 
 
+def test_the_controller_note_is_two_columns_for_the_bilingual_instructor_note(library):
+    """One controller note in the format (``instructor``, EN and ES); the sheet has one column per language.
+
+    Mutation: map ``controller_note_es`` to ``instructor.en`` → the Spanish cell overwrites the English (red)."""
+    raw = copy.deepcopy(library.snapshot)
+    noted = next(i for i in raw["injects"] if i.get("instructor"))
+    book, sheet = _sheet(msel.to_xlsx(raw))
+    row = _row_of(sheet, noted["id"])
+    assert sheet.cell(row, _column(sheet, "controller_note_en")).value == noted["instructor"]["en"]
+    assert sheet.cell(row, _column(sheet, "controller_note_es")).value == noted["instructor"]["es"]
+    assert "controller_note" not in [cell.value for cell in sheet[1]]
+    sheet.cell(row, _column(sheet, "controller_note_es")).value = "Nota nueva."
+    bare = next(i for i in raw["injects"] if not i.get("instructor"))
+    sheet.cell(_row_of(sheet, bare["id"]), _column(sheet, "controller_note_en")).value = "A new note."
+    sheet.cell(_row_of(sheet, bare["id"]), _column(sheet, "controller_note_es")).value = "Una nota nueva."
+    buffer = io.BytesIO()
+    book.save(buffer)
+    sheet_name, rows = msel.read(buffer.getvalue(), "x.xlsx")
+    applied = msel.apply(raw, rows, sheet=sheet_name, source="x.xlsx")
+    after = {i["id"]: i for i in applied.raw["injects"]}
+    assert after[noted["id"]]["instructor"] == {"en": noted["instructor"]["en"], "es": "Nota nueva."}
+    assert after[bare["id"]]["instructor"] == {"en": "A new note.", "es": "Una nota nueva."}
+    assert sorted(applied.changed) == sorted([noted["id"], bare["id"]]) and not applied.problems
+
+
+def test_a_sheet_with_the_old_single_note_column_is_told_what_replaced_it(library):
+    rows = [["id", "controller_note"], ["attacks_on_us", "Read slowly."]]
+    applied = msel.apply(library.snapshot, rows, sheet="Injects", source="old.xlsx")
+    assert [(p.location, str(p.message)) for p in applied.problems] == [
+        (
+            "Injects!B1",
+            "column 'controller_note' is now controller_note_en, controller_note_es (the note in both languages)",
+        )
+    ]
+
+
 def test_a_deleted_row_removes_its_inject_and_its_references(library, alice):
     raw = library.snapshot
     sheet_name, rows = msel.read(msel.to_csv(raw).encode(), "x.csv")

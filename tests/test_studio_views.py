@@ -400,17 +400,24 @@ def test_archived_copies_leave_the_facilitator_home(copy_, alice_client):
 
 
 def test_an_injects_sender_reaches_players_and_its_note_only_the_console(copy_, alice, alice_client, seat):
-    """``from`` is shown on the players' card; ``note`` (controller only) on the console, never to players."""
+    """``from`` is shown on the players' card; the controller's note (``instructor``, bilingual) on
+    the console once, in the facilitator's language, never to players.
+
+    Mutation: put the note back on the console's inject table as well → it shows twice (red)."""
     raw = {**copy_.raw}
     raw["injects"] = [dict(i) for i in raw["injects"]]
     attack = next(i for i in raw["injects"] if i["id"] == "attack")
     attack["from"] = {"en": "Wire services", "es": "Agencias de noticias"}
-    attack["note"] = "Read it aloud if the room is quiet."
+    attack["instructor"] = {"en": "Read it aloud if the room is quiet.", "es": "Léalo en voz alta si la sala calla."}
     saved = services.save_raw(Draft.objects.get(pk=copy_.pk), raw=raw, by=alice)
     assert saved.draft.valid
     exercise = services.start(saved.version, by=alice)
     console = alice_client.get(reverse("console", args=[exercise.code])).content.decode()
-    assert "Read it aloud if the room is quiet." in console
+    assert console.count("Read it aloud if the room is quiet.") == 1
+    alice_client.cookies["django_language"] = "es"
+    console = alice_client.get(reverse("console", args=[exercise.code])).content.decode()
+    assert console.count("Léalo en voz alta si la sala calla.") == 1 and "Read it aloud" not in console
+    alice_client.cookies["django_language"] = "en"
     player = seat(exercise, "Bob", "president")
     alice_client.post(
         reverse("console_command", args=[exercise.code]),
@@ -419,4 +426,23 @@ def test_an_injects_sender_reaches_players_and_its_note_only_the_console(copy_, 
     )
     page = player.get(reverse("play", args=[exercise.code])).content.decode()
     assert "from: Wire services" in page
-    assert "Read it aloud" not in page
+    assert "Read it aloud" not in page and "Léalo" not in page
+
+
+def test_the_editor_edits_the_controller_note_in_both_languages(copy_, alice_client):
+    """The inject form's controller note is ``instructor.en`` / ``instructor.es``; empty both: none."""
+    response = _item_post(
+        alice_client,
+        copy_,
+        "injects",
+        0,
+        **{"instructor-en": "Pause after reading.", "instructor-es": "Haga una pausa tras leerlo."},
+    )
+    assert response.status_code == 302
+    draft = Draft.objects.get(pk=copy_.pk)
+    assert draft.raw["injects"][0]["instructor"] == {"en": "Pause after reading.", "es": "Haga una pausa tras leerlo."}
+    assert "note" not in draft.raw["injects"][0] and draft.valid
+    page = alice_client.get(_edit(copy_.slug, panel="injects")).content.decode()
+    assert "Pause after reading." in page  # the MSEL table's note column
+    _item_post(alice_client, draft, "injects", 0, **{"instructor-en": "", "instructor-es": ""})
+    assert "instructor" not in Draft.objects.get(pk=copy_.pk).raw["injects"][0]
