@@ -165,11 +165,14 @@ def test_it_gives_existing_exercises_to_their_creator(staff, mini_version) -> No
     """The data migration: ownership of what existed before it."""
     people, workshop, table = staff
     loose = services.create_exercise(scenario=mini_version, title="Old", by=people["otto"])
+    fork = services.fork(exercise=loose, at_seq=1)  # as ``manage.py fork`` made them before ownership
+    Exercise.objects.filter(pk=fork.pk).update(created_by=None)
     Exercise.objects.update(owner=None)
     workshop.__class__.objects.update(owner=None)
     migration = importlib.import_module("exercises.migrations.0003_ownership_sharing_limits_presence")
     migration.owners_from_creators(apps, None)
     assert Exercise.objects.get(pk=loose.pk).owner == people["otto"]
+    assert Exercise.objects.get(pk=fork.pk).owner == people["otto"]  # a creator-less fork: its parent's owner
     assert Exercise.objects.get(pk=table.pk).owner == people["alice"]
     assert access.level_of(people["alice"], Exercise.objects.get(pk=table.pk)) == access.OWNER
 
