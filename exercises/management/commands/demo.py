@@ -29,7 +29,9 @@ class Command(BaseCommand):
         elif not user.check_password(DEMO_PASSWORD):  # an older demo's shorter password
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-        exercise = Exercise.objects.filter(title__startswith="Demo ·", status="lobby").first()
+        # The demo facilitator's own: with ownership (docs/security.md) another account's table
+        # would answer 404 on the console link printed below.
+        exercise = Exercise.objects.filter(title__startswith="Demo ·", status="lobby", owner=user).first()
         if exercise is None:
             exercise = services.create_exercise(scenario=version, title=f"Demo · {version.title}", by=user)
         self.stdout.write("")
@@ -38,4 +40,6 @@ class Command(BaseCommand):
         self.stdout.write(f"  Console         {base_url}/x/{exercise.code}/console/")
         self.stdout.write(f"  Players join    {base_url}/join/{exercise.code}/")
         self.stdout.write(f"  Projector       {base_url}/x/{exercise.code}/projector/")
+        self.stdout.write(f"  Review          {base_url}/review/{exercise.code}/")
+        self.stdout.write(f"  Studio          {base_url}/studio/")
         self.stdout.write("")
