@@ -191,7 +191,7 @@ async def run_mix(args: argparse.Namespace, env: dict[str, str], tables: list[ha
             n = 0
             while time.perf_counter() < end and n < args.rate * args.seconds:
                 actor = free_actor()
-                if actor is None:  # every player has a command out: the server is behind
+                if actor is None:  # every player has a command out: the server is behind (counted in ms)
                     deferred += 1
                     await asyncio.sleep(0.001)
                     continue
@@ -223,7 +223,7 @@ async def run_mix(args: argparse.Namespace, env: dict[str, str], tables: list[ha
         await refreshing
         record.update(mix.summarise([o for a in actors for o in a.outcomes], elapsed))
         if deferred:
-            record["deferred"] = deferred
+            record["all_players_busy_ms"] = deferred  # the offered rate could not be kept up
         record["load_end"] = harness.load()
     finally:
         stop.set()

@@ -56,7 +56,14 @@ FRAGMENTS: list[tuple[str, tuple[str, ...]]] = [
         "template rendering (fragments.render/append)",
         ("render (exercises/fragments.py", "append (exercises/fragments.py"),
     ),
+    ("log read (selectors.log)", ("log (exercises/selectors.py",)),
+    ("row + state load (Snapshot.load)", ("Snapshot.load (exercises/present.py", "_snapshot (exercises/push.py")),
+    ("other database queries (the exercise row, ...)", ("django/db/",)),
+    ("pydantic (state validation)", ("pydantic", "model_validate")),
 ]
+
+
+CONNECTION = [("database connection open/close", ("get_new_connection", "close_old_connections", "_close (django"))]
 
 
 def parse(path: Path) -> list[tuple[str, list[str], int]]:
@@ -122,7 +129,9 @@ def summarise(path: Path, *, top: int, per: float | None, rate: float) -> str:
         outer[classify_root_first(frames, CATEGORIES) or "other"] += n
         if any("_render_batch (exercises/push.py" in f or "replay (exercises/push.py" in f for f in frames):
             render_total += n
-            fragments[classify(frames, FRAGMENTS) or "frame assembly / other"] += n
+            # Opening a connection counts as such wherever it happens; the rest by the outermost fragment.
+            opening = classify(frames, CONNECTION) or classify_root_first(frames, FRAGMENTS)
+            fragments[opening or "frame assembly / other"] += n
 
     def pct(n: int, of: int = total) -> str:
         return f"{100 * n / of:5.1f} %"

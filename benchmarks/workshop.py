@@ -191,6 +191,9 @@ async def run(
 ) -> dict:
     workers = 1 if args.layer == "memory" else 2
     loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # stop cleanly: the finally below stops every server
+        loop.add_signal_handler(sig, main_task.cancel)
     db = ThreadPoolExecutor(1, thread_name_prefix="bench-db")  # the benchmark's own reads (mix, storm)
     app = harness.start_servers(env, workers, kind=args.server)
     bare = [] if args.no_floor else harness.start_servers(env, workers, kind=args.server, app=BARE_APP)
