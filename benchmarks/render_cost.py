@@ -17,6 +17,10 @@ from ``benchmarks/mix.py`` through the write path):
   (``presence_changed``), the console's presence frame, and the catch-up render
   (``push.replay`` from 5 events back).
 
+The database connection is closed between steps as Channels' ``database_sync_to_async`` closes
+it around every call (with ``CONN_MAX_AGE=0``, the setting's default, each step opens a new
+one); ``--keep-connection`` keeps one open, to show what persistent connections would save.
+
 Medians over ``--repeat`` (the machine is shared: minima are printed too). ``--profile`` adds
 cProfile's top functions (cumulative) for the batch renders of one inject. Prints one JSON line
 first, then the readable table.
@@ -124,12 +128,22 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=120, help="mix commands played before measuring")
     parser.add_argument("--profile", action="store_true", help="cProfile of one inject's renders")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--keep-connection",
+        action="store_true",
+        help="do not close the database connection between steps (what a persistent connection would cost)",
+    )
     args = parser.parse_args()
     harness.setup(args.layer)
 
     from asgiref.sync import async_to_sync  # noqa: F401 - imported as the worker imports it
     from django.contrib.sessions.backends.db import SessionStore
-    from django.db import close_old_connections
+    from django.db import close_old_connections as closing
+
+    def close_old_connections() -> None:
+        """As ``database_sync_to_async`` does around each call (CONN_MAX_AGE=0: a new connection each time)."""
+        if not args.keep_connection:
+            closing()
 
     from exercises import engine, fanout, push, selectors, services
     from exercises.models import Exercise
@@ -167,7 +181,7 @@ def main() -> None:
     clock = FragmentClock()
     clock.install()
     for k in range(args.repeat):
-        close_old_connections()  # as database_sync_to_async does around each call
+        close_old_connections()
         inject = engine.commands.AdhocInject(title=f"Cost {k}", text="Measured.", recipients=["all"], public=True)
         ms_cmd, result = timed(
             services.execute, exercise_id=table.exercise_id, actor=engine.FACILITATOR, command=inject
@@ -231,6 +245,7 @@ def main() -> None:
         "events_in_log": final.last_seq,
         "history": history,
         "repeat": args.repeat,
+        "keep_connection": args.keep_connection,
         "load": harness.load(),
     }
     for name, values in steps.items():
