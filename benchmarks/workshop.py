@@ -151,19 +151,16 @@ def workshop_release_supported() -> bool:
 
 def post_workshop_release(server: Any, code: str, cookie: str, title: str) -> int:
     """The workshop console's "release to every table": one POST (blocking; run on a thread)."""
-    csrf = "b" * 32
-    body = urllib.parse.urlencode(
-        {
-            "type": "adhoc_inject",
-            "title": title,
-            "text": f"Benchmark inject {title}.",
-            "recipients": "all",
-            "public": "on",
-        }
-    ).encode()
+    fields = {"type": "adhoc_inject", "title": title, "text": f"Benchmark inject {title}.", "recipients": "all"}
+    return post_workshop_command(server, code, cookie, {**fields, "public": "on"})
+
+
+def post_workshop_command(server: Any, code: str, cookie: str, fields: dict[str, str]) -> int:
+    """POST one form to the workshop console as the logged-in facilitator; returns the HTTP status."""
+    csrf = "b" * 32  # Django accepts its unmasked 32-character secret, cookie and header alike
     request = urllib.request.Request(
         f"{server.origin}/w/{code}/console/do/",
-        data=body,
+        data=urllib.parse.urlencode(fields).encode(),
         headers={
             "Cookie": f"sessionid={cookie}; csrftoken={csrf}",
             "X-CSRFToken": csrf,
