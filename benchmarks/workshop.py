@@ -78,11 +78,16 @@ from benchmarks import harness, mix  # noqa: E402
 BARE_APP = "benchmarks.bare.asgi:application"
 
 
+def py_spy() -> str | None:
+    here = Path(sys.executable).parent / "py-spy"
+    return str(here) if here.exists() else shutil.which("py-spy")
+
+
 class Profiler:
     """py-spy recording one worker process until stopped (SIGINT makes it write its file)."""
 
     def __init__(self, pid: int, path: Path, rate: int) -> None:
-        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        spy = py_spy() or "py-spy"
         self.path = path
         self.proc = subprocess.Popen(
             [spy, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--threads"]
@@ -581,6 +586,8 @@ def main() -> None:
         args.tables, args.rounds = 4, 2
         args.mix_seconds = min(args.mix_seconds, 40.0)
         args.act_min, args.act_max = min(args.act_min, 5.0), min(args.act_max, 10.0)
+    if args.profile is not None and py_spy() is None:
+        sys.exit("--profile needs py-spy: .venv/bin/pip install 'py-spy>=0.4,<1' (a profiling tool, not a dependency)")
     env = harness.setup(args.layer)
     if args.release == "workshop" and not workshop_release_supported():
         harness.emit(
