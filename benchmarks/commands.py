@@ -1,30 +1,46 @@
-"""Command throughput and latency: players posting to the public press channel.
+"""Command throughput and latency: public chat, or the real mix of every command type.
 
     .venv/bin/python benchmarks/commands.py --layer memory|redis [--rate 100] [--seconds 10] [--server uvicorn]
+    .venv/bin/python benchmarks/commands.py --mix [--tables 12] [--rate 100 | --rate 0 --concurrency 11]
 
-Every playable role is held by one connected player (september-2001: 13), plus ``--watchers``
-role-less players who only watch. Open loop: together the role players send ``--rate``
+Default (public chat): every playable role is held by one connected player (september-2001: 11),
+plus ``--watchers`` role-less players who only watch. Open loop: together the role players send ``--rate``
 ``send_message`` commands a second, spread evenly, for ``--seconds``; ``--rate 0`` is a closed
 loop (each player sends its next command as soon as its previous one came back) to find the
 ceiling. A command's latency is from the frame leaving the client to the pushed frame carrying
 that message arriving back on the sender's own socket: parse, rate limit, row lock, engine,
 commit, fan-out, render, write. Prints one JSON line. The rate limiter is raised for the run
 (``CT_RATE_LIMIT_PER_10S``): it would otherwise refuse a player's 4th command a second.
+
+``--mix``: ``--tables`` tables of one workshop (every playable role seated, started, in their
+second phase, ``harness.workshop_tables``), every player connected and resumed from the start (so
+their feed shows the injects waiting for an acknowledgement: ``--injects`` released per table
+beforehand). Commands are drawn from the real mix (``benchmarks/mix.py``): messages on the
+player's own channels (private and press), proposals of actions their role has now, answers to
+approvals addressed to them, decide and withdraw of their own pending proposals, acknowledgements.
+Each is timed from the frame leaving the client to the frame on the sender's own socket that
+shows its effect; a rule's refusal (a toast) is a legitimate answer, timed and counted apart.
+A player has at most one command out. Open loop at ``--rate`` a second (spread over the players
+who have none out), or closed loop (``--rate 0``) with ``--concurrency`` commands out at once.
+Prints one JSON line with throughput and percentiles overall and per command type.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
+import random
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import harness  # noqa: E402
+from benchmarks import harness, mix  # noqa: E402
 
 
 async def run(
@@ -102,6 +118,132 @@ async def run(
     return record
 
 
+async def run_mix(args: argparse.Namespace, env: dict[str, str], tables: list[harness.Table], scenario) -> dict:
+    workers = 1 if args.layer == "memory" else 2
+    loop = asyncio.get_running_loop()
+    db = ThreadPoolExecutor(1, thread_name_prefix="bench-db")
+    servers = harness.start_servers(env, workers, kind=args.server)
+    seats = [seat for table in tables for seat in table.seats]
+    record: dict = {
+        "bench": "commands",
+        "mix": True,
+        "layer": args.layer,
+        "server": args.server,
+        "workers": workers,
+        "tables": len(tables),
+        "players": len(seats),
+        "offered_per_s": args.rate or "closed-loop",
+        "load_start": harness.load(),
+    }
+    if not args.rate:
+        record["concurrency"] = args.concurrency
+    clients = [
+        harness.Client(f"{servers[n % workers].ws}/ws/exercise/{seat.code}/", servers[n % workers].origin, seat.cookie)
+        for n, seat in enumerate(seats)
+    ]
+    actors = [mix.Actor(seat, client) for seat, client in zip(seats, clients, strict=True)]
+    for actor in actors:
+        actor.attach()
+    chooser = mix.Chooser(scenario, seed=args.seed)
+    ids = [t.exercise_id for t in tables]
+    stop = asyncio.Event()
+    try:
+        # Resumed from the start, as a page load shows the whole feed (the acknowledge buttons too).
+        await harness.connect_all(clients, resume=0)
+        await asyncio.sleep(2)
+        await loop.run_in_executor(db, chooser.refresh, ids)
+
+        async def refresher() -> None:
+            while not stop.is_set():
+                await loop.run_in_executor(db, chooser.refresh, ids)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=0.5)
+
+        refreshing = loop.create_task(refresher())
+        rng = random.Random(args.seed)
+
+        def free_actor() -> mix.Actor | None:
+            for _ in range(len(actors)):
+                actor = rng.choice(actors)
+                actor.expire(args.timeout)
+                if actor.pending is None:
+                    return actor
+            return next((a for a in actors if a.pending is None), None)
+
+        async def fire(actor: mix.Actor) -> None:
+            await actor.send(chooser.choose(actor.seat, rng, actor.unacked, actor.client.last))
+
+        # Warm-up (not counted): one command of each player's first kind, templates and code paths.
+        for actor in actors[:: max(1, len(actors) // 11)]:
+            await fire(actor)
+        await asyncio.sleep(3)
+        for actor in actors:
+            actor.expire(0)
+            actor.outcomes.clear()
+        gc.collect()
+        gc.freeze()
+        gc.disable()  # the client's collector must not pause the stopwatch (bounded run, bounded memory)
+        start = time.perf_counter()
+        end = start + args.seconds
+        deferred = 0
+        if args.rate:
+            interval = 1.0 / args.rate
+            n = 0
+            while time.perf_counter() < end and n < args.rate * args.seconds:
+                actor = free_actor()
+                if actor is None:  # every player has a command out: the server is behind (counted in ms)
+                    deferred += 1
+                    await asyncio.sleep(0.001)
+                    continue
+                await fire(actor)
+                n += 1
+                await asyncio.sleep(max(0.0, start + n * interval - time.perf_counter()))
+        else:
+
+            async def loop_one() -> None:
+                while time.perf_counter() < end:
+                    actor = free_actor()
+                    if actor is None:
+                        await asyncio.sleep(0.001)
+                        continue
+                    await fire(actor)
+                    while actor.pending is not None and time.perf_counter() - actor.pending[1] < args.timeout:
+                        await asyncio.sleep(0.002)
+                    actor.expire(args.timeout)
+
+            await asyncio.gather(*(loop_one() for _ in range(args.concurrency)))
+        deadline = time.perf_counter() + args.timeout
+        while any(a.pending is not None for a in actors) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+        for actor in actors:
+            actor.expire(0)
+        elapsed = time.perf_counter() - start
+        gc.enable()
+        stop.set()
+        await refreshing
+        record.update(mix.summarise([o for a in actors for o in a.outcomes], elapsed))
+        if deferred:
+            record["all_players_busy_ms"] = deferred  # the offered rate could not be kept up
+        record["load_end"] = harness.load()
+    finally:
+        stop.set()
+        await harness.close_all(clients)
+        harness.stop_servers(servers)
+        db.shutdown(wait=False)
+    return record
+
+
+def release_injects(tables: list[harness.Table], count: int) -> None:
+    """Injects for the players to acknowledge (the facilitator releases them before the run)."""
+    from exercises import engine, services
+    from exercises.engine import commands as c
+
+    for table in tables:
+        for k in range(count):
+            command = c.AdhocInject(title=f"Setup inject {k}", text="To acknowledge.", recipients=["all"], public=True)
+            services.execute(exercise_id=table.exercise_id, actor=engine.FACILITATOR, command=command)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layer", choices=["memory", "redis"], default="memory")
@@ -110,12 +252,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--watchers", type=int, default=20, help="role-less players who only receive")
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--mix", action="store_true", help="every command type, as players mix them")
+    parser.add_argument("--tables", type=int, default=12, help="--mix: tables of 11 players")
+    parser.add_argument("--injects", type=int, default=6, help="--mix: injects to acknowledge per table")
+    parser.add_argument("--concurrency", type=int, default=11, help="--mix --rate 0: commands out at once")
+    parser.add_argument("--slug", default="september-2001")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     env = harness.setup(args.layer)
     from scenarios.library import latest, scenario_for, sync_library
 
     sync_library()
-    roles = len([r for r in scenario_for(latest("september-2001")).roles if not r.institution])
+    if args.mix:
+        _workshop, tables, _fac = harness.workshop_tables(args.tables, slug=args.slug)
+        release_injects(tables, args.injects)
+        scenario = scenario_for(latest(args.slug))
+        harness.use_uvloop()
+        harness.emit(asyncio.run(run_mix(args, env, tables, scenario)))
+        return
+    roles = len(harness.playable_roles(scenario_for(latest("september-2001"))))
     table = harness.exercise_with_players(roles + args.watchers)
     harness.use_uvloop()
     harness.emit(asyncio.run(run(args, env, *table, roles)))

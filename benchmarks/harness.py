@@ -1,9 +1,14 @@
-"""Shared set-up for the live benchmarks (fanout, commands, memory): not part of the test suite.
+"""Shared set-up for the live benchmarks (fanout, commands, memory, workshop): not part of the test suite.
 
 One client process drives everything with asyncio (uvloop when present): players are
 ``websockets`` connections identified by a session cookie, as browsers are. Servers are real
 worker processes on free 127.0.0.1 ports (``tests/services/live.py``), on a throwaway SQLite
 file with the in-memory layer, or on PostgreSQL + Redis. Every loop is bounded in count and time.
+
+Where the Redis runs live (so that concurrent benchmark runs, or test runs, do not collide):
+``CT_BENCH_DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/ct_bench``, created if
+missing and flushed at the start of a run) and ``CT_BENCH_REDIS_URL`` (default Redis database 2;
+the keys of the benchmark's own prefix are deleted at the start of a run).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +70,25 @@ def setup(layer: str) -> dict[str, str]:
     call_command("migrate", verbosity=0, interactive=False)
     if layer == "redis":
         call_command("flush", verbosity=0, interactive=False)
+        _clear_redis_prefix(env["REDIS_URL"], env["CT_REDIS_PREFIX"])
     return env
+
+
+def _clear_redis_prefix(url: str, prefix: str) -> None:
+    """Forget the group memberships a previous run left behind (only this benchmark's keys).
+
+    Exercise ids restart after a flush, so a stale membership would make every batch of the new
+    run also go to the dead hub channel of an old worker.
+    """
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()
 
 
 def _ensure_pg_database(url: str) -> None:
@@ -81,7 +105,6 @@ def exercise_with_players(players: int, *, slug: str = "september-2001") -> tupl
 
     Returns (exercise, one session cookie per player, a facilitator's session cookie).
     """
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
 
     from exercises import engine, selectors, services
@@ -91,9 +114,9 @@ def exercise_with_players(players: int, *, slug: str = "september-2001") -> tupl
     sync_library()
     version = latest(slug)
     scenario = scenario_for(version)
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
+    user = _facilitator()
     exercise = services.create_exercise(scenario=version, title="Benchmark", by=user, seed=1)
-    roles = [r.id for r in scenario.roles if not r.institution]
+    roles = playable_roles(scenario)
     cookies = []
     for n in range(players):
         participant, _ = services.join(exercise=exercise, name=f"Player {n}")
@@ -104,12 +127,99 @@ def exercise_with_players(players: int, *, slug: str = "september-2001") -> tupl
         store[selectors.SESSION_KEY] = {str(exercise.pk): participant.pk}
         store.create()
         cookies.append(store.session_key)
+    exercise.refresh_from_db()
+    return exercise, cookies, facilitator_cookie(user)
+
+
+def playable_roles(scenario: Any) -> list[str]:
+    """The roles a player may hold (institutions are played by the engine or the facilitator)."""
+    return [r.id for r in scenario.roles if not r.institution]
+
+
+def _facilitator() -> Any:
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
+    return user
+
+
+def facilitator_cookie(user: Any) -> str:
+    """A logged-in session for the facilitator (what the login form would have set)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
     store = SessionStore()
     store.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend"})
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
-    exercise.refresh_from_db()
-    return exercise, cookies, store.session_key
+    return store.session_key
+
+
+@dataclass
+class Seat:
+    """One player of a workshop table: their role and their browser's session cookie."""
+
+    table: int  # 0-based index of the table in the workshop
+    exercise_id: int
+    code: str
+    participant: str
+    role: str
+    cookie: str
+
+
+@dataclass
+class Table:
+    exercise_id: int
+    code: str
+    seats: list[Seat]
+
+
+def workshop_tables(tables: int, *, slug: str = "september-2001", phase: int = 1) -> tuple[Any, list[Table], str]:
+    """A workshop of ``tables`` tables of ``slug``, every playable role held, all started.
+
+    Each table is a real exercise of one ``Workshop`` (as the facilitator's "new workshop" form
+    makes them); one participant joins per playable role and claims it; the facilitator starts
+    it and advances it to phase number ``phase`` (0 = the first), so the players' action panels
+    are those of the middle of an exercise rather than of its prologue. Returns (workshop,
+    tables, the facilitator's session cookie).
+    """
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from exercises import engine, selectors, services
+    from exercises.engine import commands as c
+    from exercises.models import Exercise
+    from scenarios.library import latest, scenario_for, sync_library
+
+    sync_library()
+    version = latest(slug)
+    if version is None:
+        raise SystemExit(f"no scenario {slug!r} in the library")
+    scenario = scenario_for(version)
+    roles = playable_roles(scenario)
+    user = _facilitator()
+    workshop = services.create_workshop(scenario=version, title="Workshop benchmark", tables=tables, by=user)
+    out = []
+    for index, exercise in enumerate(Exercise.objects.filter(workshop=workshop).order_by("table")):
+        seats = []
+        for role in roles:
+            participant, _ = services.join(exercise=exercise, name=f"T{index + 1} {role}"[:40])
+            actor = engine.Actor(kind="participant", participant=participant.pk)
+            services.execute(exercise_id=exercise.pk, actor=actor, command=c.ClaimRole(role=role))
+            store = SessionStore()
+            store[selectors.SESSION_KEY] = {str(exercise.pk): participant.pk}
+            store.create()
+            seats.append(Seat(index, exercise.pk, exercise.code, participant.pk, role, store.session_key))
+        services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Start())
+        for _ in range(min(phase, len(scenario.phases) - 1)):
+            services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase())
+        out.append(Table(exercise.pk, exercise.code, seats))
+    return workshop, out, facilitator_cookie(user)
+
+
+def last_seqs(exercise_ids: Iterable[int]) -> dict[int, int]:
+    from exercises.models import Exercise
+
+    return dict(Exercise.objects.filter(pk__in=list(exercise_ids)).values_list("pk", "last_seq"))
 
 
 def app_for(push: str) -> str:
@@ -139,8 +249,24 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+SEQ_MARK = '<span id="ct-seq" data-seq="'  # every pushed frame of the app starts with it
+
+
+def frame_seq(frame: str) -> int | None:
+    """The sequence marker a frame of the app starts with (None for a toast or a floor frame)."""
+    if not frame.startswith(SEQ_MARK):
+        return None
+    end = frame.find('"', len(SEQ_MARK))
+    return int(frame[len(SEQ_MARK) : end])
+
+
 class Client:
-    """One player's socket; records when each awaited token first arrives."""
+    """One player's socket; records when each awaited token first arrives.
+
+    ``on_frame(frame, arrival)``, when set, sees every frame after the token check (the
+    workshop's command mix and reconnect storm use it); ``last`` follows the app's sequence
+    marker as a browser does (what it sends back on ``resume``).
+    """
 
     def __init__(self, url: str, origin: str, cookie: str | None) -> None:
         self.url = url
@@ -150,6 +276,8 @@ class Client:
         self.waiting: dict[str, float] = {}  # token -> arrival time (perf_counter), 0.0 while pending
         self.sizes: list[int] = []
         self.task: asyncio.Task[None] | None = None
+        self.on_frame: Callable[[str, float], None] | None = None
+        self.last = 0
 
     async def connect(self, resume: int | None = None) -> Client:
         import websockets
@@ -176,6 +304,10 @@ class Client:
                     if not seen and token in frame:
                         self.waiting[token] = now
                         self.sizes.append(len(frame))
+                if frame.startswith(SEQ_MARK):
+                    self.last = max(self.last, frame_seq(frame) or 0)
+                if self.on_frame is not None:
+                    self.on_frame(frame, now)
 
     def expect(self, token: str) -> None:
         self.waiting[token] = 0.0
@@ -190,14 +322,30 @@ class Client:
         if self.task is not None:
             self.task.cancel()
 
+    def drop(self) -> None:
+        """Lose the connection without a closing handshake (the room's Wi-Fi blips)."""
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                self.conn.transport.abort()
+        if self.task is not None:
+            self.task.cancel()
 
-async def connect_all(clients: list[Client], *, resume: int | None, batch: int = 50, timeout: float = 300) -> None:
-    """Connect in batches (a reconnect storm is another benchmark), bounded in time."""
+
+async def connect_all(
+    clients: list[Client], *, resume: int | None | list[int | None], batch: int = 50, timeout: float = 300
+) -> None:
+    """Connect in batches (a reconnect storm is another benchmark), bounded in time.
+
+    ``resume``: the seq every client resumes from, or one per client (None: no resume).
+    """
     deadline = time.monotonic() + timeout
+    resumes = resume if isinstance(resume, list) else [resume] * len(clients)
     for start in range(0, len(clients), batch):
         if time.monotonic() > deadline:
             raise TimeoutError("connecting the players took too long")
-        await asyncio.gather(*(c.connect(resume) for c in clients[start : start + batch]))
+        await asyncio.gather(
+            *(c.connect(r) for c, r in zip(clients[start : start + batch], resumes[start : start + batch], strict=True))
+        )
 
 
 async def close_all(clients: Iterable[Client]) -> None:
@@ -226,6 +374,11 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
         return round(ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))], 1)
 
     return {"p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(ordered[-1], 1)}
+
+
+def load() -> float:
+    """The machine's 1-minute load average (other helpers share these 2 cores)."""
+    return round(os.getloadavg()[0], 2)
 
 
 def use_uvloop() -> None:
