@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from . import debrief as _debrief
 from .errors import InvalidCommand
 
 MAX_MESSAGE = 2000
@@ -262,7 +263,15 @@ Command = Annotated[
     | SetChannel
     | MarkSeen
     | AddNote
-    | EditReport,
+    | EditReport
+    | _debrief.StartDebrief
+    | _debrief.PlanDebrief
+    | _debrief.ShowStep
+    | _debrief.AnswerPoll
+    | _debrief.ShowAnswer
+    | _debrief.NoteDebrief
+    | _debrief.EndDebrief
+    | _debrief.SetImprovementStatus,
     Field(discriminator="type"),
 ]
 
@@ -286,6 +295,7 @@ FACILITATOR_ONLY = frozenset(
         "set_channel",
         "add_note",
         "edit_report",
+        *_debrief.FACILITATOR_ONLY,
     }
 )
 

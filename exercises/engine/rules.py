@@ -16,6 +16,7 @@ from typing import Any
 from scenarios.schema import ALL, Action, Approval, Inject, Outcome, Scenario, Seat
 
 from . import commands as c
+from . import debrief as _debrief
 from . import policy
 from .conditions import holds
 from .errors import Forbidden, InvalidCommand, Rejected
@@ -58,7 +59,7 @@ def _t(en: str, es: str) -> dict[str, str]:
     return {"en": en, "es": es}
 
 
-class Decider:
+class Decider(_debrief.Handlers):
     def __init__(self, scenario: Scenario, state: State, *, seed: int, wall: float) -> None:
         self.sc = scenario
         self.state = state
@@ -114,7 +115,11 @@ class Decider:
 
     # ------------------------------------------------------------------ entry point
     def handle(self, actor: c.Actor, cmd: c.Cmd) -> None:
-        if self.state.status == "ended" and cmd.type not in ("tick", "mark_seen", "add_note", "edit_report"):  # type: ignore[attr-defined]
+        if (
+            self.state.status == "ended"
+            and cmd.type not in ("tick", "mark_seen", "add_note", "edit_report")  # type: ignore[attr-defined]
+            and cmd.type not in _debrief.AFTER_END  # type: ignore[attr-defined]
+        ):
             raise InvalidCommand("the exercise has ended")
         self.authorize(actor, cmd)  # before the clock moves: a forged command leaves the state untouched
         self.advance_clock()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from scenarios.schema import Scenario
 
+from . import debrief as _debrief
 from .commands import BOT_PREFIX
 from .events import Event
 
@@ -95,6 +96,7 @@ class State(BaseModel):
     rejections: dict[str, int] = Field(default_factory=dict)  # rule -> count
     receipts: dict[int, list[str]] = {}  # seq of an inject -> participants who have seen it
     bots: dict[str, BotSeat] = {}  # role id -> the bot playing it
+    debrief: _debrief.DebriefState = Field(default_factory=_debrief.DebriefState)  # the live debrief
 
     def role_of(self, participant: str) -> str:
         p = self.participants.get(participant)
@@ -240,6 +242,8 @@ def apply(state: State, event: Event) -> None:
                 seen.append(p["participant"])
         case "command_rejected":
             state.rejections[p["rule"]] = state.rejections.get(p["rule"], 0) + 1
+        case t if t in _debrief.EVENT_TYPES:
+            _debrief.apply(state, event)
         case _:
             pass  # exercise_created, inject_seen, contradiction, note_added ...: record only
 
