@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "scenarios",
     "exercises",
     "jobs",
+    "hotwash",
     "studio",
 ]
 

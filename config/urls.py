@@ -7,5 +7,6 @@ urlpatterns = [
     path("review/", include("exercises.review_urls")),
     path("studio/", include("studio.urls")),
     path("jobs/", include("jobs.urls")),
+    path("debrief/", include("exercises.debrief_urls")),
     path("", include("exercises.urls")),
 ]

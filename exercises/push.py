@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
-from . import engine, fanout, fragments, presence, present, selectors
+from . import debrief_views, engine, fanout, fragments, presence, present, selectors
 from .models import Exercise, Participant
 from .present import Snapshot
 
@@ -153,6 +153,7 @@ def frame(
     if kind != "public" and (everything or types & CHANNEL_CHANGES):
         for channel in present.channels(snap, viewer, lang):
             put("channel_chrome.html", {"ch": channel})
+    parts.append(debrief_views.pushed(snap, types, viewer, lang, everything=everything))
     return "".join(parts)
 
 
