@@ -444,9 +444,12 @@ def pick_moments(
                 continue
             action_id = p.get("action") or (p.get("detail") or {}).get("action", "")
             action = scenario.actions_by_id.get(action_id)
-            name_en = action.title.en if action else p.get("rule", "")
-            name_es = action.title.es if action else p.get("rule", "")
             rule = p.get("rule", "")
+            reason = (p.get("detail") or {}).get("reason") or {}
+            why_en = reason.get("en") or p.get("message", "") if isinstance(reason, dict) else p.get("message", "")
+            why_es = reason.get("es") or why_en if isinstance(reason, dict) else why_en
+            name_en = action.title.en if action else f"rule {rule}"
+            name_es = action.title.es if action else f"regla {rule}"
             out.append(
                 (
                     1,
@@ -456,7 +459,7 @@ def pick_moments(
                         seq=e.seq,
                         game_time=e.game_time,
                         title=_t(f"Refused: {name_en}", f"Rechazado: {name_es}"),
-                        detail=_t(f"Rule {rule}", f"Regla {rule}") if rule else Text(),
+                        detail=_t(f"{rule}: {why_en}", f"{rule}: {why_es}") if rule else _t(why_en, why_es),
                         role=e.role or p.get("approver", ""),
                         question=question_for(scenario, action=action_id, phase=phase),
                         poll=POLLS["refusal"],
