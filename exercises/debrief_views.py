@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import access, engine, inputs, push, selectors, services, throttle
@@ -269,36 +269,36 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
 class HotwashForm(forms.Form):
     SCALE = [(n, str(n)) for n in domain.HOTWASH_SCALE]
     useful = forms.TypedChoiceField(
-        label=_lazy("How useful was this exercise for your work?"),
+        label=gettext_lazy("How useful was this exercise for your work?"),
         choices=SCALE,
         coerce=int,
         empty_value=None,
         widget=forms.RadioSelect,
         required=False,
-        help_text=_lazy("1 = not at all, 5 = very"),
+        help_text=gettext_lazy("1 = not at all, 5 = very"),
     )
     realistic = forms.TypedChoiceField(
-        label=_lazy("How realistic did the crisis feel?"),
+        label=gettext_lazy("How realistic did the crisis feel?"),
         choices=SCALE,
         coerce=int,
         empty_value=None,
         widget=forms.RadioSelect,
         required=False,
-        help_text=_lazy("1 = not at all, 5 = very"),
+        help_text=gettext_lazy("1 = not at all, 5 = very"),
     )
     went_well = forms.CharField(
-        label=_lazy("What went well?"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("What went well?"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     to_improve = forms.CharField(
-        label=_lazy("What should we improve?"),
+        label=gettext_lazy("What should we improve?"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     sign = forms.BooleanField(
-        label=_lazy("Sign my answers with my name"),
+        label=gettext_lazy("Sign my answers with my name"),
         required=False,
-        help_text=_lazy("Off by default: your answers are stored without your name or seat."),
+        help_text=gettext_lazy("Off by default: your answers are stored without your name or seat."),
     )
 
     def clean(self) -> dict[str, Any]:
