@@ -59,7 +59,7 @@ def moments_for(exercise: Exercise) -> list[d.Moment]:
     """The key moments the app proposes for this exercise's debrief."""
     log = review.load(exercise, lang="en")
     analysis = review.analyse(log)
-    met = {r.id: (r.first_seq or 1) if r.met else None for ro in analysis.objectives for r in ro.results}
+    met = {r.id: (r.first_seq or 0) if r.met else None for ro in analysis.objectives for r in ro.results}
     events = [e.event() for e in log.entries]
     return d.pick_moments(
         log.scenario,

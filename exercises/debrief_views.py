@@ -47,6 +47,7 @@ def panel_html(
     participant: Any = None,
     oob: bool = False,
     hotwash_done: bool = False,
+    request: HttpRequest | None = None,
 ) -> str:
     kind = "facilitator" if viewer.facilitator else "role" if viewer.role else "public"
     panel = domain.panel(
@@ -66,7 +67,7 @@ def panel_html(
         "can_answer": kind == "role" or bool(participant),
         "hotwash_done": hotwash_done,
     }
-    return render_to_string(TEMPLATE, context)
+    return render_to_string(TEMPLATE, context, request=request)
 
 
 # Pushed to the players' rooms only when the step changes (a vote re-renders nobody's form).
@@ -97,7 +98,15 @@ def page_panel(context: dict[str, Any]) -> str:
         role = state.role_of(participant.pk) if participant else ""
         viewer = engine.Viewer(role=role, participant=getattr(participant, "pk", ""))
     done = bool(participant) and domain.hotwash_done(exercise, participant.pk)
-    return panel_html(exercise, state, viewer, _lang_of(context), participant=participant, hotwash_done=done)
+    return panel_html(
+        exercise,
+        state,
+        viewer,
+        _lang_of(context),
+        participant=participant,
+        hotwash_done=done,
+        request=context.get("request"),
+    )
 
 
 def _lang_of(context: dict[str, Any]) -> str:
@@ -134,7 +143,7 @@ def console(request: HttpRequest, exercise: Exercise) -> HttpResponse:
             "lang": lang,
             "can_run": access.allows(request.access, "run"),  # type: ignore[attr-defined]
             "can_start": state.status in ("paused", "ended") and not st.active,
-            "panel_html": panel_html(exercise, state, engine.FACILITATOR_VIEW, lang),
+            "panel_html": panel_html(exercise, state, engine.FACILITATOR_VIEW, lang, request=request),
             "projector_url": reverse("projector", args=[exercise.code]),
         },
     )
@@ -144,7 +153,7 @@ def console(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 @staff_view("view")
 def console_panel(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     state = engine.State.model_validate(exercise.state)
-    return HttpResponse(panel_html(exercise, state, engine.FACILITATOR_VIEW, _lang(request)))
+    return HttpResponse(panel_html(exercise, state, engine.FACILITATOR_VIEW, _lang(request), request=request))
 
 
 def _poll_from(post: Any) -> d.Poll | None:
@@ -263,7 +272,7 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
     exercise.refresh_from_db()
     state = engine.State.model_validate(exercise.state)
     viewer = engine.Viewer(role=state.role_of(participant.pk), participant=participant.pk)
-    return HttpResponse(panel_html(exercise, state, viewer, lang, participant=participant) + toast)
+    return HttpResponse(panel_html(exercise, state, viewer, lang, participant=participant, request=request) + toast)
 
 
 class HotwashForm(forms.Form):

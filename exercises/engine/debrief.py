@@ -396,7 +396,7 @@ def pick_moments(
     events: list[Event],
     final: Any,
     *,
-    objectives_met: dict[str, int | None] | None = None,
+    objectives_met: dict[str, int | None] | None = None,  # objective -> seq it was first met, None = missed
     counterfactuals: list[dict[str, Any]] | None = None,
     limit: int = 12,
 ) -> list[Moment]:
@@ -491,7 +491,9 @@ def pick_moments(
     for role in scenario.roles:
         for objective in role.objectives:
             met_at = (objectives_met or {}).get(objective.id)
-            if met_at:
+            if met_at is not None and met_at <= 2 and last is not None:
+                met_at = last.seq  # held from the start (a "do not" objective): it was met at the end
+            if met_at is not None:
                 ev = next((e for e in events if e.seq == met_at), None)
                 kind, seq, gt = "objective_met", met_at, ev.game_time if ev else 0
                 title = _t(f"Objective met: {objective.text.en}", f"Objetivo cumplido: {objective.text.es}")
@@ -529,9 +531,22 @@ def pick_moments(
             )
         )
     if len(out) > limit:
-        ranked = sorted(range(len(out)), key=lambda i: (out[i][0], out[i][1].seq, i))[:limit]
-        out = [out[i] for i in sorted(ranked)]
+        # Every kind gets its turn (refusals and contradictions first), the most telling of each
+        # kind first (linked to a debrief question, then earliest), until the limit.
+        queues = {
+            kind: sorted((pm for pm in out if pm[1].kind == kind), key=lambda pm: (pm[0], pm[1].seq))
+            for kind in KIND_ORDER
+        }
+        kept: list[tuple[int, Moment]] = []
+        while len(kept) < limit:
+            for kind in KIND_ORDER:
+                if queues[kind] and len(kept) < limit:
+                    kept.append(queues[kind].pop(0))
+        out = kept
     return [m for _, m in sorted(out, key=lambda pm: (pm[1].seq, pm[1].key))]
+
+
+KIND_ORDER = ("refusal", "contradiction", "objective_missed", "decision", "objective_met", "counterfactual")
 
 
 def tally(poll: Poll, answers: list[dict[str, Any]]) -> tuple[list[int], int]:
