@@ -300,6 +300,8 @@ def test_the_plan_lists_open_items_across_exercises_and_records_who_closed_one(
     assert "Pre-agree" not in page  # closed: no longer open
     closed = alice_client.get(reverse("debrief:plan"), {"status": "closed"}).content.decode()
     assert "Pre-agree" in closed and "by alice" in closed
+    report = alice_client.get(reverse("review:report", args=[played.code])).content.decode()
+    assert "closed (by alice)" in report  # the AAR's plan shows the tracked status
     assert alice_client.post(url, {"status": "done-ish"}).status_code == 404
     bad = reverse("debrief:plan_status", args=[played.code, "0" * 12])
     alice_client.post(bad, {"status": "closed"})

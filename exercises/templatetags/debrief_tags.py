@@ -30,3 +30,27 @@ def debrief_report(exercise: Any) -> dict[str, Any]:
 
     lang = translation.get_language() or "en"
     return {"steps": debrief.report_section(exercise, lang), "hotwash": debrief.hotwash_summary(exercise)}
+
+
+@register.simple_tag(takes_context=True)
+def tracked_status(context: template.Context, exercise: Any, row: dict[str, Any]) -> str:
+    """An improvement-plan row's tracked status (open / in progress / closed, and who closed it)."""
+    from django.utils.translation import gettext as _
+
+    from exercises import debrief
+    from exercises.engine import debrief as d
+
+    if exercise is None or not getattr(exercise, "pk", None):
+        return row.get("status", "")
+    cache = getattr(exercise, "_plan_items", None)
+    if cache is None:
+        cache = {i.key: i for i in debrief.items_of(exercise)}
+        exercise._plan_items = cache
+    item = cache.get(d.improvement_key(row.get("issue", ""), row.get("action", "")))
+    if item is None:
+        return row.get("status", "")
+    label = {"open": _("open"), "in_progress": _("in progress"), "closed": _("closed")}[item.status]
+    if item.changed_by and not context.get("public"):  # the players' share link names no account
+        by = _("by %(who)s") % {"who": item.changed_by}
+        return f"{label} ({by})"
+    return label
