@@ -92,7 +92,7 @@ def test_it_keeps_the_refusals_first_when_there_are_too_many(played) -> None:
 
 
 def test_poll_tally_counts_per_option_and_ignores_the_rest() -> None:
-    """Mutation: count ``option`` with ``Counter`` keyed by label → counts zero, red."""
+    """Mutation: look the counts up by ``str(i)`` → every count zero, red."""
     poll = d.POLLS["refusal"]
     answers = [{"option": 0}, {"option": 2}, {"option": 0}, {"option": 9}, {"option": None, "text": "hmm"}]
     assert d.tally(poll, answers) == ([2, 0, 1], 1)
