@@ -28,12 +28,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
+from exercises.engine.events import EventType
+
 from . import engine, fanout, fragments, presence, present, selectors
 from .models import Exercise, Participant
 from .present import Snapshot
 
-CHANNEL_CHANGES = frozenset({"channel_opened", "channel_closed"})
-INJECT_CHANGES = frozenset({"inject_released", "inject_lost", "inject_seen"})
+CHANNEL_CHANGES = frozenset({EventType.CHANNEL_OPENED, EventType.CHANNEL_CLOSED})
+INJECT_CHANGES = frozenset({EventType.INJECT_RELEASED, EventType.INJECT_LOST, EventType.INJECT_SEEN})
 
 # --------------------------------------------------------------------------- batches
 
@@ -148,7 +150,7 @@ def frame(
             put("instructor_notes.html", fragments.instructor_notes(snap, lang))
         if roster:
             put("roster.html", fragments.roster(snap, lang))
-    elif roster or types & {"exercise_started", "exercise_ended"}:
+    elif roster or types & {EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED}:
         put("lobby_roles.html", fragments.seats(snap, lang))
     if kind != "public" and (everything or types & CHANNEL_CHANGES):
         for channel in present.channels(snap, viewer, lang):

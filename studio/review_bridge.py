@@ -17,6 +17,7 @@ from django.utils import translation
 
 from exercises import engine
 from exercises import review as rv
+from exercises.engine.events import EventType
 from scenarios.schema import Scenario
 
 _WALL = datetime(2000, 1, 1, tzinfo=UTC)  # simulated exercises have no real time; the review needs one
@@ -30,7 +31,7 @@ def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
     t0 = datetime.fromisoformat(scenario.clock.t0)
     out = []
     for e in events:
-        if e.type == "phase_changed":
+        if e.type == EventType.PHASE_CHANGED:
             phase = e.payload.get("phase", phase)
         role = roles.get(e.role)
         out.append(
@@ -47,7 +48,13 @@ def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
                 phase=phase,
                 side=role.side if role else "",
                 channel=(e.payload or {}).get("channel", "")
-                if e.type in ("message_sent", "message_delivered", "channel_opened", "channel_closed")
+                if e.type
+                in (
+                    EventType.MESSAGE_SENT,
+                    EventType.MESSAGE_DELIVERED,
+                    EventType.CHANNEL_OPENED,
+                    EventType.CHANNEL_CLOSED,
+                )
                 else "",
             )
         )
@@ -64,7 +71,7 @@ def analyse(scenario: Scenario, events: list[engine.Event], *, langs: tuple[str,
             final, first_true = rv.fold_tracking(log)
             series: dict[str, list[rv.Entry]] = {i.id: [] for i in scenario.indicators}
             for entry in entries:
-                if entry.type == "indicator_changed":
+                if entry.type == EventType.INDICATOR_CHANGED:
                     series.setdefault(entry.payload.get("indicator", ""), []).append(entry)
             out[lang] = {
                 "rules": [

@@ -19,7 +19,7 @@ from . import commands as c
 from . import policy
 from .conditions import holds
 from .errors import Forbidden, InvalidCommand, Rejected
-from .events import EVERYONE, Event
+from .events import EVERYONE, Event, EventType, validate
 from .state import Proposal, State, apply
 
 # Rules the engine itself enforces (scenario rules are tagged R1..R14 in the files).
@@ -28,7 +28,7 @@ RULE_AUTH = "auth"  # not this actor's command: raised as Forbidden, never recor
 RULE_ONCE = "once"
 RULE_PHASE = "phase"
 RULE_MEMBERSHIP = "membership"
-RULE_CHANNEL_CLOSED = "channel_closed"
+RULE_CHANNEL_CLOSED = EventType.CHANNEL_CLOSED
 RULE_ROLE_TAKEN = "role_taken"
 RULE_NO_ROLE = "no_role"
 RULE_CLOCK = "clock"
@@ -80,6 +80,7 @@ class Decider:
         role: str = "",
         actor: str = "",
     ) -> Event:
+        validate(type_, payload)  # a payload the catalogue does not describe is a bug: raise here
         event = Event(
             seq=self.state.seq + 1,
             type=type_,
@@ -191,10 +192,12 @@ class Decider:
             self.now = boundary
             boundary_wall = self.state.anchor_wall + (boundary - self.state.anchor_game) / rate
             if index + 1 < len(phases):
-                self.emit("phase_changed", {"phase": phases[index + 1].id, "wall": boundary_wall}, [EVERYONE])
+                self.emit(EventType.PHASE_CHANGED, {"phase": phases[index + 1].id, "wall": boundary_wall}, [EVERYONE])
             else:
                 self.emit(
-                    "phase_changed", {"phase": self.state.phase, "wall": boundary_wall, "stopped": True}, [EVERYONE]
+                    EventType.PHASE_CHANGED,
+                    {"phase": self.state.phase, "wall": boundary_wall, "stopped": True},
+                    [EVERYONE],
                 )
 
     def run_due(self, limit: int) -> None:
@@ -308,7 +311,7 @@ class Decider:
         if move:
             payload["move"] = move
         self.emit(
-            "command_rejected",
+            EventType.COMMAND_REJECTED,
             payload,
             [role] if role else [f"p:{actor.participant}"] if actor.participant else [],
             role=role,
@@ -330,17 +333,17 @@ class Decider:
         payload: dict[str, Any] = {"role": cmd.role, "policy": cmd.policy}
         if cmd.orders:
             payload["orders"] = dict(cmd.orders)
-        self.emit("bot_seated", payload, [EVERYONE], role=cmd.role, actor=actor.label)
+        self.emit(EventType.BOT_SEATED, payload, [EVERYONE], role=cmd.role, actor=actor.label)
 
     def do_unseat_bot(self, actor: c.Actor, cmd: c.UnseatBot) -> None:
         if cmd.role not in self.state.bots:
             raise InvalidCommand("no bot plays this role")
-        self.emit("bot_unseated", {"role": cmd.role}, [EVERYONE], role=cmd.role, actor=actor.label)
+        self.emit(EventType.BOT_UNSEATED, {"role": cmd.role}, [EVERYONE], role=cmd.role, actor=actor.label)
 
     def check_pressure(self, pressure: Any, period: int) -> None:
         applies = holds(pressure.when, self.state, self.sc, self.now)
         self.emit(
-            "pressure_checked",
+            EventType.PRESSURE_CHECKED,
             {"pressure": pressure.id, "period": period, "applied": applies, "rule": pressure.rule},
             [],
         )
@@ -353,10 +356,14 @@ class Decider:
             self.change_indicator(effect.indicator, effect.delta, cause)
         for channel in outcome.opens:
             if not self.state.channels.get(channel):
-                self.emit("channel_opened", {"channel": channel, "cause": cause}, self.channel_audience(channel))
+                self.emit(
+                    EventType.CHANNEL_OPENED, {"channel": channel, "cause": cause}, self.channel_audience(channel)
+                )
         for channel in outcome.closes:
             if self.state.channels.get(channel):
-                self.emit("channel_closed", {"channel": channel, "cause": cause}, self.channel_audience(channel))
+                self.emit(
+                    EventType.CHANNEL_CLOSED, {"channel": channel, "cause": cause}, self.channel_audience(channel)
+                )
         for inject_id in outcome.triggers:
             if inject_id not in self.state.released:
                 self.release(self.sc.inject(inject_id), cause)
@@ -370,7 +377,7 @@ class Decider:
         payload = {"indicator": indicator, "value": new, "delta": new - old, "cause": cause}
         if reason:
             payload["reason"] = reason
-        self.emit("indicator_changed", payload, self.indicator_audience(indicator))
+        self.emit(EventType.INDICATOR_CHANGED, payload, self.indicator_audience(indicator))
 
     def release(self, inject: Inject, cause: dict[str, Any]) -> None:
         recipients = self.sc.roles_of(inject.recipients)
@@ -378,14 +385,14 @@ class Decider:
             p = inject.delivery.probability.value(self.state.indicators)
             if self.rng("delivery").random() >= p:
                 self.emit(
-                    "inject_lost",
+                    EventType.INJECT_LOST,
                     {"inject": inject.id, "rule": inject.delivery.rule, "probability": round(p, 3), "cause": cause},
                     [],
                 )
                 return
         audience = recipients + ([EVERYONE] if inject.public else [])
         self.emit(
-            "inject_released",
+            EventType.INJECT_RELEASED,
             {
                 "inject": inject.id,
                 "recipients": recipients,
@@ -402,7 +409,7 @@ class Decider:
         if delivery.text_es:
             payload["text_es"] = delivery.text_es
         self.emit(
-            "message_delivered",
+            EventType.MESSAGE_DELIVERED,
             payload,
             self.channel_audience(delivery.channel),
             role=delivery.role,
@@ -417,7 +424,12 @@ class Decider:
         name = " ".join(cmd.name.split())
         if not name:
             raise InvalidCommand("name: give a display name")
-        self.emit("participant_joined", {"participant": actor.participant, "name": name}, [EVERYONE], actor=actor.label)
+        self.emit(
+            EventType.PARTICIPANT_JOINED,
+            {"participant": actor.participant, "name": name},
+            [EVERYONE],
+            actor=actor.label,
+        )
 
     def _check_claimable(self, participant: str, role: str) -> None:
         if role not in self.sc.roles_by_id:
@@ -441,7 +453,7 @@ class Decider:
         if current:
             raise Rejected("one_role", f"you already hold {current}; release it first")
         self.emit(
-            "role_claimed",
+            EventType.ROLE_CLAIMED,
             {"participant": actor.participant, "role": cmd.role},
             [EVERYONE],
             role=cmd.role,
@@ -457,14 +469,14 @@ class Decider:
             return
         if current:
             self.emit(
-                "role_released",
+                EventType.ROLE_RELEASED,
                 {"participant": cmd.participant, "role": current},
                 [EVERYONE],
                 role=current,
                 actor=actor.label,
             )
         self.emit(
-            "role_claimed",
+            EventType.ROLE_CLAIMED,
             {"participant": cmd.participant, "role": cmd.role, "by": "facilitator"},
             [EVERYONE],
             role=cmd.role,
@@ -478,7 +490,13 @@ class Decider:
         role = self.state.role_of(participant)
         if not role:
             raise InvalidCommand("no role to release")
-        self.emit("role_released", {"participant": participant, "role": role}, [EVERYONE], role=role, actor=actor.label)
+        self.emit(
+            EventType.ROLE_RELEASED,
+            {"participant": participant, "role": role},
+            [EVERYONE],
+            role=role,
+            actor=actor.label,
+        )
 
     def do_remove_participant(self, actor: c.Actor, cmd: c.RemoveParticipant) -> None:
         seat = self.state.participants.get(cmd.participant)
@@ -486,14 +504,17 @@ class Decider:
             raise InvalidCommand("participant: nobody with this id is at the table")
         if seat.role:
             self.emit(
-                "role_released",
+                EventType.ROLE_RELEASED,
                 {"participant": cmd.participant, "role": seat.role, "by": "facilitator"},
                 [EVERYONE],
                 role=seat.role,
                 actor=actor.label,
             )
         self.emit(
-            "participant_removed", {"participant": cmd.participant, "name": seat.name}, [EVERYONE], actor=actor.label
+            EventType.PARTICIPANT_REMOVED,
+            {"participant": cmd.participant, "name": seat.name},
+            [EVERYONE],
+            actor=actor.label,
         )
 
     # ------------------------------------------------------------------ facilitator
@@ -501,20 +522,22 @@ class Decider:
         if self.state.status != "lobby":
             raise InvalidCommand("the exercise has already started")
         self.now = self.sc.phases[0].start
-        self.emit("exercise_started", {"wall": self.wall, "phase": self.state.phase}, [EVERYONE], actor=actor.label)
+        self.emit(
+            EventType.EXERCISE_STARTED, {"wall": self.wall, "phase": self.state.phase}, [EVERYONE], actor=actor.label
+        )
         self.run_due(self.now)
 
     def do_pause(self, actor: c.Actor, cmd: c.Pause) -> None:
         if self.state.status != "running":
             raise InvalidCommand("the clock is not running")
-        self.emit("exercise_paused", {"wall": self.wall}, [EVERYONE], actor=actor.label)
+        self.emit(EventType.EXERCISE_PAUSED, {"wall": self.wall}, [EVERYONE], actor=actor.label)
 
     def do_resume(self, actor: c.Actor, cmd: c.Resume) -> None:
         if self.state.status != "paused":
             raise InvalidCommand("the exercise is not paused")
         if self.state.game_time >= self.sc.clock.end:
             raise InvalidCommand("the scenario clock has reached its end")
-        self.emit("exercise_resumed", {"wall": self.wall}, [EVERYONE], actor=actor.label)
+        self.emit(EventType.EXERCISE_RESUMED, {"wall": self.wall}, [EVERYONE], actor=actor.label)
 
     def do_advance_phase(self, actor: c.Actor, cmd: c.AdvancePhase) -> None:
         if self.state.status == "lobby":
@@ -526,12 +549,15 @@ class Decider:
         self.run_due(nxt.start - 1)
         self.now = max(self.now, nxt.start)
         self.emit(
-            "phase_changed", {"phase": nxt.id, "wall": self.wall, "by": "facilitator"}, [EVERYONE], actor=actor.label
+            EventType.PHASE_CHANGED,
+            {"phase": nxt.id, "wall": self.wall, "by": "facilitator"},
+            [EVERYONE],
+            actor=actor.label,
         )
         self.run_due(self.now)
 
     def do_end(self, actor: c.Actor, cmd: c.End) -> None:
-        self.emit("exercise_ended", {"wall": self.wall}, [EVERYONE], actor=actor.label)
+        self.emit(EventType.EXERCISE_ENDED, {"wall": self.wall}, [EVERYONE], actor=actor.label)
 
     def do_release_inject(self, actor: c.Actor, cmd: c.ReleaseInject) -> None:
         if cmd.inject not in self.sc.injects_by_id:
@@ -547,7 +573,7 @@ class Decider:
             raise InvalidCommand(f"recipients: unknown {', '.join(unknown)}")
         recipients = self.sc.roles_of(cmd.recipients)
         self.emit(
-            "inject_released",
+            EventType.INJECT_RELEASED,
             {
                 "inject": "",
                 "adhoc": True,
@@ -573,7 +599,7 @@ class Decider:
         if self.state.channels[cmd.channel] == cmd.open:
             raise InvalidCommand("the channel is already " + ("open" if cmd.open else "closed"))
         self.emit(
-            "channel_opened" if cmd.open else "channel_closed",
+            EventType.CHANNEL_OPENED if cmd.open else EventType.CHANNEL_CLOSED,
             {"channel": cmd.channel, "reason": cmd.reason, "cause": {"facilitator": True}},
             self.channel_audience(cmd.channel),
             actor=actor.label,
@@ -594,7 +620,7 @@ class Decider:
         if cmd.event and cmd.event > self.state.seq:
             raise InvalidCommand("event: no such event yet")
         self.emit(
-            "note_added",
+            EventType.NOTE_ADDED,
             {"text": cmd.text, "event": cmd.event, "role": cmd.role or "", "objective": cmd.objective or ""},
             [],
             role=cmd.role or "",
@@ -603,7 +629,7 @@ class Decider:
 
     def do_edit_report(self, actor: c.Actor, cmd: c.EditReport) -> None:
         # The whole written report each time: the last ``report_edited`` is the report.
-        self.emit("report_edited", cmd.model_dump(exclude={"type"}), [], actor=actor.label)
+        self.emit(EventType.REPORT_EDITED, cmd.model_dump(exclude={"type"}), [], actor=actor.label)
 
     # ------------------------------------------------------------------ players
     def do_mark_seen(self, actor: c.Actor, cmd: c.MarkSeen) -> None:
@@ -612,7 +638,9 @@ class Decider:
         if actor.participant in self.state.receipts.get(cmd.seq, []):
             return
         role = self.state.role_of(actor.participant)
-        self.emit("inject_seen", {"seq": cmd.seq, "participant": actor.participant}, [], role=role, actor=actor.label)
+        self.emit(
+            EventType.INJECT_SEEN, {"seq": cmd.seq, "participant": actor.participant}, [], role=role, actor=actor.label
+        )
 
     def do_send_message(self, actor: c.Actor, cmd: c.SendMessage, role: str) -> None:
         if cmd.channel not in self.sc.channels_by_id:
@@ -634,7 +662,7 @@ class Decider:
         if channel.delay:
             payload["deliver_at"] = self.now + channel.delay
             audience = [role]
-        self.emit("message_sent", payload, audience, role=role, actor=actor.label)
+        self.emit(EventType.MESSAGE_SENT, payload, audience, role=role, actor=actor.label)
 
     def check_action(self, role: str, action: Action) -> list[Rejected]:
         """Every rule that would refuse ``role`` proposing ``action`` now, most basic first."""
@@ -671,7 +699,7 @@ class Decider:
         if not action.options and option:
             raise InvalidCommand("option: this action has no options")
         proposed = self.emit(
-            "action_proposed",
+            EventType.ACTION_PROPOSED,
             {"action": action.id, "option": option, "rationale": cmd.rationale.strip(), "kind": action.kind},
             self.side_roles(role) + [a.by for a in action.approvals],
             role=role,
@@ -686,7 +714,7 @@ class Decider:
         for approval in action.approvals:
             institution = self.sc.role(approval.by).institution
             self.emit(
-                "approval_requested",
+                EventType.APPROVAL_REQUESTED,
                 {
                     "proposal": proposal.id,
                     "approver": approval.by,
@@ -729,7 +757,7 @@ class Decider:
                 raise Rejected(specs[index].rule, f"{specs[index].by} must answer first; this cannot be bypassed")
         for index in outstanding:
             self.emit(
-                "approval_resolved",
+                EventType.APPROVAL_RESOLVED,
                 {
                     "proposal": proposal.id,
                     "approver": specs[index].by,
@@ -748,7 +776,7 @@ class Decider:
         if proposal.role != role:
             raise Forbidden("only the proposer can withdraw")
         self.emit(
-            "action_withdrawn",
+            EventType.ACTION_WITHDRAWN,
             {"proposal": proposal.id, "action": proposal.action},
             self.proposal_audience(proposal),
             role=role,
@@ -809,10 +837,10 @@ class Decider:
         if blocs is not None:
             payload["blocs"] = blocs
         audience = self.proposal_audience(proposal)
-        self.emit("approval_resolved", payload, audience, role=spec.by, actor=actor or by)
+        self.emit(EventType.APPROVAL_RESOLVED, payload, audience, role=spec.by, actor=actor or by)
         if not granted:
             self.emit(
-                "action_refused",
+                EventType.ACTION_REFUSED,
                 {"proposal": proposal.id, "action": proposal.action, "rule": spec.rule, "approver": spec.by},
                 audience,
                 role=proposal.role,
@@ -850,7 +878,7 @@ class Decider:
         public = bool(action.statement)
         audience = [EVERYONE] if public else self.proposal_audience(proposal)
         prior = list(self.state.statements.get(side, {}).get(action.statement or "", []))
-        self.emit("action_executed", payload, audience, role=proposal.role)
+        self.emit(EventType.ACTION_EXECUTED, payload, audience, role=proposal.role)
         cause = {"action": action.id, "proposal": proposal.id}
         self.apply_outcome(action.outcome, cause)
         if option is not None:
@@ -868,7 +896,7 @@ class Decider:
             )
         if action.statement and any(stance != payload["stance"] for stance in prior):
             self.emit(
-                "contradiction",
+                EventType.CONTRADICTION,
                 {
                     "side": side,
                     "topic": action.statement,
@@ -880,7 +908,7 @@ class Decider:
             )
             self.apply_outcome(
                 self.sc.consistency.on_contradiction,
-                {"contradiction": action.statement, "rule": self.sc.consistency.rule},
+                {EventType.CONTRADICTION: action.statement, "rule": self.sc.consistency.rule},
             )
 
 
@@ -971,17 +999,19 @@ def next_due(scenario: Scenario, state: State, *, seed: int = 0) -> int | None:
 
 def opening_event(scenario: Scenario, *, content_hash: str, seed: int, title: str) -> Event:
     """Event 1 of every exercise: which scenario version and seed it runs."""
+    payload = {
+        "scenario": scenario.slug,
+        "version": scenario.version,
+        "hash": content_hash,
+        "seed": seed,
+        "title": title,
+    }
+    validate(EventType.EXERCISE_CREATED, payload)
     return Event(
         seq=1,
-        type="exercise_created",
+        type=EventType.EXERCISE_CREATED,
         game_time=scenario.phases[0].start,
-        payload={
-            "scenario": scenario.slug,
-            "version": scenario.version,
-            "hash": content_hash,
-            "seed": seed,
-            "title": title,
-        },
+        payload=payload,
         audience=(EVERYONE,),
         actor="facilitator",
     )
