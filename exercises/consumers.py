@@ -214,7 +214,10 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             await self._answer(cid, "retry", push.error_text("unavailable", self.lang))
             return
         if result.rejection is not None:
-            await self.send(text_data=push.rejection_toast(result.rejection, self.lang) + push.ack(cid, "rejected"))
+            answer = await database_sync_to_async(push.rejection_toast_for)(
+                self.exercise_id, result.rejection, self.lang
+            )
+            await self.send(text_data=answer + push.ack(cid, "rejected"))
             return
         if cid:
             await self.send(text_data=push.ack(cid, "ok"))

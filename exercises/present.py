@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from exercises.engine.events import EventType
 from scenarios.schema import ALL, Scenario
 
-from . import engine, presence, selectors
+from . import engine, presence, selectors, wording
 from .engine import Viewer
 from .engine.clock import game_datetime, offset_label
 from .engine.commands import BOT_PREFIX
@@ -244,41 +244,10 @@ def clock(snap: Snapshot, lang: str, *, now: float | None = None) -> dict[str, A
 # --------------------------------------------------------------------------- refusals
 
 
-def _engine_rule_texts() -> dict[str, str]:
-    return {
-        "role": _("This action belongs to another role."),
-        "auth": _("You are not allowed to do this."),
-        "once": _("This has already been done, or is waiting for approval."),
-        "phase": _("This is not possible in the current phase."),
-        "membership": _("Your role is not a member of this channel."),
-        EventType.CHANNEL_CLOSED: _("This channel is closed."),
-        "role_taken": _("Someone else has taken this role."),
-        "no_role": _("Take a role first."),
-        "clock": _("The exercise has not started yet."),
-        "role_filled": _("A player holds this role: they answer for it."),
-        "one_role": _("You already hold a role."),
-        "institution": _("Institutions are played by the facilitator."),
-        "not_approver": _("This approval is not yours to give."),
-        "invalid": _("The bot tried something impossible; it will not try again."),
-    }
-
-
-def rejection_message(payload: dict[str, Any], lang: str) -> str:
-    """The reason a rule gave (a ``command_rejected`` payload), in the active language:
-    the scenario's own words when it has them, ours for the engine's rules."""
-    detail = payload.get("detail") or {}
-    reason = detail.get("reason")
-    if isinstance(reason, dict) and reason.get(lang):
-        return str(reason[lang])
-    rule = str(payload.get("rule", ""))
-    generic = _engine_rule_texts()
-    if rule in generic:
-        return generic[rule]
-    if detail.get("channel"):
-        return generic[EventType.CHANNEL_CLOSED]
-    if lang == "en":
-        return str(payload.get("message", ""))
-    return _("A rule of the scenario does not allow this.")
+def rejection_message(payload: dict[str, Any], lang: str, scenario: Scenario | None = None) -> str:
+    """The reason a rule gave (a ``command_rejected`` payload) in ``lang``: what is missing and
+    when it becomes possible, with labels for ids (``exercises/wording.py``)."""
+    return wording.rejection(payload, scenario, lang)
 
 
 # --------------------------------------------------------------------------- feed
@@ -597,7 +566,7 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             item.kind = "refused"
             item.title = _("Refused for %(who)s: %(message)s") % {
                 "who": role or snap.actor_name(event.actor) or event.actor,
-                "message": rejection_message(p, lang),
+                "message": rejection_message(p, lang, snap.scenario),
             }
             item.badges.append(_rule(p.get("rule", "")))
         case EventType.NOTE_ADDED:
@@ -765,6 +734,7 @@ class ConstraintView:
     kind: str
     text: str
     blocking: bool
+    explain: str = ""  # the rule's one-line explanation, shown when its short name is opened
 
 
 @dataclass
@@ -787,16 +757,16 @@ def actions(snap: Snapshot, role: str, lang: str) -> list[ActionCard]:
         action = view.action
         constraints = []
         for k in view.constraints:
-            if k.kind == "phase":
-                titles = ", ".join(
-                    sc.phases[sc.phase_index[p]].title.get(lang) for p in action.phases if p in sc.phase_index
+            text = wording.constraint(k.kind, k.data, sc, lang)
+            constraints.append(
+                ConstraintView(
+                    rule=k.rule,
+                    kind=k.kind,
+                    text=text,
+                    blocking=k.blocking,
+                    explain=wording.rule_explanation(k.rule, lang),
                 )
-                text = _("only in: %(phases)s") % {"phases": titles}
-            elif k.kind == "once":
-                text = _("already taken, or waiting for approval")
-            else:
-                text = k.text.get(lang) or k.text.get("en", "")
-            constraints.append(ConstraintView(rule=k.rule, kind=k.kind, text=text, blocking=k.blocking))
+            )
         cards.append(
             ActionCard(
                 id=action.id,

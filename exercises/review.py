@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from exercises.engine.events import EventType
 from scenarios.schema import ALL, Scenario
 
-from . import engine
+from . import engine, wording
 from .engine.clock import offset_label
 from .engine.conditions import holds
 from .instructor import blocs_line
@@ -532,7 +532,7 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
             "role": role or log.actor_label(e.actor),
             "command": command_label(p.get("command", "")),
             "rule": p.get("rule", ""),
-            "message": p.get("message", ""),
+            "message": wording.rejection(p, log.scenario, log.lang),
         }
     if t == EventType.CONTRADICTION:
         return _("Contradiction (%(rule)s) on %(topic)s: %(stances)s") % {
@@ -1175,7 +1175,7 @@ def blocking_rules(log: Log) -> list[RuleCount]:
         row = counts.setdefault(rule, RuleCount(rule))
         if e.type == EventType.COMMAND_REJECTED:
             row.rejected += 1
-            row.example = row.example or e.payload.get("message", "")
+            row.example = row.example or wording.rejection(e.payload, log.scenario, log.lang)
         else:
             row.refused += 1
         row.by_role[log.role_title(e.role) if e.role else log.actor_label(e.actor)] += 1

@@ -265,7 +265,7 @@ def test_it_ranks_the_rules_that_blocked_players(analysis) -> None:
         ("R5", 1, 0, {"Defence": 1}),
         ("R9", 1, 0, {"US command": 1}),
     ]
-    assert analysis.rules[1].example == "US aid is equipment and money, not troops."
+    assert analysis.rules[1].example == "“Send US troops”: US aid is equipment and money, not troops."
 
 
 def test_it_follows_each_decision_from_rationale_to_outcome(analysis) -> None:

@@ -258,10 +258,16 @@ class PressureChecked(Payload):
 
 
 class CommandRejected(Payload):
+    """A refusal as data (``refusals.Refusal``): ``exercises/wording.py`` writes it in words.
+
+    Logs recorded before the structured refusals carry ``message`` (English) and ``detail``
+    instead of ``code`` and ``data``; the wording reads both.
+    """
+
     command: str
     rule: str
-    message: str
-    detail: dict[str, Any]
+    code: str
+    data: dict[str, Any]
     move: str | None = None  # a seat bot's move key: it never tries it again
 
 

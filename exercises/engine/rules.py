@@ -20,27 +20,31 @@ from . import policy
 from .conditions import holds
 from .errors import Forbidden, InvalidCommand, Rejected
 from .events import EVERYONE, Event, EventType, validate
+from .refusals import Refusal, Rule
 from .state import Proposal, State, apply
 
 # Rules the engine itself enforces (scenario rules are tagged R1..R14 in the files).
-RULE_ROLE = "role"  # not this role's action
-RULE_AUTH = "auth"  # not this actor's command: raised as Forbidden, never recorded
-RULE_ONCE = "once"
-RULE_PHASE = "phase"
-RULE_MEMBERSHIP = "membership"
-RULE_CHANNEL_CLOSED = EventType.CHANNEL_CLOSED
-RULE_ROLE_TAKEN = "role_taken"
-RULE_NO_ROLE = "no_role"
-RULE_CLOCK = "clock"
+RULE_ROLE = Rule.ROLE  # not this role's action
+RULE_AUTH = Rule.AUTH  # not this actor's command: raised as Forbidden, never recorded
+RULE_ONCE = Rule.ONCE
+RULE_PHASE = Rule.PHASE
+RULE_MEMBERSHIP = Rule.MEMBERSHIP
+RULE_CHANNEL_CLOSED = Rule.CHANNEL_CLOSED
+RULE_ROLE_TAKEN = Rule.ROLE_TAKEN
+RULE_NO_ROLE = Rule.NO_ROLE
+RULE_CLOCK = Rule.CLOCK
 
 
 @dataclass(frozen=True)
 class Constraint:
-    """One reason an action is limited, shown to the player before they try."""
+    """One reason an action is limited, shown to the player before they try.
+
+    No words: ``data`` holds the facts (as a refusal's) and ``exercises/wording.py`` writes them.
+    """
 
     rule: str
-    kind: str  # forbidden | phase | once | pending | requires | approval | endorsement | vote | bypass
-    text: dict[str, str]  # {"en": ..., "es": ...}
+    kind: str  # forbidden | phase | once | requires | role | approval | endorsement | vote | bypass
+    data: dict[str, Any] = field(default_factory=dict)
     blocking: bool = True
 
 
@@ -52,10 +56,6 @@ class ActionView:
     @property
     def available(self) -> bool:
         return not any(k.blocking for k in self.constraints)
-
-
-def _t(en: str, es: str) -> dict[str, str]:
-    return {"en": en, "es": es}
 
 
 class Decider:
@@ -161,16 +161,16 @@ class Decider:
         if actor.kind == "participant":
             role = self.state.role_of(actor.participant)
             if not role:
-                raise Rejected(RULE_NO_ROLE, "claim a role first")
+                raise Rejected(RULE_NO_ROLE, Refusal.NO_ROLE)
             if cmd.as_role and cmd.as_role != role:
                 raise Forbidden(f"you hold {role}, not {cmd.as_role}")
             return role
         if not cmd.as_role or cmd.as_role not in self.sc.roles_by_id:
             raise InvalidCommand("as_role: name the role the facilitator acts for")
         if cmd.as_role in self.state.holders:
-            raise Rejected("role_filled", f"{cmd.as_role} is held by a player; only an unfilled role can be played for")
+            raise Rejected(Rule.ROLE_FILLED, Refusal.ROLE_HELD, role=cmd.as_role)
         if cmd.as_role in self.state.bots:
-            raise Rejected("role_filled", f"a bot plays {cmd.as_role}; take it out to play the role yourself")
+            raise Rejected(Rule.ROLE_FILLED, Refusal.ROLE_BOT, role=cmd.as_role)
         return cmd.as_role
 
     # ------------------------------------------------------------------ the clock
@@ -297,16 +297,18 @@ class Decider:
         except Rejected as refusal:
             self.reject(actor, move.command, refusal, role=role, move=move.key)
         except InvalidCommand as exc:  # a policy bug: say so in the log, and never try it again
-            self.reject(actor, move.command, Rejected("invalid", str(exc)), role=role, move=move.key)
+            self.reject(
+                actor, move.command, Rejected(Rule.INVALID, Refusal.INVALID, error=str(exc)), role=role, move=move.key
+            )
         return True
 
     def reject(self, actor: c.Actor, cmd: c.Cmd, refusal: Rejected, *, role: str, move: str = "") -> None:
-        detail = {k: v for k, v in refusal.detail.items() if isinstance(v, str | int | float | dict | list)}
+        data = {k: v for k, v in refusal.data.items() if isinstance(v, str | int | float | dict | list)}
         payload: dict[str, Any] = {
             "command": cmd.type,  # type: ignore[attr-defined]
             "rule": refusal.rule,
-            "message": refusal.message,
-            "detail": detail,
+            "code": str(refusal.code),
+            "data": data,
         }
         if move:
             payload["move"] = move
@@ -326,7 +328,7 @@ class Decider:
         holder = self.state.holders.get(cmd.role)
         if holder:
             name = self.state.participants[holder].name
-            raise Rejected(RULE_ROLE_TAKEN, f"{cmd.role} is played by {name}; a bot takes only an empty seat")
+            raise Rejected(RULE_ROLE_TAKEN, Refusal.ROLE_HELD, role=cmd.role, holder=name)
         problems = policy.order_problems(self.sc, cmd.role, cmd.orders)
         if problems:
             raise InvalidCommand("orders: " + "; ".join(problems))
@@ -435,13 +437,13 @@ class Decider:
         if role not in self.sc.roles_by_id:
             raise InvalidCommand(f"role: no role {role!r} in this scenario")
         if self.sc.role(role).institution:
-            raise Rejected("institution", f"{role} is an institution the engine or the facilitator plays")
+            raise Rejected(Rule.INSTITUTION, Refusal.INSTITUTION, role=role)
         if role in self.state.bots:
-            raise Rejected(RULE_ROLE_TAKEN, f"a bot plays {role}; the facilitator can take it out")
+            raise Rejected(RULE_ROLE_TAKEN, Refusal.ROLE_BOT, role=role)
         holder = self.state.holders.get(role)
         if holder and holder != participant:
             name = self.state.participants[holder].name
-            raise Rejected(RULE_ROLE_TAKEN, f"{role} is already taken by {name}")
+            raise Rejected(RULE_ROLE_TAKEN, Refusal.ROLE_HELD, role=role, holder=name)
 
     def do_claim_role(self, actor: c.Actor, cmd: c.ClaimRole) -> None:
         if actor.participant not in self.state.participants:
@@ -451,7 +453,7 @@ class Decider:
         if current == cmd.role:
             raise InvalidCommand("you already hold this role")
         if current:
-            raise Rejected("one_role", f"you already hold {current}; release it first")
+            raise Rejected(Rule.ONE_ROLE, Refusal.ONE_ROLE, role=current)
         self.emit(
             EventType.ROLE_CLAIMED,
             {"participant": actor.participant, "role": cmd.role},
@@ -608,9 +610,9 @@ class Decider:
     def do_resolve_approval(self, actor: c.Actor, cmd: c.ResolveApproval) -> None:
         proposal = self.pending(cmd.proposal)
         if cmd.approver in self.state.holders:
-            raise Rejected("role_filled", f"{cmd.approver} is played; its player answers")
+            raise Rejected(Rule.ROLE_FILLED, Refusal.ROLE_HELD, role=cmd.approver)
         if policy.answers(self.state, cmd.approver, proposal.action):
-            raise Rejected("role_filled", f"a bot plays {cmd.approver}; it answers")
+            raise Rejected(Rule.ROLE_FILLED, Refusal.ROLE_BOT, role=cmd.approver)
         index = self.pending_approval(proposal, cmd.approver)
         self.resolve(proposal, index, granted=cmd.grant, by="facilitator", reason=cmd.reason)
 
@@ -647,10 +649,12 @@ class Decider:
             raise InvalidCommand(f"channel: no channel {cmd.channel!r}")
         channel = self.sc.channel(cmd.channel)
         if role not in self.sc.roles_of(channel.members):
-            raise Rejected(RULE_MEMBERSHIP, f"{role} is not a member of {channel.id}", channel=channel.id)
+            raise Rejected(RULE_MEMBERSHIP, Refusal.NOT_MEMBER, role=role, channel=channel.id)
         if not self.state.channels[channel.id]:
-            reason = channel.closed_reason.en if channel.closed_reason else "the channel is closed"
-            raise Rejected(channel.rule or RULE_CHANNEL_CLOSED, f"{channel.id} is closed: {reason}", channel=channel.id)
+            closed: dict[str, Any] = {"channel": channel.id}
+            if channel.closed_reason:
+                closed["reason"] = channel.closed_reason.model_dump()
+            raise Rejected(channel.rule or RULE_CHANNEL_CLOSED, Refusal.CHANNEL_CLOSED, **closed)
         text = cmd.text.strip()
         if not text:
             raise InvalidCommand("text: the message is empty")
@@ -668,28 +672,48 @@ class Decider:
         """Every rule that would refuse ``role`` proposing ``action`` now, most basic first."""
         found: list[Rejected] = []
         if role not in action.roles:
-            found.append(Rejected(RULE_ROLE, f"only {', '.join(action.roles)} may take {action.id}"))
+            found.append(Rejected(RULE_ROLE, Refusal.NOT_YOUR_ROLE, action=action.id, roles=list(action.roles)))
         if action.forbidden is not None:
             found.append(
-                Rejected(action.forbidden.rule, action.forbidden.reason.en, reason=action.forbidden.reason.model_dump())
+                Rejected(
+                    action.forbidden.rule,
+                    Refusal.FORBIDDEN,
+                    action=action.id,
+                    reason=action.forbidden.reason.model_dump(),
+                )
             )
         if action.phases and self.state.phase not in action.phases:
-            found.append(Rejected(RULE_PHASE, f"{action.id} is possible only in phase {', '.join(action.phases)}"))
+            found.append(Rejected(RULE_PHASE, Refusal.WRONG_PHASE, **self.phase_window(action)))
         if action.once and (
             self.state.executed.get(action.id) or any(p.action == action.id for p in self.state.pending_proposals())
         ):
-            found.append(Rejected(RULE_ONCE, f"{action.id} has already been taken or is waiting for approval"))
+            pending = not self.state.executed.get(action.id)
+            found.append(Rejected(RULE_ONCE, Refusal.ONCE, action=action.id, pending=pending))
         for requirement in action.requires:
             if not holds(requirement.when, self.state, self.sc, self.now):
-                found.append(Rejected(requirement.rule, requirement.reason.en, reason=requirement.reason.model_dump()))
+                found.append(
+                    Rejected(
+                        requirement.rule, Refusal.REQUIRES, action=action.id, reason=requirement.reason.model_dump()
+                    )
+                )
         return found
+
+    def phase_window(self, action: Action) -> dict[str, Any]:
+        """When ``action`` becomes possible: the next allowed phase and its game time (or none left)."""
+        index = self.sc.phase_index[self.state.phase]
+        later = [ph for ph in self.sc.phases[index + 1 :] if ph.id in action.phases]
+        data: dict[str, Any] = {"action": action.id, "phase": self.state.phase, "phases": list(action.phases)}
+        if later:
+            data["opens"] = later[0].id
+            data["at"] = later[0].start
+        return data
 
     def do_propose_action(self, actor: c.Actor, cmd: c.ProposeAction, role: str) -> None:
         if cmd.action not in self.sc.actions_by_id:
             raise InvalidCommand(f"action: no action {cmd.action!r}")
         action = self.sc.action(cmd.action)
         if self.state.status not in ("running", "paused"):
-            raise Rejected(RULE_CLOCK, "the exercise has not started")
+            raise Rejected(RULE_CLOCK, Refusal.NOT_STARTED)
         refusals = self.check_action(role, action)
         if refusals:
             raise refusals[0]
@@ -739,7 +763,7 @@ class Decider:
         for index, approval in enumerate(proposal.approvals):
             if approval.approver == approver and approval.status == "pending":
                 return index
-        raise Rejected("not_approver", f"{approver} has no pending approval on this proposal")
+        raise Rejected(Rule.NOT_APPROVER, Refusal.NOT_APPROVER, approver=approver)
 
     def do_respond_approval(self, actor: c.Actor, cmd: c.RespondApproval, role: str) -> None:
         proposal = self.pending(cmd.proposal)
@@ -754,7 +778,7 @@ class Decider:
         outstanding = [i for i, a in enumerate(proposal.approvals) if a.status == "pending"]
         for index in outstanding:
             if specs[index].bypass is None:
-                raise Rejected(specs[index].rule, f"{specs[index].by} must answer first; this cannot be bypassed")
+                raise Rejected(specs[index].rule, Refusal.MUST_ANSWER, approver=specs[index].by, action=proposal.action)
         for index in outstanding:
             self.emit(
                 EventType.APPROVAL_RESOLVED,
@@ -1028,37 +1052,19 @@ def action_views(scenario: Scenario, state: State, role: str, *, now: int | None
             continue
         view = ActionView(action)
         for refusal in decider.check_action(role, action):
-            kind = {RULE_ONCE: "once", RULE_PHASE: "phase"}.get(
-                refusal.rule, "forbidden" if action.forbidden else "requires"
-            )
-            text = (
-                refusal.detail.get("reason")
-                if isinstance(refusal.detail.get("reason"), dict)
-                else _t(refusal.message, refusal.message)
-            )
-            view.constraints.append(Constraint(refusal.rule, kind, text))  # type: ignore[arg-type]
+            kind = {
+                Refusal.ONCE: "once",
+                Refusal.WRONG_PHASE: "phase",
+                Refusal.FORBIDDEN: "forbidden",
+                Refusal.NOT_YOUR_ROLE: "role",
+            }.get(refusal.code, "requires")
+            view.constraints.append(Constraint(refusal.rule, kind, {"code": str(refusal.code), **refusal.data}))
         for approval in action.approvals:
-            approver = scenario.role(approval.by).title
-            label = {
-                "approval": ("needs approval from", "requiere aprobación de"),
-                "endorsement": ("binds only if endorsed by", "sólo obliga si lo respalda"),
-                "vote": ("needs a vote of", "requiere votación de"),
-            }[approval.kind]
-            view.constraints.append(
-                Constraint(
-                    approval.rule,
-                    approval.kind,
-                    _t(f"{label[0]} {approver.en}", f"{label[1]} {approver.es}"),
-                    blocking=False,
-                )
-            )
+            view.constraints.append(Constraint(approval.rule, approval.kind, {"approver": approval.by}, blocking=False))
             if approval.bypass is not None:
                 view.constraints.append(
                     Constraint(
-                        approval.bypass.rule or approval.rule,
-                        "bypass",
-                        _t("can go ahead without it, at a cost", "puede actuar sin ella, con un costo"),
-                        blocking=False,
+                        approval.bypass.rule or approval.rule, "bypass", {"approver": approval.by}, blocking=False
                     )
                 )
         views.append(view)
