@@ -26,7 +26,7 @@ import threading
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
@@ -40,7 +40,7 @@ from exercises.engine.events import EventType
 from scenarios.schema import ALL, Scenario
 
 from . import engine, wording
-from .engine.clock import offset_label
+from .engine.clock import duration_label, local_game_datetime, offset_label
 from .engine.conditions import holds
 from .instructor import blocs_line
 from .models import Event, Exercise, Workshop
@@ -92,25 +92,6 @@ def lang_now() -> str:
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def duration_label(seconds: float | int | None) -> str:
-    """``1d 2h``, ``3h 05m``, ``12m``, ``40s``: short and language-neutral."""
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d {hours}h"
-    if hours:
-        return f"{sign}{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{sign}{minutes}m" + (f" {secs:02d}s" if secs and minutes < 10 else "")
-    return f"{sign}{secs}s"
 
 
 # --------------------------------------------------------------------------- the log
@@ -238,7 +219,7 @@ class Log:
 
     def game_clock(self, game_time: int) -> datetime:
         """The in-game date and time, naive, in the scenario's own time zone (templates must not shift it)."""
-        return (self.t0 + timedelta(seconds=game_time)).astimezone(self.tz).replace(tzinfo=None)
+        return local_game_datetime(self.scenario.clock.t0, self.scenario.clock.timezone, game_time)
 
     def when(self, game_time: int) -> str:
         return f"{self.game_clock(game_time):%d %b %H:%M} ({offset_label(game_time)})"
@@ -308,8 +289,6 @@ def load(exercise: Exercise, *, lang: str | None = None) -> Log:
     )
     phase = scenario.phases[0].id
     roles = scenario.roles_by_id
-    tz = ZoneInfo(scenario.clock.timezone)
-    t0 = datetime.fromisoformat(scenario.clock.t0)
     clocks: dict[int, datetime] = {}
     entries = []
     for seq, type_, game_time, role, actor, payload, audience, created_at in rows:
@@ -318,7 +297,7 @@ def load(exercise: Exercise, *, lang: str | None = None) -> Log:
         r = roles.get(role)
         clock = clocks.get(game_time)
         if clock is None:
-            clock = clocks[game_time] = (t0 + timedelta(seconds=game_time)).astimezone(tz).replace(tzinfo=None)
+            clock = clocks[game_time] = local_game_datetime(scenario.clock.t0, scenario.clock.timezone, game_time)
         entries.append(
             Entry(
                 seq=seq,

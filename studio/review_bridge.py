@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
 from exercises import engine
 from exercises import review as rv
+from exercises.engine.clock import local_game_datetime
 from exercises.engine.events import EventType
 from scenarios.schema import Scenario
 
@@ -27,8 +27,6 @@ def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
     """What ``review.load`` makes of database rows, made of in-memory events."""
     phase = scenario.phases[0].id
     roles = scenario.roles_by_id
-    tz = ZoneInfo(scenario.clock.timezone)
-    t0 = datetime.fromisoformat(scenario.clock.t0)
     out = []
     for e in events:
         if e.type == EventType.PHASE_CHANGED:
@@ -44,7 +42,7 @@ def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
                 payload=e.payload or {},
                 audience=tuple(e.audience or ()),
                 wall=_WALL + timedelta(seconds=e.seq),
-                clock=(t0 + timedelta(seconds=e.game_time)).astimezone(tz).replace(tzinfo=None),
+                clock=local_game_datetime(scenario.clock.t0, scenario.clock.timezone, e.game_time),
                 phase=phase,
                 side=role.side if role else "",
                 channel=(e.payload or {}).get("channel", "")

@@ -99,7 +99,9 @@ def test_the_rule_name_opens_its_one_line_explanation() -> None:
         html = push.toast("No.", "error", "R1", "es")
     assert '<details class="rule-explain"><summary class="badge badge-rule">R1</summary>' in html
     assert wording.rule_explanation("R1", "es") in html and "Congreso" in wording.rule_explanation("R1", "es")
-    assert wording.rule_explanation(Rule.PHASE, "en") == "Some actions are possible only in certain phases of the crisis."
+    assert (
+        wording.rule_explanation(Rule.PHASE, "en") == "Some actions are possible only in certain phases of the crisis."
+    )
     assert wording.rule_explanation(Rule.PHASE, "es").startswith("Algunas acciones solo son posibles")
 
 
