@@ -24,6 +24,9 @@ APP_DIRS = ("exercises", "studio", "jobs", "scenarios", "benchmarks")
 CATALOGUE = ROOT / "exercises" / "engine" / "events.py"
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
 MINI = ROOT / "tests" / "fixtures" / "mini.yaml"
+# Not event types, though spelt alike: the engine rule and the refusal code for a closed channel
+# (their names are in logs recorded since before the catalogue).
+NOT_EVENT_TYPES = {("exercises/engine/refusals.py", "channel_closed")}
 
 
 def _app_files() -> list[Path]:
@@ -44,6 +47,8 @@ def test_no_event_type_is_spelt_as_a_string_outside_the_catalogue() -> None:
     for path in _app_files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in values:
+                if (str(path.relative_to(ROOT)), node.value) in NOT_EVENT_TYPES:
+                    continue
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
     assert found == [], "use EventType members, not strings:\n" + "\n".join(found)
     assert len(_app_files()) > 50  # the walk did look at the app
