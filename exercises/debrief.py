@@ -21,8 +21,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import access, engine, review, services
+from . import access, engine, review, services, wording
 from .engine import debrief as d
+from .engine.events import EventType
 from .models import Event, Exercise
 
 # --------------------------------------------------------------------------- starting
@@ -61,13 +62,25 @@ def moments_for(exercise: Exercise) -> list[d.Moment]:
     analysis = review.analyse(log)
     met = {r.id: (r.first_seq or 0) if r.met else None for ro in analysis.objectives for r in ro.results}
     events = [e.event() for e in log.entries]
-    return d.pick_moments(
+    moments = d.pick_moments(
         log.scenario,
         events,
         analysis.final,
         objectives_met=met,
         counterfactuals=counterfactual_results(exercise),
     )
+    return [_worded(m, log) for m in moments]
+
+
+def _worded(moment: d.Moment, log: Any) -> d.Moment:
+    """A refusal's reason in words (the engine's refusals are data: ``exercises/wording.py``)."""
+    entry = log.by_seq.get(moment.seq)
+    if moment.kind != "refusal" or entry is None or entry.type != EventType.COMMAND_REJECTED:
+        return moment
+    en = wording.rejection(entry.payload, log.scenario, "en")
+    es = wording.rejection(entry.payload, log.scenario, "es")
+    rule = entry.payload.get("rule", "")
+    return moment.model_copy(update={"detail": d.Text(en=f"{rule}: {en}"[:300], es=f"{rule}: {es}"[:300])})
 
 
 def start(exercise: Exercise) -> services.Result:
@@ -360,7 +373,7 @@ def _parse_due(text: str) -> date | None:
 
 def items_of(exercise: Exercise) -> list[Item]:
     """The plan rows of the exercise's latest written report, with their tracked status."""
-    latest = Event.objects.filter(exercise=exercise, type="report_edited").order_by("-seq").first()
+    latest = Event.objects.filter(exercise=exercise, type=EventType.REPORT_EDITED).order_by("-seq").first()
     if latest is None:
         return []
     changes: dict[str, list[dict[str, Any]]] = {}
@@ -405,7 +418,7 @@ class PlanFilters:
 
 def plan_for(user: Any, filters: PlanFilters) -> tuple[list[Item], list[Exercise]]:
     """The improvement-plan items of every exercise (and workshop table) the user may see."""
-    exercises = list(access.visible_exercises(user).filter(events__type="report_edited").distinct())
+    exercises = list(access.visible_exercises(user).filter(events__type=EventType.REPORT_EDITED).distinct())
     items: list[Item] = []
     for exercise in exercises:
         if filters.exercise and exercise.code != filters.exercise:

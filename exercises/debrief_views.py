@@ -24,6 +24,7 @@ from . import access, engine, inputs, push, selectors, services, throttle
 from . import debrief as domain
 from .access import staff_view
 from .engine import debrief as d
+from .engine.events import EventType
 from .models import Exercise
 
 facilitator_required = user_passes_test(selectors.is_facilitator)
@@ -71,8 +72,8 @@ def panel_html(
 
 
 # Pushed to the players' rooms only when the step changes (a vote re-renders nobody's form).
-ROLE_PUSH = frozenset({d.DEBRIEF_STARTED, d.DEBRIEF_STEP, d.DEBRIEF_ENDED, "exercise_ended"})
-PUBLIC_PUSH = d.PUSHED | {"exercise_ended"}
+ROLE_PUSH = frozenset({d.DEBRIEF_STARTED, d.DEBRIEF_STEP, d.DEBRIEF_ENDED, EventType.EXERCISE_ENDED})
+PUBLIC_PUSH = d.PUSHED | {EventType.EXERCISE_ENDED}
 
 
 def pushed(snap: Any, types: set[str], viewer: engine.Viewer, lang: str, *, everything: bool) -> str:

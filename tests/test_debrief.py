@@ -67,7 +67,8 @@ def test_it_picks_decisions_refusals_and_objectives_in_log_order(played) -> None
     titles = [m.title.en for m in moments]
     assert "Order the army in" in titles and "Deploy at home" in titles
     refusal = next(m for m in moments if m.kind == "refusal")
-    assert "R9" in refusal.title.en and "not troops" in refusal.detail.en and "tropas" in refusal.detail.es
+    assert "Send US troops" in refusal.title.en and "Enviar tropas" in refusal.title.es
+    assert refusal.detail.en.startswith("R9:") and "not troops" in refusal.detail.en and "tropas" in refusal.detail.es
     assert [m.seq for m in moments] == sorted(m.seq for m in moments)
     assert moments == debrief.moments_for(played)  # deterministic
 

@@ -20,18 +20,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InvalidCommand, Rejected
-from .events import EVERYONE, Event
+from .events import EVERYONE, Event, EventType
+from .refusals import Refusal, Rule
 
 # --------------------------------------------------------------------------- event types
 
-DEBRIEF_STARTED = "debrief_started"  # {moments: [Moment], status: "paused"|"ended"}   facilitator only
-DEBRIEF_PLANNED = "debrief_planned"  # {order: [moment key]} (reordered; missing = skipped)  facilitator only
-DEBRIEF_STEP = "debrief_step"  # {step: n, moment: Moment, poll: Poll}                 everyone
-POLL_ANSWERED = "poll_answered"  # {step, option: int|None, text: str}                 facilitator only
-POLL_ANSWER_SHOWN = "poll_answer_shown"  # {step, answer: seq, text}                     everyone
-DEBRIEF_NOTED = "debrief_noted"  # {step, text}                                        facilitator only
-DEBRIEF_ENDED = "debrief_ended"  # {}                                                  everyone
-IMPROVEMENT_STATUS = "improvement_status"  # {key, status, by, issue, action}         facilitator only
+DEBRIEF_STARTED = EventType.DEBRIEF_STARTED  # {moments: [Moment], status: "paused"|"ended"}   facilitator only
+DEBRIEF_PLANNED = EventType.DEBRIEF_PLANNED  # {order: [moment key]} (reordered; missing = skipped)  facilitator only
+DEBRIEF_STEP = EventType.DEBRIEF_STEP  # {step: n, moment: Moment, poll: Poll}                 everyone
+POLL_ANSWERED = EventType.POLL_ANSWERED  # {step, option: int|None, text: str}                 facilitator only
+POLL_ANSWER_SHOWN = EventType.POLL_ANSWER_SHOWN  # {step, answer: seq, text}                     everyone
+DEBRIEF_NOTED = EventType.DEBRIEF_NOTED  # {step, text}                                        facilitator only
+DEBRIEF_ENDED = EventType.DEBRIEF_ENDED  # {}                                                  everyone
+IMPROVEMENT_STATUS = EventType.IMPROVEMENT_STATUS  # {key, status, by, issue, action}         facilitator only
 
 EVENT_TYPES = frozenset(
     {
@@ -47,11 +48,12 @@ EVENT_TYPES = frozenset(
 )
 # What changes the debrief panel on the players' and the projector's screens.
 PUSHED = frozenset({DEBRIEF_STARTED, DEBRIEF_STEP, POLL_ANSWERED, POLL_ANSWER_SHOWN, DEBRIEF_ENDED})
+EVENT_VALUES = frozenset(str(t) for t in EVENT_TYPES)
 
 # Rules a debrief command can be refused by (named in ``command_rejected`` like any other).
-RULE_DEBRIEF = "debrief"  # not in debrief mode / no such step
-RULE_POLL_CLOSED = "poll_closed"  # an answer to a step that is not the current one
-RULE_POLL_ONCE = "poll_once"  # one answer per person per step
+RULE_DEBRIEF = Rule.DEBRIEF  # not in debrief mode / cannot start now
+RULE_POLL_CLOSED = Rule.POLL_CLOSED  # an answer to a step that is not the current one
+RULE_POLL_ONCE = Rule.POLL_ONCE  # one answer per person per step
 
 STATUSES = ("open", "in_progress", "closed")
 MAX_OPTIONS = 5
@@ -87,7 +89,7 @@ class Moment(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     key: str = Field(max_length=40, pattern=r"^[a-z0-9_:.-]+$")
-    kind: Literal["decision", "refusal", "contradiction", "objective_met", "objective_missed", "counterfactual"]
+    kind: Literal["decision", "refusal", "mixed_messages", "objective_met", "objective_missed", "counterfactual"]
     seq: int = Field(ge=0)
     game_time: int = 0
     title: Text
@@ -170,7 +172,7 @@ class SetImprovementStatus(BaseModel):
     """An improvement-plan row's status; ``by`` is set by the server from the account."""
 
     model_config = _CFG
-    type: Literal["improvement_status"] = "improvement_status"
+    type: Literal["set_improvement_status"] = "set_improvement_status"
     key: str = Field(pattern=r"^[0-9a-f]{12}$")
     status: Literal["open", "in_progress", "closed"]
     by: str = Field(default="", max_length=150)
@@ -180,7 +182,15 @@ class SetImprovementStatus(BaseModel):
 
 COMMANDS = (StartDebrief, PlanDebrief, ShowStep, AnswerPoll, ShowAnswer, NoteDebrief, EndDebrief, SetImprovementStatus)
 FACILITATOR_ONLY = frozenset(
-    {"debrief_start", "debrief_plan", "debrief_show", "poll_show", "debrief_note", "debrief_end", "improvement_status"}
+    {
+        "debrief_start",
+        "debrief_plan",
+        "debrief_show",
+        "poll_show",
+        "debrief_note",
+        "debrief_end",
+        "set_improvement_status",
+    }
 )
 AFTER_END = frozenset({c.model_fields["type"].default for c in COMMANDS})
 
@@ -188,33 +198,33 @@ AFTER_END = frozenset({c.model_fields["type"].default for c in COMMANDS})
 # --------------------------------------------------------------------------- fold
 
 
-def apply(state: Any, event: Event) -> None:
+def apply(state: Any, event: Event, p: dict[str, Any] | None = None) -> None:
     """Evolve ``state.debrief`` by one debrief event (called by ``state.apply``)."""
     p = event.payload
     d: DebriefState = state.debrief
     match event.type:
-        case "debrief_started":
+        case EventType.DEBRIEF_STARTED:
             d.active, d.ended = True, False
             d.moments = {m["key"]: Moment.model_validate(m) for m in p["moments"]}
             d.order = [m["key"] for m in p["moments"]]
-        case "debrief_planned":
+        case EventType.DEBRIEF_PLANNED:
             d.order = list(p["order"])
-        case "debrief_step":
+        case EventType.DEBRIEF_STEP:
             d.step = p["step"]
             d.current = Moment.model_validate(p["moment"])
             d.poll = Poll.model_validate(p["poll"])
             d.answers, d.shown, d.free = {}, [], 0
             d.counts = [0] * len(d.poll.options)
-        case "poll_answered":
+        case EventType.POLL_ANSWERED:
             who = event.actor
             d.answers[who] = {"option": p.get("option"), "text": p.get("text", ""), "seq": event.seq}
             if p.get("option") is not None:
                 d.counts[p["option"]] += 1
             else:
                 d.free += 1
-        case "poll_answer_shown":
+        case EventType.POLL_ANSWER_SHOWN:
             d.shown.append({"seq": p["answer"], "text": p["text"]})
-        case "debrief_ended":
+        case EventType.DEBRIEF_ENDED:
             d.active, d.ended = False, True
         case _:
             pass  # debrief_noted, improvement_status: record only
@@ -235,14 +245,14 @@ class Handlers:
     def _debrief(self) -> DebriefState:
         d: DebriefState = self.state.debrief
         if not d.active:
-            raise Rejected(RULE_DEBRIEF, "the debrief has not started (or has ended)")
+            raise Rejected(RULE_DEBRIEF, Refusal.DEBRIEF_OFF)
         return d
 
     def do_debrief_start(self, actor: Any, cmd: StartDebrief) -> None:
         if self.state.status not in ("paused", "ended"):
-            raise Rejected(RULE_DEBRIEF, "pause or end the exercise before the debrief")
+            raise Rejected(RULE_DEBRIEF, Refusal.DEBRIEF_NEEDS_STOP)
         if self.state.debrief.active:
-            raise Rejected(RULE_DEBRIEF, "the debrief is already on")
+            raise Rejected(RULE_DEBRIEF, Refusal.DEBRIEF_ON)
         keys = [m.key for m in cmd.moments]
         if len(set(keys)) != len(keys):
             raise InvalidCommand("moments: keys must be unique")
@@ -274,11 +284,11 @@ class Handlers:
     def do_poll_answer(self, actor: Any, cmd: AnswerPoll) -> None:
         d = self._debrief()
         if actor.kind != "participant" or actor.participant not in self.state.participants:
-            raise Rejected(RULE_DEBRIEF, "only the players at this table answer the polls")
+            raise Rejected(RULE_DEBRIEF, Refusal.POLL_SEATED)
         if d.poll is None or cmd.step != d.step:
-            raise Rejected(RULE_POLL_CLOSED, "this poll is closed: the debrief has moved on")
+            raise Rejected(RULE_POLL_CLOSED, Refusal.POLL_CLOSED)
         if actor.label in d.answers:
-            raise Rejected(RULE_POLL_ONCE, "you have already answered this poll")
+            raise Rejected(RULE_POLL_ONCE, Refusal.POLL_ONCE)
         if d.poll.free:
             text = " ".join(cmd.text.split())
             if cmd.option is not None or not text:
@@ -309,7 +319,7 @@ class Handlers:
         self._debrief()
         self.emit(DEBRIEF_ENDED, {}, [EVERYONE], actor=actor.label)
 
-    def do_improvement_status(self, actor: Any, cmd: SetImprovementStatus) -> None:
+    def do_set_improvement_status(self, actor: Any, cmd: SetImprovementStatus) -> None:
         self.emit(IMPROVEMENT_STATUS, cmd.model_dump(exclude={"type"}), [], actor=actor.label)
 
 
@@ -337,7 +347,7 @@ POLLS: dict[str, Poll] = {
         question=_t("Was this refusal right for the country?", "¿Fue correcta esta negativa para el país?"),
         options=[_t("Yes", "Sí"), _t("No", "No"), _t("It depends", "Depende")],
     ),
-    "contradiction": Poll(
+    "mixed_messages": Poll(
         question=_t("What would have avoided the mixed messages?", "¿Qué habría evitado los mensajes contradictorios?"),
         options=[
             _t("Agree a line first", "Acordar una línea antes"),
@@ -412,11 +422,11 @@ def pick_moments(
     phase = scenario.phases[0].id
     out: list[tuple[int, Moment]] = []  # (priority, moment)
     for e in events:
-        if e.type == "phase_changed":
+        if e.type == EventType.PHASE_CHANGED:
             phase = e.payload.get("phase", phase)
         phase_at[e.seq] = phase
         p = e.payload
-        if e.type == "action_executed":
+        if e.type == EventType.ACTION_EXECUTED:
             action = scenario.actions_by_id.get(p.get("action", ""))
             if action is None:
                 continue
@@ -439,15 +449,15 @@ def pick_moments(
                     ),
                 )
             )
-        elif e.type in ("action_refused", "command_rejected"):
-            if e.type == "command_rejected" and p.get("command") != "propose_action":
+        elif e.type in (EventType.ACTION_REFUSED, EventType.COMMAND_REJECTED):
+            if e.type == EventType.COMMAND_REJECTED and p.get("command") != "propose_action":
                 continue
-            action_id = p.get("action") or (p.get("detail") or {}).get("action", "")
+            data = p.get("data") or p.get("detail") or {}
+            action_id = p.get("action") or data.get("action", "")
             action = scenario.actions_by_id.get(action_id)
             rule = p.get("rule", "")
-            reason = (p.get("detail") or {}).get("reason") or {}
-            why_en = reason.get("en") or p.get("message", "") if isinstance(reason, dict) else p.get("message", "")
-            why_es = reason.get("es") or why_en if isinstance(reason, dict) else why_en
+            # The engine holds no words: the refusal's wording is filled in by ``describe`` (exercises/debrief.py).
+            why_en = why_es = ""
             name_en = action.title.en if action else f"rule {rule}"
             name_es = action.title.es if action else f"regla {rule}"
             out.append(
@@ -459,14 +469,14 @@ def pick_moments(
                         seq=e.seq,
                         game_time=e.game_time,
                         title=_t(f"Refused: {name_en}", f"Rechazado: {name_es}"),
-                        detail=_t(f"{rule}: {why_en}", f"{rule}: {why_es}") if rule else _t(why_en, why_es),
+                        detail=_t(f"{rule}: {why_en}", f"{rule}: {why_es}") if rule else Text(),
                         role=e.role or p.get("approver", ""),
                         question=question_for(scenario, action=action_id, phase=phase),
                         poll=POLLS["refusal"],
                     ),
                 )
             )
-        elif e.type == "contradiction":
+        elif e.type == EventType.CONTRADICTION:
             topic = next((t for t in scenario.consistency.topics if t.id == p.get("topic")), None)
             label = topic.label if topic else None
             out.append(
@@ -474,7 +484,7 @@ def pick_moments(
                     1,
                     Moment(
                         key=f"c{e.seq}",
-                        kind="contradiction",
+                        kind="mixed_messages",
                         seq=e.seq,
                         game_time=e.game_time,
                         title=_t(
@@ -483,7 +493,7 @@ def pick_moments(
                         ),
                         role=e.role,
                         question=question_for(scenario, phase=phase),
-                        poll=POLLS["contradiction"],
+                        poll=POLLS["mixed_messages"],
                     ),
                 )
             )
@@ -546,7 +556,7 @@ def pick_moments(
     return [m for _, m in sorted(out, key=lambda pm: (pm[1].seq, pm[1].key))]
 
 
-KIND_ORDER = ("refusal", "contradiction", "objective_missed", "decision", "objective_met", "counterfactual")
+KIND_ORDER = ("refusal", "mixed_messages", "objective_missed", "decision", "objective_met", "counterfactual")
 
 
 def tally(poll: Poll, answers: list[dict[str, Any]]) -> tuple[list[int], int]:
