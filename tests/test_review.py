@@ -52,6 +52,7 @@ from exercises.engine import commands as c
 from exercises.models import Event, Exercise
 from scenarios.library import latest, sync_library
 from scenarios.loader import load_file
+from scenarios.schema import ALL
 
 FIXTURES = Path(__file__).parent / "fixtures"
 W0 = 1_000_000_000.0
@@ -729,14 +730,46 @@ def test_it_renders_the_workshop_page(played, review_version, facilitator_client
 # --------------------------------------------------------------------------- every seed scenario
 
 
+WHISPER = "Whispered only to our own channel: nobody else may read this."
+
+
+def _whispering_simulation(version):
+    """The bots' random simulation, but at step 2 the first bot says ``WHISPER`` on an open, non-public
+    channel it belongs to. Bots otherwise only say six stock phrases, some on public channels, so
+    without this there is no private text whose absence from the share link means anything."""
+    from exercises.bots import Simulation
+
+    class Whisper(Simulation):
+        def facilitate(self, step: int) -> None:
+            super().facilitate(step)
+            if step != 2:
+                return
+            bot = self.bots[0]
+            channel = next(
+                ch
+                for ch in self.scenario.channels
+                if ch.open
+                and not ch.public
+                and ALL not in ch.members
+                and bot.role in self.scenario.roles_of(ch.members)
+            )
+            result = self.do(bot.actor, c.SendMessage(channel=channel.id, text=WHISPER))
+            assert result.rejection is None, result
+
+    return Whisper(version, seed=1)
+
+
 @pytest.mark.parametrize("slug", ["september-2001", "pipeline-2007", "katrina-2005"])
 def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitator_client) -> None:
-    from exercises.bots import simulate
+    """Every review page of a bot-played exercise opens, and its share link leaks no private message.
 
+    Mutation (tried): ``review.shared`` built from every entry instead of ``e.public`` ones
+    (``[e for e in log.entries]``) → red: WHISPER, said on a closed channel, shows on the share link.
+    """
     sync_library()
     version = latest(slug)
     assert version is not None, f"{slug} is missing from scenarios/library"
-    exercise = simulate(version, seed=1).exercise
+    exercise = _whispering_simulation(version).run().exercise
     exercise.refresh_from_db()
     analysis = review.analysis_for(exercise)
     assert analysis.final == engine.State.model_validate(exercise.state)  # the review folds to the live state
@@ -759,4 +792,9 @@ def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitato
         for e in Event.objects.filter(exercise=exercise, type="message_sent")
         if engine.EVERYONE in e.audience
     }
+    assert WHISPER in private and WHISPER not in public  # the seeded secret is really in the log, privately
+    timeline = _text(facilitator_client.get(reverse("review:timeline", args=[exercise.code]) + "?q=whispered"))
+    assert WHISPER in timeline  # control: the facilitator's pages show it, so absence below is meaningful
     assert not [text for text in private if text not in public and text in share]
+    searched = _text(Client().get(reverse("review:share", args=[_link(exercise)]) + "?q=whispered"))
+    assert WHISPER not in searched  # nor on a later page of the shared timeline, found by searching
