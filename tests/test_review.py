@@ -420,6 +420,28 @@ def test_it_links_debrief_questions_to_what_happened(played, review_version) -> 
     assert question.rows == []  # nobody proposed assign_tasks in this log
 
 
+def test_it_links_a_debrief_question_to_the_events_of_its_action(played, review_version) -> None:
+    """A question about ``deploy_abroad`` lists that proposal, its execution and the note on it.
+
+    Mutation (tried): ``rows=[]`` in ``review.debrief`` (forcing every question's rows empty) → red.
+    The question above cannot see that: its action never happens in the fixture log.
+    """
+    log = review.load(played, lang="en")
+    [q] = log.scenario.debrief
+    log.scenario = log.scenario.model_copy(update={"debrief": [q.model_copy(update={"actions": ["deploy_abroad"]})]})
+    analysis = review.analyse(log)
+    [question] = review.debrief(analysis)
+    assert question.actions == ["Send troops abroad"]
+    assert [(r.entry.seq, r.entry.type) for r in question.rows] == [
+        (30, "action_proposed"),
+        (33, "action_executed"),
+        (41, "note_added"),  # the evaluator's note on the execution
+    ]
+    assert question.rows[2].text == f"Evaluator note: {NOTE}"
+    [shared] = review.debrief(analysis, public=True)
+    assert shared.rows == []  # all three were Mexican-cabinet or facilitator-only: none on the share link
+
+
 def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_client) -> None:
     url = reverse("review:report_edit", args=[played.code])
     response = facilitator_client.post(
