@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -175,6 +176,34 @@ def test_it_gives_any_free_role_in_fill_order(erin, bob, mini_table):
     mini_table.refresh_from_db()
     role = selectors.state_of(mini_table).role_of(erin.participant.pk)
     assert role and role != "president" and role != "senate"
+
+
+def test_it_fills_free_roles_by_fill_order_not_file_order(tmp_path, alice, seat):
+    """Fill order differs from file order here (foreign, us_command, adviser, defence after the president).
+
+    Mutations (tried): sort the free roles by file order (drop ``key=lambda r: r.fill_order``) → red
+    (adviser first); ``reverse=True`` → red (defence first). The test above passes under both.
+    """
+    from scenarios.library import latest, sync_library
+    from scenarios.loader import load_file
+    from tests.conftest import FIXTURES
+
+    raw = load_file(FIXTURES / "mini.yaml")[1]
+    raw["slug"] = "mini-fill"
+    order = {"president": 1, "foreign": 2, "us_command": 3, "adviser": 4, "defence": 5}
+    for role in raw["roles"]:
+        if role["id"] in order:
+            role["fill_order"] = order[role["id"]]
+    (tmp_path / "mini-fill.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    sync_library([tmp_path])
+    exercise = services.create_exercise(scenario=latest("mini-fill"), title="Fill order", by=alice, seed=7)
+    given = []
+    for name in ("Ann", "Ben", "Cat", "Dee", "Eve"):
+        player = seat(exercise, name)
+        assert player.post(reverse("auto_role", args=[exercise.code]), HTTP_HX_REQUEST="true").status_code == 200
+        exercise.refresh_from_db()
+        given.append(selectors.state_of(exercise).role_of(player.participant.pk))
+    assert given == ["president", "foreign", "us_command", "adviser", "defence"]  # never the senate (an institution)
 
 
 # --------------------------------------------------------------------------- the player's room
