@@ -69,18 +69,16 @@ def exercise_for(user: Any, code: str, need: str) -> tuple[Exercise, str]:
     """The exercise and the user's level on it; Http404 unless the level meets ``need``."""
     found = Exercise.objects.select_related("scenario", "workshop").filter(code=normalise_code(code)).first()
     level = level_of(user, found) if found is not None else None
-    if found is None or not allows(level, need):
+    if found is None or level is None or not allows(level, need):
         raise Http404("no exercise with this code")
-    assert level is not None
     return found, level
 
 
 def workshop_for(user: Any, code: str, need: str) -> tuple[Workshop, str]:
     found = Workshop.objects.select_related("scenario").filter(code=normalise_code(code)).first()
     level = workshop_level_of(user, found) if found is not None else None
-    if found is None or not allows(level, need):
+    if found is None or level is None or not allows(level, need):
         raise Http404("no workshop with this code")
-    assert level is not None
     return found, level
 
 

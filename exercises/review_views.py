@@ -423,7 +423,8 @@ def sharing(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 
 def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Workshop | None) -> HttpResponse:
     target = exercise or workshop
-    assert target is not None
+    if target is None:
+        raise Http404("no exercise or workshop")
     kind = {"exercise": exercise} if exercise is not None else {"workshop": workshop}
     back = (
         reverse("review:people", args=[target.code])

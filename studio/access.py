@@ -55,7 +55,6 @@ def can_edit(user: Any, draft: Draft | None) -> bool:
 def editable(user: Any, slug: str) -> Draft:
     """The draft of ``slug`` if this user may change it; 404 otherwise (read-only or someone else's)."""
     draft = Draft.objects.select_related("base", "owner").defer("base__snapshot").filter(slug=slug).first()
-    if not can_edit(user, draft):
+    if draft is None or not can_edit(user, draft):
         raise Http404("no scenario you can edit has this name")
-    assert draft is not None
     return draft

@@ -1,7 +1,8 @@
 """Exercise state, and the one function that evolves it from an event.
 
 ``apply`` is the only place state changes, live or in a replay, so folding the
-log always gives the state the live exercise had (see tests/test_fold.py).
+log always gives the state the live exercise had (see ``test_it_folds_the_log_into_the_live_state``
+in tests/test_engine.py and ``test_the_fold_of_a_bots_game_is_its_live_state`` in tests/test_bots.py).
 """
 
 from __future__ import annotations
