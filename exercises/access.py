@@ -10,7 +10,8 @@ Levels, strongest first:
 Everyone else, signed in or not, gets a 404: an exercise they may not see does not exist for them.
 
 Every console, review, export, PDF and share-management view goes through ``staff_view``; the
-console WebSocket through ``level_of``.
+pages that list what a facilitator may see (home, create, review index, the studio) through
+``staff_only``; the console WebSocket through ``level_of``. There are no other staff checks.
 """
 
 from __future__ import annotations
@@ -80,6 +81,23 @@ def workshop_for(user: Any, code: str, need: str) -> tuple[Workshop, str]:
     if found is None or level is None or not allows(level, need):
         raise Http404("no workshop with this code")
     return found, level
+
+
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorate a view for any active staff account (lists of what they may see, the studio).
+
+    Anonymous visitors are sent to sign in; anyone else signed in gets 404. A view about one
+    exercise or workshop uses ``staff_view`` instead, which also checks the level on it."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not _staff(request.user):
+            raise Http404("no such page")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def staff_view(

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,23 +27,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pydantic import ValidationError
 
 from . import access, engine, exports, instructor, review, selectors, services
-from .access import staff_view
+from .access import staff_only, staff_view
 from .engine import commands as c
 from .models import Exercise, ShareLink, StaffAccess, Workshop
-
-
-def _facilitator(view: Any) -> Any:
-    """Any facilitator account (lists of what they may see): others sign in or get 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not selectors.is_facilitator(request.user):
-            raise Http404("no such page")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -71,7 +55,7 @@ def _base(exercise: Exercise, analysis: review.Analysis, tab: str) -> dict[str, 
 
 
 @require_GET
-@_facilitator
+@staff_only
 def index(request: HttpRequest) -> HttpResponse:
     exercises = (
         access.visible_exercises(request.user).select_related("scenario", "workshop").order_by("-created_at")[:200]

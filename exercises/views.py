@@ -11,7 +11,6 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import user_passes_test
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,13 +25,12 @@ from pydantic import ValidationError
 from scenarios import library
 
 from . import access, engine, fragments, inputs, push, selectors, services, throttle
-from .access import staff_view
+from .access import staff_only, staff_view
 from .engine import commands as c
 from .logs import security_event
 from .models import Exercise, Workshop, grouped_code, normalise_code
 from .present import Snapshot
 
-facilitator_required = user_passes_test(selectors.is_facilitator)
 MAX_TABLES = 12
 
 
@@ -427,7 +425,7 @@ def console_as(request: HttpRequest, exercise: Exercise, role: str) -> HttpRespo
     return render(request, "exercises/partials/act_as.html", context)
 
 
-@facilitator_required
+@staff_only
 @require_GET
 def facilitator_home(request: HttpRequest) -> HttpResponse:
     lang = _lang(request)
@@ -457,7 +455,7 @@ def facilitator_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@facilitator_required
+@staff_only
 @require_POST
 def create(request: HttpRequest) -> HttpResponse:
     version = library.latest(request.POST.get("scenario", ""))
