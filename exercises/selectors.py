@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
-from django.http import Http404
 
 from scenarios.library import scenario_for
 from scenarios.schema import Scenario
@@ -22,11 +21,16 @@ def is_facilitator(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
 
 
+class NotFound(LookupError):
+    """Nothing has this code or link. Views answer 404; the consumer closes the socket."""
+
+
 def exercise_by_code(code: str) -> Exercise:
+    """The exercise with this code; ``NotFound`` when there is none."""
     try:
         return Exercise.objects.select_related("scenario", "workshop").get(code=normalise_code(code))
     except Exercise.DoesNotExist:
-        raise Http404("no exercise with this code") from None
+        raise NotFound("no exercise with this code") from None
 
 
 def participant_for(session: Any, exercise: Exercise) -> Participant | None:
@@ -145,7 +149,7 @@ def participant_by_token(token: str) -> Participant:
     try:
         return Participant.objects.select_related("exercise").get(token=token, removed_at=None)
     except Participant.DoesNotExist:
-        raise Http404("no seat with this link") from None
+        raise NotFound("no seat with this link") from None
 
 
 def workshop_by_code(code: str) -> Workshop | None:

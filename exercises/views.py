@@ -129,13 +129,21 @@ def find(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _exercise(code: str) -> Exercise:
+    """``selectors.exercise_by_code`` for a view: no such exercise is a 404."""
+    try:
+        return selectors.exercise_by_code(code)
+    except selectors.NotFound as missing:
+        raise Http404(str(missing)) from None
+
+
 def _exercise_or_workshop(code: str) -> tuple[Exercise | None, Workshop | None]:
     try:
         return selectors.exercise_by_code(code), None
-    except Http404:  # maybe a workshop's code
+    except selectors.NotFound as missing:  # maybe a workshop's code
         workshop = selectors.workshop_by_code(code)
         if workshop is None:
-            raise
+            raise Http404(str(missing)) from None
         return None, workshop
 
 
@@ -205,7 +213,10 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def rejoin(request: HttpRequest, token: str) -> HttpResponse:
     """A personal link: this browser becomes that participant again (another device, say)."""
-    participant = selectors.participant_by_token(token)
+    try:
+        participant = selectors.participant_by_token(token)
+    except selectors.NotFound as missing:
+        raise Http404(str(missing)) from None
     selectors.remember_participant(request.session, participant)
     return redirect("play", code=participant.exercise.code)
 
@@ -289,7 +300,7 @@ def _refuse(request: HttpRequest, text: str, status: int, back: str) -> HttpResp
 @require_POST
 def play_command(request: HttpRequest, code: str) -> HttpResponse:
     """Any player command as a form post (the same fields a ws-send form sends)."""
-    exercise = selectors.exercise_by_code(code)
+    exercise = _exercise(code)
     participant = selectors.participant_for(request.session, exercise)
     if participant is None:
         return HttpResponseForbidden(_("Join this exercise first."))
@@ -300,7 +311,7 @@ def play_command(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def auto_role(request: HttpRequest, code: str) -> HttpResponse:
     """Seat me anywhere: the free role that comes first in the scenario's fill order."""
-    exercise = selectors.exercise_by_code(code)
+    exercise = _exercise(code)
     participant = selectors.participant_for(request.session, exercise)
     if participant is None:
         return HttpResponseForbidden(_("Join this exercise first."))
