@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from . import access, engine, exports, instructor, review, selectors, services
 from .access import staff_only, staff_view
 from .engine import commands as c
+from .forms import NoteForm, first_error
 from .models import Exercise, ShareLink, StaffAccess, Workshop
 
 
@@ -146,23 +147,22 @@ def note_form(analysis: review.Analysis, request: HttpRequest) -> dict[str, Any]
 @staff_view("note")
 def add_note(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     scenario = selectors.scenario_of(exercise)
-    objective = request.POST.get("objective", "").strip() or None
-    role = request.POST.get("role", "").strip() or None
-    if objective and not role:  # an objective belongs to one role: link both
-        role = next((r.id for r in scenario.roles for o in r.objectives if o.id == objective), None)
     back = request.POST.get("next") or ""
     # Only a path on this site: "//evil.example/" and "https://evil.example/" start elsewhere.
     if not back.startswith("/") or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("review:overview", args=[exercise.code])
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        message = _("The note was not saved: %(reason)s") % {"reason": first_error(form)}
+        return redirect(f"{back.split('#')[0].split('?')[0]}?note_error={_quote(message)}#add-note")
+    objective = form.cleaned_data["objective"] or None
+    role = form.cleaned_data["role"] or None
+    if objective and not role:  # an objective belongs to one role: link both
+        role = next((r.id for r in scenario.roles for o in r.objectives if o.id == objective), None)
     try:
-        command = c.AddNote(
-            text=request.POST.get("text", "").strip(),
-            event=_int(request.POST.get("event"), 0) or None,
-            role=role,
-            objective=objective,
-        )
+        command = form.command(role=role)
         result = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
     except (ValidationError, engine.InvalidCommand) as exc:
         message = _("The note was not saved: %(reason)s") % {"reason": _short_error(exc)}

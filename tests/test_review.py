@@ -503,6 +503,24 @@ def test_it_refuses_a_note_on_an_event_that_does_not_exist(played, facilitator_c
     assert Event.objects.filter(exercise=played, type="note_added").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("post", "field"),
+    [({"text": ""}, "text"), ({"text": "x", "event": "abc"}, "event"), ({"text": "x" * 2001}, "text")],
+)
+def test_it_says_which_field_of_a_note_is_wrong_and_saves_nothing(played, facilitator_client, post, field) -> None:
+    """exercises.forms.NoteForm: a bad field is named in the error and nothing reaches the log.
+
+    Mutation (tried): the view not asking ``form.is_valid()`` (``if False:``) → red on all three
+    (no cleaned data: the post fails instead of answering which field is wrong).
+    """
+    from urllib.parse import unquote
+
+    response = facilitator_client.post(reverse("review:add_note", args=[played.code]), post)
+    assert response.status_code == 302
+    assert f"note_error=The note was not saved: {field}: " in unquote(response["Location"])
+    assert Event.objects.filter(exercise=played, type="note_added").count() == 1
+
+
 # --------------------------------------------------------------------------- the players' share link
 
 
