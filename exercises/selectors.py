@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count
@@ -105,7 +106,7 @@ def state_at(exercise: Exercise, seq: int) -> engine.State:
     return engine.fold(scenario_of(exercise), log(exercise.pk, upto=seq))
 
 
-def events_of_type(exercise_id: int, types: list[str]) -> list[engine.Event]:
+def events_of_type(exercise_id: int, types: Sequence[str]) -> list[engine.Event]:
     """Every event of these types, in order (proposals for a panel, inject releases for the console)."""
     rows = Event.objects.filter(exercise_id=exercise_id, type__in=types).order_by("seq")
     return [to_engine(r) for r in rows]

@@ -34,7 +34,7 @@ class SyncReport:
 
 
 def scenario_dirs() -> list[Path]:
-    return [Path(d) for d in settings.CRISIS_TABLE["SCENARIO_DIRS"]]  # type: ignore[attr-defined]
+    return [Path(d) for d in settings.CRISIS_TABLE["SCENARIO_DIRS"]]
 
 
 def display_path(path: str | Path) -> str:
