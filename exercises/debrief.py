@@ -3,7 +3,7 @@
 Domain logic only (views in ``debrief_views``): picking the key moments from the log (through
 ``engine.debrief.pick_moments``), the debrief panel each screen shows, the report's debrief
 section, the hot-wash form's storage, and the improvement-plan items across exercises.
-Every change to an exercise goes through ``services.execute``; the hot wash is the one thing
+Every change to an exercise goes through ``services.execute`` (called from ``debrief_views``); the hot wash is the one thing
 stored outside the log, on purpose (anonymous answers have no place in an attributed,
 sequenced record: see docs/what-if.md, "Hot wash").
 """
@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import access, engine, review, services, wording
+from . import access, engine, review, wording
 from .engine import debrief as d
 from .engine.events import EventType
 from .models import Event, Exercise
@@ -81,12 +81,6 @@ def _worded(moment: d.Moment, log: Any) -> d.Moment:
     es = wording.rejection(entry.payload, log.scenario, "es")
     rule = entry.payload.get("rule", "")
     return moment.model_copy(update={"detail": d.Text(en=f"{rule}: {en}"[:300], es=f"{rule}: {es}"[:300])})
-
-
-def start(exercise: Exercise) -> services.Result:
-    """Switch a paused or ended exercise into debrief mode (the moments are picked here, server side)."""
-    command = d.StartDebrief(moments=moments_for(exercise))
-    return services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
 
 
 # --------------------------------------------------------------------------- the panel
@@ -437,17 +431,6 @@ def plan_for(user: Any, filters: PlanFilters) -> tuple[list[Item], list[Exercise
         items = [i for i in items if i.due_date is not None and i.due_date.toordinal() <= horizon]
     items.sort(key=lambda i: (i.due_date is None, i.due_date or date.max, i.exercise.code, i.issue))
     return items, exercises
-
-
-def set_status(*, exercise: Exercise, key: str, status: str, by: Any) -> services.Result:
-    """Record a plan row's new status (who: the account; when: the event's time)."""
-    item = next((i for i in items_of(exercise) if i.key == key), None)
-    if item is None:
-        raise engine.InvalidCommand("key: no such improvement-plan row in this exercise's report")
-    command = d.SetImprovementStatus(
-        key=key, status=status, by=getattr(by, "username", "")[:150], issue=item.issue, action=item.action
-    )
-    return services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
 
 
 __all__ = ["Q"]

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import user_passes_test
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -23,95 +22,35 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import access, engine, inputs, push, selectors, services, throttle
 from . import debrief as domain
 from .access import staff_view
+from .debrief_panels import page_panel, panel_html, pushed  # noqa: F401 - re-exported for templates and push
 from .engine import debrief as d
-from .engine.events import EventType
 from .models import Exercise
 
 facilitator_required = user_passes_test(selectors.is_facilitator)
-
-TEMPLATE = "debrief/panel.html"
 
 
 def _lang(request: HttpRequest) -> str:
     return translation.get_language() or "en"
 
 
-# --------------------------------------------------------------------------- panels
+# --------------------------------------------------------------------------- writes (through services)
 
 
-def panel_html(
-    exercise: Exercise,
-    state: engine.State,
-    viewer: engine.Viewer,
-    lang: str,
-    *,
-    participant: Any = None,
-    oob: bool = False,
-    hotwash_done: bool = False,
-    request: HttpRequest | None = None,
-) -> str:
-    kind = "facilitator" if viewer.facilitator else "role" if viewer.role else "public"
-    panel = domain.panel(
-        exercise,
-        state,
-        viewer,
-        lang,
-        participant=getattr(participant, "pk", "") or "",
-        with_sides=kind in ("public", "facilitator"),
+def start(exercise: Exercise) -> services.Result:
+    """Switch a paused or ended exercise into debrief mode (the moments are picked here, server side)."""
+    command = d.StartDebrief(moments=domain.moments_for(exercise))
+    return services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
+
+
+def set_status(*, exercise: Exercise, key: str, status: str, by: Any) -> services.Result:
+    """Record a plan row's new status (who: the account; when: the event's time)."""
+    item = next((i for i in domain.items_of(exercise) if i.key == key), None)
+    if item is None:
+        raise engine.InvalidCommand("key: no such improvement-plan row in this exercise's report")
+    command = d.SetImprovementStatus(
+        key=key, status=status, by=getattr(by, "username", "")[:150], issue=item.issue, action=item.action
     )
-    context = {
-        "panel": panel,
-        "kind": kind,
-        "code": exercise.code,
-        "oob": oob,
-        "ended": state.status == "ended",
-        "can_answer": kind == "role" or bool(participant),
-        "hotwash_done": hotwash_done,
-    }
-    return render_to_string(TEMPLATE, context, request=request)
-
-
-# Pushed to the players' rooms only when the step changes (a vote re-renders nobody's form).
-ROLE_PUSH = frozenset({d.DEBRIEF_STARTED, d.DEBRIEF_STEP, d.DEBRIEF_ENDED, EventType.EXERCISE_ENDED})
-PUBLIC_PUSH = d.PUSHED | {EventType.EXERCISE_ENDED}
-
-
-def pushed(snap: Any, types: set[str], viewer: engine.Viewer, lang: str, *, everything: bool) -> str:
-    """The debrief panel for a pushed frame (``push.frame``), or "" when the batch leaves it as is."""
-    kind = "facilitator" if viewer.facilitator else "role" if viewer.role else "public"
-    wanted = ROLE_PUSH if kind == "role" else PUBLIC_PUSH if kind == "public" else frozenset()
-    if not (types & wanted) and not (everything and kind != "facilitator"):
-        return ""
-    return panel_html(snap.exercise, snap.state, viewer, lang, oob=True)
-
-
-def page_panel(context: dict[str, Any]) -> str:
-    """The panel on a full page (the room, the projector), from the page's own context."""
-    exercise = context.get("exercise")
-    if exercise is None:
-        return ""
-    state = engine.State.model_validate(exercise.state)
-    participant = context.get("participant")
-    if context.get("ws_url", "").endswith("/projector/"):
-        viewer = engine.PUBLIC_VIEW
-        participant = None
-    else:
-        role = state.role_of(participant.pk) if participant else ""
-        viewer = engine.Viewer(role=role, participant=getattr(participant, "pk", ""))
-    done = bool(participant) and domain.hotwash_done(exercise, participant.pk)
-    return panel_html(
-        exercise,
-        state,
-        viewer,
-        _lang_of(context),
-        participant=participant,
-        hotwash_done=done,
-        request=context.get("request"),
-    )
-
-
-def _lang_of(context: dict[str, Any]) -> str:
-    return translation.get_language() or "en"
+    return services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
 
 
 # --------------------------------------------------------------------------- the facilitator
@@ -170,12 +109,12 @@ def _poll_from(post: Any) -> d.Poll | None:
 
 @require_POST
 @staff_view("run")
-def console_do(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+def console_do(request: HttpRequest, exercise: Exercise) -> HttpResponse:  # noqa: C901 - one branch per debrief button
     back = reverse("debrief:console", args=[exercise.code])
     action = request.POST.get("action", "")
     try:
         if action == "start":
-            result = domain.start(exercise)
+            result = start(exercise)
         else:
             state = engine.State.model_validate(exercise.state)
             order = list(state.debrief.order)
@@ -373,7 +312,7 @@ def plan(request: HttpRequest) -> HttpResponse:
 def plan_status(request: HttpRequest, exercise: Exercise, key: str) -> HttpResponse:
     status = request.POST.get("status", "")
     try:
-        domain.set_status(exercise=exercise, key=key, status=status, by=request.user)
+        set_status(exercise=exercise, key=key, status=status, by=request.user)
     except engine.InvalidCommand as exc:
         messages.error(request, str(exc))
     except Exception as exc:

@@ -31,7 +31,7 @@ from django.utils.translation.trans_real import get_supported_language_variant, 
 from exercises.engine.events import EventType
 from scenarios.schema import Scenario
 
-from . import debrief_views, engine, fanout, fragments, presence, present, selectors, wording
+from . import debrief_panels, engine, fanout, fragments, presence, present, selectors, wording
 from .models import Exercise, Participant
 from .present import Snapshot
 
@@ -151,7 +151,7 @@ def frame(
     if kind != "public" and (everything or types & CHANNEL_CHANGES):
         for channel in present.channels(snap, viewer, lang):
             put("channel_chrome.html", {"ch": channel})
-    parts.append(debrief_views.pushed(snap, types, viewer, lang, everything=everything))
+    parts.append(debrief_panels.pushed(snap, types, viewer, lang, everything=everything))
     return "".join(parts)
 
 

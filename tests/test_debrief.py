@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exercises import debrief, engine, push, review_views, selectors, services
+from exercises import debrief, debrief_views, engine, push, review_views, selectors, services
 from exercises.engine import commands as c
 from exercises.engine import debrief as d
 from exercises.models import Event
@@ -47,7 +47,7 @@ def _state(exercise):
 
 
 def _started(played, poll=None):
-    assert debrief.start(played).ok
+    assert debrief_views.start(played).ok
     first = _state(played).debrief.order[0]
     assert _run(played, d.ShowStep(key=first, poll=poll)).ok
     return _state(played).debrief
@@ -109,7 +109,7 @@ def test_the_debrief_starts_only_on_a_paused_or_ended_table(mini_table, bob) -> 
     result = _run(mini_table, d.StartDebrief(moments=debrief.moments_for(mini_table)), now=W0 + 10)
     assert result.rejection is not None and result.rejection.payload["rule"] == d.RULE_DEBRIEF
     _run(mini_table, c.Pause())
-    assert debrief.start(mini_table).ok
+    assert debrief_views.start(mini_table).ok
     assert _state(mini_table).debrief.active
 
 

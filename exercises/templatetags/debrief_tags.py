@@ -16,9 +16,9 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def debrief_slot(context: template.Context) -> SafeString:
     """The debrief panel of a room or projector page (updated by the WebSocket afterwards)."""
-    from exercises import debrief_views
+    from exercises import debrief_panels
 
-    html = debrief_views.page_panel(context.flatten())
+    html = debrief_panels.page_panel(context.flatten())
     link = format_html('<link rel="stylesheet" href="{}">', static("css/debrief.css"))
     return mark_safe(link + html)  # noqa: S308 - rendered by our own template
 
