@@ -81,7 +81,7 @@ def page_panel(context: dict[str, Any]) -> str:
     else:
         role = state.role_of(participant.pk) if participant else ""
         viewer = engine.Viewer(role=role, participant=getattr(participant, "pk", ""))
-    done = bool(participant) and domain.hotwash_done(exercise, participant.pk)
+    done = participant is not None and domain.hotwash_done(exercise, participant.pk)
     return panel_html(
         exercise,
         state,

@@ -251,7 +251,7 @@ class HotwashForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not any(data.get(k) for k in ("useful", "realistic", "went_well", "to_improve")):
             raise forms.ValidationError(_("Answer at least one question."))
         return data

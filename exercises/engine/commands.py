@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from . import debrief as _debrief
 from .errors import InvalidCommand
 
 MAX_MESSAGE = 2000
@@ -46,6 +45,9 @@ FACILITATOR = Actor(kind="facilitator")
 
 class Cmd(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+from . import debrief as _debrief  # noqa: E402 - its commands subclass Cmd (defined just above)
 
 
 class AsRole(Cmd):

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .commands import Cmd
 from .errors import InvalidCommand, Rejected
 from .events import EVERYONE, Event, EventType
 from .refusals import Refusal, Rule
@@ -118,60 +119,52 @@ class DebriefState(BaseModel):
 _CFG = ConfigDict(extra="forbid", frozen=True)
 
 
-class StartDebrief(BaseModel):
+class StartDebrief(Cmd):
     """Built by the server from the log (``pick_moments``); the facilitator only clicks."""
 
-    model_config = _CFG
     type: Literal["debrief_start"] = "debrief_start"
     moments: list[Moment] = Field(default_factory=list, max_length=MAX_MOMENTS)
 
 
-class PlanDebrief(BaseModel):
-    model_config = _CFG
+class PlanDebrief(Cmd):
     type: Literal["debrief_plan"] = "debrief_plan"
     order: list[Annotated[str, Field(max_length=40)]] = Field(max_length=MAX_MOMENTS)
 
 
-class ShowStep(BaseModel):
+class ShowStep(Cmd):
     """Show a moment (by key) with its poll, or the facilitator's own poll for it."""
 
-    model_config = _CFG
     type: Literal["debrief_show"] = "debrief_show"
     key: str = Field(max_length=40)
     poll: Poll | None = None
 
 
-class AnswerPoll(BaseModel):
+class AnswerPoll(Cmd):
     """A player's answer: an option's number (0-based) or a short free text."""
 
-    model_config = _CFG
     type: Literal["poll_answer"] = "poll_answer"
     step: int = Field(ge=1)
     option: int | None = Field(default=None, ge=0, lt=MAX_OPTIONS)
     text: str = Field(default="", max_length=MAX_FREE)
 
 
-class ShowAnswer(BaseModel):
-    model_config = _CFG
+class ShowAnswer(Cmd):
     type: Literal["poll_show"] = "poll_show"
     answer: int = Field(ge=1)  # the seq of the poll_answered event
 
 
-class NoteDebrief(BaseModel):
-    model_config = _CFG
+class NoteDebrief(Cmd):
     type: Literal["debrief_note"] = "debrief_note"
     text: str = Field(min_length=1, max_length=2000)
 
 
-class EndDebrief(BaseModel):
-    model_config = _CFG
+class EndDebrief(Cmd):
     type: Literal["debrief_end"] = "debrief_end"
 
 
-class SetImprovementStatus(BaseModel):
+class SetImprovementStatus(Cmd):
     """An improvement-plan row's status; ``by`` is set by the server from the account."""
 
-    model_config = _CFG
     type: Literal["set_improvement_status"] = "set_improvement_status"
     key: str = Field(pattern=r"^[0-9a-f]{12}$")
     status: Literal["open", "in_progress", "closed"]
@@ -181,7 +174,7 @@ class SetImprovementStatus(BaseModel):
 
 
 COMMANDS = (StartDebrief, PlanDebrief, ShowStep, AnswerPoll, ShowAnswer, NoteDebrief, EndDebrief, SetImprovementStatus)
-FACILITATOR_ONLY = frozenset(
+FACILITATOR_ONLY: frozenset[str] = frozenset(
     {
         "debrief_start",
         "debrief_plan",
@@ -515,7 +508,7 @@ def pick_moments(  # noqa: C901 - one branch per kind of key moment
                     2,
                     Moment(
                         key=f"o-{objective.id}"[:40],
-                        kind=kind,  # type: ignore[arg-type]
+                        kind=kind,
                         seq=seq,
                         game_time=gt,
                         title=title,

@@ -18,7 +18,7 @@ def debrief_slot(context: template.Context) -> SafeString:
     """The debrief panel of a room or projector page (updated by the WebSocket afterwards)."""
     from exercises import debrief_panels
 
-    html = debrief_panels.page_panel(context.flatten())
+    html = debrief_panels.page_panel(dict(context.flatten()))  # type: ignore[arg-type]
     link = format_html('<link rel="stylesheet" href="{}">', static("css/debrief.css"))
     return mark_safe(link + html)  # noqa: S308 - rendered by our own template
 
