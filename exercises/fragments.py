@@ -104,6 +104,26 @@ def institutions(snap: Snapshot, lang: str) -> dict[str, Any]:
     return {"institutions": present.institution_approvals(snap, lang)}
 
 
+def ended(snap: Snapshot, *, facilitator: bool = False) -> dict[str, Any]:
+    """The end screen: shown once the exercise has ended, with the players' report when shared."""
+    report_url = ""
+    if snap.state.status == "ended":
+        from django.urls import reverse
+        from django.utils import timezone
+
+        from .models import ShareLink
+
+        link = (
+            ShareLink.objects.filter(exercise_id=snap.exercise.pk, revoked_at=None)
+            .exclude(expires_at__lte=timezone.now())
+            .order_by("-created_at")
+            .first()
+        )
+        if link is not None:
+            report_url = reverse("review:share", args=[link.token])
+    return {"ended": snap.state.status == "ended", "report_url": report_url, "facilitator": facilitator}
+
+
 def controls(snap: Snapshot, lang: str) -> dict[str, Any]:
     sc, st = snap.scenario, snap.state
     index = sc.phase_index[st.phase]
@@ -113,7 +133,8 @@ def controls(snap: Snapshot, lang: str) -> dict[str, Any]:
         "can_pause": st.status == "running",
         "can_resume": st.status == "paused" and st.game_time < sc.clock.end,
         "can_advance": st.status in ("running", "paused") and index + 1 < len(sc.phases),
-        "can_end": st.status != "ended",
+        "can_end": st.status in ("running", "paused"),  # not before the start: End is not next to Start
+        "paused_hint": st.status == "paused" and index + 1 < len(sc.phases),
         "next_phase": sc.phases[index + 1].title.get(lang) if index + 1 < len(sc.phases) else "",
     }
 
@@ -140,6 +161,7 @@ def room(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event]) 
     role = viewer.role
     return {
         "mode": "room",
+        **ended(snap),
         "brief": present.brief(snap, role, lang),
         "items": present.feed(snap, events, viewer, lang),
         **clock(snap, lang),
@@ -155,6 +177,7 @@ def lobby(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event])
     """A participant without a role (or the projector): the roles to claim and the public board."""
     return {
         "mode": "lobby",
+        **ended(snap),
         "items": present.feed(snap, events, viewer, lang),
         **clock(snap, lang),
         **indicators(snap, viewer, lang),
@@ -170,6 +193,7 @@ def console(snap: Snapshot, lang: str, events: list[engine.Event]) -> dict[str, 
     viewer = engine.FACILITATOR_VIEW
     return {
         "mode": "console",
+        **ended(snap, facilitator=True),
         "items": present.feed(snap, events, viewer, lang),
         **clock(snap, lang),
         **indicators(snap, viewer, lang),

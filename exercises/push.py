@@ -123,6 +123,8 @@ def frame(
         parts.append(fragments.render(template, {**base, **context}, oob=True))
 
     put("clock.html", fragments.clock(snap, lang))
+    if everything or "exercise_ended" in types:
+        put("ended.html", fragments.ended(snap, facilitator=kind == "facilitator"))
     items = present.feed(snap, events, viewer, lang)
     if items:
         parts.append(fragments.append("afterbegin", "feed", fragments.FEED_ITEM, items, base))

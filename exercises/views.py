@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from scenarios import library
 
-from . import access, engine, fragments, inputs, push, selectors, services, throttle
+from . import access, engine, fragments, inputs, present, push, selectors, services, throttle
 from .access import staff_view
 from .engine import commands as c
 from .logs import security_event
@@ -59,6 +59,7 @@ def _share(request: HttpRequest, code: str) -> dict[str, Any]:
     return {
         "join_url": join_url,
         "join_qr": _qr(join_url),
+        "join_host": request.get_host(),
         "projector_url": request.build_absolute_uri(reverse("projector", args=[code])),
     }
 
@@ -242,6 +243,47 @@ def play(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _older(request: HttpRequest, exercise: Exercise, viewer: engine.Viewer) -> HttpResponse:
+    """The feed items before ``?before=<seq>``, one page, with the same fragment the page renders."""
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        return HttpResponse(_("Bad page."), status=400)
+    lang = _lang(request)
+    snap = Snapshot.load(exercise)
+    events = selectors.visible_log(exercise.pk, viewer, upto=min(before - 1, snap.seq))
+    items = present.feed(snap, events, viewer, lang)
+    return render(
+        request,
+        "exercises/partials/feed_page.html",
+        {
+            **fragments.base(snap),
+            "items": items,
+            "feed_url": request.path,
+            "feed_public": bool(request.GET.get("public")),
+        },
+    )
+
+
+@require_GET
+def feed_page(request: HttpRequest, code: str) -> HttpResponse:
+    """Older feed items for a player (their own view) or the projector (``?public=1``)."""
+    exercise, _workshop = _lookup(request, code)
+    if exercise is None:
+        raise Http404("no such exercise")
+    mode = "projector" if request.GET.get("public") else "play"
+    viewer = selectors.viewer_for(exercise, user=request.user, session=request.session, mode=mode)
+    if viewer is None:
+        return HttpResponseForbidden(_("Join the exercise first."))
+    return _older(request, exercise, viewer)
+
+
+@require_GET
+@staff_view("view")
+def console_feed(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    return _older(request, exercise, engine.FACILITATOR_VIEW)
+
+
 def _answer(request: HttpRequest, text: str, *, level: str, rule: str, back: str) -> HttpResponse:
     """htmx gets a toast to show; a plain form post goes back to its page with a message."""
     if request.htmx:  # type: ignore[attr-defined]
@@ -363,6 +405,7 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
             **_share(request, exercise.code),
             "seq": snap.seq,
             "exercise": exercise,
+            "feed_public": True,
             "ws_url": f"/ws/exercise/{exercise.code}/projector/",
         },
     )

@@ -190,24 +190,10 @@
     document.body.dispatchEvent(new CustomEvent("ct:update"));
   });
 
-  // New injects: a visible cue (highlight, title counter) until acknowledged or seen.
-  let unseenTitle = 0;
-  const baseTitle = document.title;
+  // New items: the cues (tab title, "N new", live region, sound) are in static/js/room.js.
   function announceNew() {
-    const fresh = $$("#feed > .is-new:not(.announced)");
-    for (const item of fresh) {
-      item.classList.add("announced");
-      if (item.classList.contains("kind-inject")) unseenTitle += 1;
-    }
     $$(".messages > .is-new").forEach((m) => scrollToEnd(m.parentElement));
-    document.title = unseenTitle && document.hidden ? `(${unseenTitle}) ${baseTitle}` : baseTitle;
   }
-  document.addEventListener("visibilitychange", () => {
-    if (!document.hidden) {
-      unseenTitle = 0;
-      document.title = baseTitle;
-    }
-  });
 
   function acked(form) {
     const item = form.closest(".feed-item");
@@ -218,31 +204,21 @@
     form.remove();
   }
 
-  // A form that asks first (ending the exercise): htmx's hx-confirm does not cover ws-send.
-  // Registered in the capture phase, so it runs before the composer's listener above.
-  document.addEventListener(
-    "htmx:wsConfigSend",
-    (event) => {
-      const form = event.target.closest && event.target.closest("form[data-confirm]");
-      if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
-    },
-    true
-  );
-
   // ------------------------------------------------------------------ the game clock
   // Seconds of game time per second of wall time, anchored where the server last said.
   let skew = 0;
   let seenServerNow = "";
+  // One formatter (exercises/dates.py): the month and weekday names come from the server, so the
+  // ticking clock writes exactly what the server wrote ("mié 5 sept · 08:46"), never Intl's variant.
   function formatGame(clock, game) {
     const t0 = Number(clock.dataset.t0);
     const tz = Number(clock.dataset.tz);
     const when = new Date((t0 + game + tz) * 1000);
-    const lang = document.documentElement.lang || "en";
-    const parts = {};
-    for (const p of new Intl.DateTimeFormat(lang, {
-      timeZone: "UTC", weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-    }).formatToParts(when)) parts[p.type] = p.value;
-    return `${parts.weekday} ${parts.day} ${parts.month} · ${parts.hour}:${parts.minute}`;
+    const months = (clock.dataset.months || "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec").split(",");
+    const days = (clock.dataset.days || "Mon,Tue,Wed,Thu,Fri,Sat,Sun").split(",");
+    const pad = (n) => String(n).padStart(2, "0");
+    const weekday = days[(when.getUTCDay() + 6) % 7];
+    return `${weekday} ${when.getUTCDate()} ${months[when.getUTCMonth()]} · ${pad(when.getUTCHours())}:${pad(when.getUTCMinutes())}`;
   }
   function offsetLabel(game) {
     const sign = game < 0 ? "-" : "+";
