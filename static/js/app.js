@@ -273,7 +273,7 @@
 
   function markRead(channel) {
     const list = document.getElementById(`msgs-${channel}`);
-    if (!list || document.hidden) return;
+    if (!list || document.hidden || !list.offsetParent) return; // not on screen (a phone's other pane): still unread
     const last = Math.max(0, ...$$(".msg", list).map((m) => Number(m.dataset.seq)));
     localStorage.setItem(readKey(channel), String(last));
   }
@@ -282,7 +282,7 @@
     const current = activeChannel();
     for (const badge of $$("[data-unread-for]")) {
       const channel = badge.dataset.unreadFor;
-      if (channel === current && !document.hidden) markRead(channel);
+      if (channel === current) markRead(channel);
       const read = Number(localStorage.getItem(readKey(channel)) || 0);
       const unread = $$(`#msgs-${channel} > .msg:not(.mine)`).filter((m) => Number(m.dataset.seq) > read).length;
       badge.textContent = unread ? String(unread) : "";
@@ -382,6 +382,10 @@
       toastObserver.observe(toasts, { childList: true, subtree: true });
       $$(".toast", toasts).forEach((t) => setTimeout(() => t.remove(), 12000));
     }
+    document.body.addEventListener("ct:pane", () => {
+      syncTabs(); // a phone pane came into view (static/js/room.js): what it shows is now read
+      countUnread();
+    });
     document.body.addEventListener("ct:update", () => {
       clearTimeout(actAsTimer);
       actAsTimer = setTimeout(loadActAs, 400);

@@ -37,6 +37,7 @@
   }
   function beep() {
     if (!soundOn()) return;
+    document.body.dataset.beeps = String(Number(document.body.dataset.beeps || 0) + 1);
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
       const osc = audio.createOscillator();
@@ -49,7 +50,6 @@
       osc.connect(gain).connect(audio.destination);
       osc.start();
       osc.stop(audio.currentTime + 0.3);
-      document.body.dataset.beeps = String(Number(document.body.dataset.beeps || 0) + 1);
     } catch (e) {
       /* no audio device: the visual cues remain */
     }
@@ -146,7 +146,6 @@
     for (const field of $$("#live form input, #live form button, #live form textarea, #live form select")) {
       field.disabled = true;
     }
-    for (const fieldset of $$(".room-fieldset")) fieldset.disabled = true;
     for (const dialog of $$("dialog[open]")) dialog.close();
   }
 
@@ -166,6 +165,8 @@
       fresh = 0;
       updateNewButton();
     }
+    document.body.dispatchEvent(new CustomEvent("ct:pane"));
+    updatePaneBadges();
   }
 
   // ------------------------------------------------------------------ reconnect at once
@@ -187,16 +188,20 @@
     // A socket that comes straight back (a phone waking up) should not flash a banner.
     offlineTimer = setTimeout(() => (banner.hidden = document.body.dataset.ws === "open"), navigator.onLine ? 1200 : 0);
   }
+  let connecting = false;
+  document.addEventListener("htmx:wsConnecting", () => (connecting = true));
   function reconnectNow() {
-    if (!wrapper || document.body.dataset.ws === "open") return;
+    if (!wrapper || connecting || document.body.dataset.ws === "open") return;
     document.body.dataset.reconnects = String(Number(document.body.dataset.reconnects || 0) + 1);
     wrapper.reconnect();
   }
   document.addEventListener("htmx:wsOpen", (event) => {
+    connecting = false;
     wrapper = event.detail.socketWrapper;
     setOffline(false);
   });
   document.addEventListener("htmx:wsClose", (event) => {
+    connecting = false;
     wrapper = event.detail.socketWrapper || wrapper;
     setOffline(true);
   });
