@@ -345,7 +345,7 @@ def test_the_projector_reads_from_the_back_of_the_room(browser: Browser, live_as
     assert host.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), "the host is cut or wraps"
     line = host.evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || el.getBoundingClientRect().height")
     assert host.bounding_box()["height"] <= line * 1.5  # one line
-    assert f"/join/{code}/" in wall.locator(".share-qr svg title").inner_text()  # the QR has the full link
+    assert f"/join/{code}/" in wall.locator(".share-qr svg title").text_content()  # the QR has the full link
     roles = wall.locator("#lobby-roles")
     fits = roles.evaluate(
         "el => el.getBoundingClientRect().bottom <= innerHeight"
@@ -470,8 +470,15 @@ def test_the_feed_shows_a_page_and_fetches_older_items(browser: Browser, live_as
     code, base = exercise.code, live_asgi
     console = _console(browser, base, facilitator, code)
     _facilitate(console, code, type="start")
-    for n in range(36):
-        _facilitate(console, code, type="adjust_indicator", indicator="trust", delta="1", reason=f"Reason number {n}")
+    from exercises import engine
+    from exercises.engine import commands as c
+
+    for n in range(36):  # straight into the log (the console's own posts would be throttled); then a reload
+        services.execute(
+            exercise_id=exercise.pk,
+            actor=engine.FACILITATOR,
+            command=c.AdjustIndicator(indicator="trust", delta=1 if n % 2 else -1, reason=f"Reason number {n}"),
+        )
     console.reload()
     _live(console)
     items = console.locator("#feed > .feed-item")
