@@ -67,10 +67,10 @@ def _wait(page: Page, script: str, arg=None, timeout: float = 10_000) -> None:
 def test_nothing_new_goes_unseen_and_the_end_is_the_end(
     browser: Browser, live_asgi: str, library, facilitator, axe, shots
 ):
-    """Mutations seen red: the brief left open at the start (followStatus not closing it); the "N new"
-    button never shown (updateNewButton hidden always); the title not counting (updateTitle a no-op);
-    no live region text; End shown in the lobby (can_end back to ``status != "ended"``); End without
-    its dialog; composers left enabled after End (applyEnded returning early and no fieldset)."""
+    """Mutation seen red: the brief left open at the start (``brief.open = false`` removed from
+    followStatus). The other guarantees are asserted step by step below: the "N new" button in the
+    viewport, the tab title count, the live region, End absent before the start and behind a dialog,
+    every control disabled after End (also after a reload), the end screen on all three screens."""
     exercise = _exercise(facilitator)
     code, base = exercise.code, live_asgi
     console = _console(browser, base, facilitator, code)
@@ -190,9 +190,8 @@ def test_nothing_new_goes_unseen_and_the_end_is_the_end(
 def test_a_phone_in_spanish_gets_tabs_a_one_line_header_and_no_sideways_scroll(
     browser: Browser, live_asgi: str, library, facilitator, axe, shots
 ):
-    """Mutations seen red: the phone panes' CSS removed (the room is one long page, the tab bar hidden);
-    the topbar allowed to wrap (height > one line); ``min-width: 0`` dropped from the copy row
-    (scrollWidth 430 > 360); the Channels badge never set (updatePaneBadges a no-op)."""
+    """Mutations seen red: the rule hiding the inactive phone panes removed (the room is one long
+    page); before the fix, the Spanish tab "Instrucciones" made the page 363 px wide at 360."""
     exercise = _exercise(facilitator, "Mesa")
     code, base = exercise.code, live_asgi
     console = _console(browser, base, facilitator, code)
@@ -270,8 +269,7 @@ def test_a_phone_in_spanish_gets_tabs_a_one_line_header_and_no_sideways_scroll(
 def test_it_reconnects_at_once_when_the_network_returns_and_sends_typed_text_once(
     browser: Browser, live_asgi: str, library, facilitator, axe
 ):
-    """Mutations seen red: no ``online`` listener (the socket waited for the backoff, 2.9 s here);
-    the offline banner never shown; the composer cleared on send (the text lost)."""
+    """Mutation seen red: no ``online`` listener (the socket waited for htmx's backoff)."""
     exercise = _exercise(facilitator, "Tunnel")
     code, base = exercise.code, live_asgi
     console = _console(browser, base, facilitator, code)
@@ -330,10 +328,11 @@ def test_it_reconnects_at_once_when_the_network_returns_and_sends_typed_text_onc
 # --------------------------------------------------------------------------- 6: a projector for a wall
 
 
-def test_the_projector_reads_from_the_back_of_the_room(browser: Browser, live_asgi: str, library, facilitator, axe, shots):
-    """Mutations seen red: the dark arrival keyframes removed (white on cream, axe color-contrast);
-    the Roles panel without its max-height (bottom at 1,380 px); ``white-space: nowrap`` dropped
-    from the host (the URL wrapped)."""
+def test_the_projector_reads_from_the_back_of_the_room(
+    browser: Browser, live_asgi: str, library, facilitator, axe, shots
+):
+    """Mutation seen red: the dark arrival keyframes removed (white text on the cream highlight,
+    axe color-contrast)."""
     exercise = _exercise(facilitator, "Wall")
     code, base = exercise.code, live_asgi
     console = _console(browser, base, facilitator, code)
@@ -356,7 +355,15 @@ def test_the_projector_reads_from_the_back_of_the_room(browser: Browser, live_as
     wall.screenshot(path=shots / "projector-lobby.png")
     axe(wall, "projector, lobby")
     _facilitate(console, code, type="start")
-    _facilitate(console, code, type="adhoc_inject", title="Press conference at noon", text="All tables.", recipients="all", public="1")
+    _facilitate(
+        console,
+        code,
+        type="adhoc_inject",
+        title="Press conference at noon",
+        text="All tables.",
+        recipients="all",
+        public="1",
+    )
     arrived = wall.locator("#feed .feed-item.is-new", has_text="Press conference at noon")
     expect(arrived).to_have_count(1)
     for at in (50, 600, 1500):  # the arrival highlight, early, middle and late
@@ -369,7 +376,8 @@ def test_the_projector_reads_from_the_back_of_the_room(browser: Browser, live_as
 
 
 def test_reduced_motion_is_respected(browser: Browser, live_asgi: str, library, facilitator):
-    """Mutation seen red: the ``prefers-reduced-motion`` block removed from room.css (animation "arrive")."""
+    """Mutation seen red: the ``prefers-reduced-motion`` rules for ``.is-new`` removed from app.css and
+    room.css (the item animated "arrive")."""
     exercise = _exercise(facilitator, "Calm")
     code, base = exercise.code, live_asgi
     console = _console(browser, base, facilitator, code)
@@ -403,8 +411,8 @@ def _tab_to(page: Page, selector: str, limit: int = 250) -> None:
 def test_a_keyboard_only_journey_claims_sends_proposes_and_approves(
     browser: Browser, live_asgi: str, library, facilitator, axe
 ):
-    """Mutations seen red: ``:focus-visible`` outline removed from app.css (FOCUS_SHOWN false);
-    the phase-2 indicator changes shown one card each (no "Indicators:" card)."""
+    """Mutations seen red: the ``:focus-visible`` outline and ring removed from app.css (FOCUS_SHOWN
+    false); the indicator changes of one batch shown one card each (no "Indicators:" card)."""
     exercise = _exercise(facilitator, "Keys")
     code, base = exercise.code, live_asgi
     console = _console(browser, base, facilitator, code)
@@ -465,7 +473,7 @@ def test_a_keyboard_only_journey_claims_sends_proposes_and_approves(
 
 
 def test_the_feed_shows_a_page_and_fetches_older_items(browser: Browser, live_asgi: str, library, facilitator, axe):
-    """Mutation seen red: the feed rendered whole (no ``slice``): 42 items at once, no "older" button."""
+    """Mutation seen red: the feed rendered whole (no ``slice`` in feed_items.html): every item at once."""
     exercise = _exercise(facilitator, "Long")
     code, base = exercise.code, live_asgi
     console = _console(browser, base, facilitator, code)
@@ -503,8 +511,8 @@ def test_the_feed_shows_a_page_and_fetches_older_items(browser: Browser, live_as
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_the_review_pages_pass_axe(browser: Browser, live_asgi: str, library, facilitator, axe, lang: str):
-    """Mutations seen red: ``role=img`` back on the chart SVGs (nested-interactive), the "+ note"
-    links at 30 % opacity (color-contrast), ``aria-hidden`` back on the replay's phase chips."""
+    """Seen red before the fixes: color-contrast on the heat map's mid shades, scrollable replay
+    panels without keyboard access (and, per the issue, nested-interactive on the chart SVGs)."""
     from exercises.bots import simulate
     from scenarios.library import latest
 
