@@ -4,14 +4,17 @@
  *   (#ct-seq, updated by every frame), so the server replays what was missed;
  * - lists: drop pushed items already on screen, mark live ones as new, let a delivered
  *   message replace its "in transit" copy; skip panels whose content hash is unchanged;
- * - the game clock ticks between server pushes (the pushes correct it);
- * - channel tabs, unread counts, Enter to send, toasts, copy buttons, the console's
- *   "play an unfilled role" panel;
+ * - the game clock ticks between server pushes (the pushes correct it), written with the server's
+ *   month and weekday names (exercises/dates.py: one formatter);
+ * - channel tabs, unread counts (a message in a pane not on screen stays unread), Enter to send,
+ *   toasts, copy buttons, the console's "play an unfilled role" panel;
  * - forms that clear after sending (data-reset) and inject acknowledgements (data-acked):
  *   the Content-Security-Policy forbids inline handlers, so they are listeners here;
  * - the chat composer keeps its text until the server acknowledges it: each message carries a
  *   client id (cid); a socket that dies first shows "not sent, retrying" and the same message
  *   (same cid, so the server does it once) goes again when the socket is back.
+ * The room's cues for new items, the phone panes, the end, reconnecting at once and the End
+ * dialog are in static/js/room.js (docs/accessibility.md).
  */
 (function () {
   "use strict";
