@@ -130,7 +130,7 @@ def test_nothing_new_goes_unseen_and_the_end_is_the_end(
     _wait(player, "() => document.title.startsWith('(1) ')")
 
     # --- a refusal's toast, then the console's "Next phase" while paused says Resume is needed
-    player.locator("#act-mx_president_travel_washington summary").click()
+    player.locator("#act-mx_president_travel_washington > summary").click()
     player.locator("#act-mx_president_travel_washington button[type=submit]").click()
     expect(player.locator("#toasts .toast-error")).to_be_visible()
     axe(player, "room with an error toast")
