@@ -628,9 +628,9 @@ def feed(snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str) 
         item = feed_item(snap, event, viewer, lang)
         if item is None:
             continue
-        if event.type == "indicator_changed":
+        if event.type == EventType.INDICATOR_CHANGED:
             key = _indicator_group_key(event)
-            if items and last_key == key and items[-1].type == "indicator_changed":
+            if items and last_key == key and items[-1].type == EventType.INDICATOR_CHANGED:
                 _merge_indicator(items[-1], item, event, snap, lang)
                 continue
             p = event.payload

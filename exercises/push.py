@@ -126,7 +126,7 @@ def frame(
         parts.append(fragments.render(template, {**base, **context}, oob=True))
 
     put("clock.html", fragments.clock(snap, lang))
-    if everything or "exercise_ended" in types:
+    if everything or EventType.EXERCISE_ENDED in types:
         put("ended.html", fragments.ended(snap, facilitator=kind == "facilitator"))
     items = present.feed(snap, events, viewer, lang)
     if items:
