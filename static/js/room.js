@@ -135,6 +135,11 @@
       const brief = $("#brief-details");
       if (brief) brief.open = false; // still one click away ("Your brief and objectives", or the Brief tab)
     }
+    if (status === "ended" && lastStatus && lastStatus !== "ended") {
+      // The end screen is at the top of the room: bring it into view once, when the end arrives.
+      const end = $("#ct-ended .end-screen");
+      if (end) end.scrollIntoView({ behavior: reduced() ? "auto" : "smooth", block: "start" });
+    }
     lastStatus = status || lastStatus;
     applyEnded(status === "ended");
   }

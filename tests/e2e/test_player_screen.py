@@ -257,6 +257,8 @@ def test_a_phone_in_spanish_gets_tabs_a_one_line_header_and_no_sideways_scroll(
     expect(page.locator("#ct-ended .end-screen")).to_contain_text("Gracias por participar")
     expect(page.locator("#ct-ended h2")).to_have_text("El ejercicio ha terminado")
     assert page.evaluate(ENABLED_CONTROLS) == []
+    expect(page.locator("#ct-ended .end-screen")).to_be_in_viewport()  # brought into view when it arrives
+    page.wait_for_timeout(600)  # the smooth scroll
     page.screenshot(path=shots / "room-phone-es-ended.png")
     axe(page, "phone room, ended (es)")
     for p in (page, other, console):
