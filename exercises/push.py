@@ -16,7 +16,9 @@ feed items and messages appended to their lists, and the panels the batch may ha
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -29,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
 from . import engine, fanout, fragments, presence, present, selectors
+from .engine.commands import BOT_PREFIX
 from .models import Exercise, Participant
 from .present import Snapshot
 
@@ -52,6 +55,7 @@ def _snapshot(exercise_id: int, seq: int) -> Snapshot:
             return snap
     exercise = Exercise.objects.light().get(pk=exercise_id)
     snap = Snapshot.load(exercise, upto=seq)
+    snap.now = time.time()  # one clock for every audience of the batch: one clock fragment
     with _snapshots_lock:
         _snapshots[key] = snap
         while len(_snapshots) > _SNAPSHOTS_KEPT:
@@ -83,6 +87,62 @@ def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str
     return (lang, visible, mine)
 
 
+# What each audience was last sent, panel by panel: the content key (``fragments.content_key``)
+# of every panel in the frames this worker rendered for it, and the seq those frames end at.
+# Every socket of an audience either received each of those frames or caught up from the log
+# with every panel re-rendered (a gap, a role change, a resume), so while the audience's frames
+# are contiguous a panel whose content key is unchanged is already on every one of its screens.
+
+
+@dataclass
+class _Sent:
+    code: str
+    seq: int
+    panels: dict[str, Any] = field(default_factory=dict)
+
+
+_sent: dict[tuple[int, str, str], _Sent] = {}
+_SENT_KEPT = 20_000
+
+# Panels that may be left out of a frame when their content is what the audience has.
+MEMO_PANELS = frozenset(
+    {
+        "indicators.html",
+        "actions.html",
+        "approvals.html",
+        "decisions.html",
+        "table.html",
+        "controls.html",
+        "institutions.html",
+        "injects.html",
+        "instructor_notes.html",
+        "lobby_roles.html",
+    }
+)
+# Event types that can change a role's approvals and decisions panels (beyond a bot's move: any
+# event a bot makes updates its seat, which the "played" marks read) and its indicators.
+PROPOSAL_CHANGES = frozenset(
+    {
+        "action_proposed",
+        "approval_requested",
+        "approval_resolved",
+        "action_executed",
+        "action_refused",
+        "action_withdrawn",
+        *present.ROSTER,
+    }
+)
+INDICATOR_CHANGES = frozenset({"indicator_changed"})
+
+
+def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Event]) -> None:
+    """A frame that changes no panel went out (a quiet batch): the audience's panels stand."""
+    with _snapshots_lock:
+        sent = _sent.get((exercise_id, *key))
+        if sent is not None and sent.seq == events[0].seq - 1:
+            sent.seq = events[-1].seq
+
+
 def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
     audience, lang = key
     viewer = present.viewer_of_key(audience)
@@ -92,10 +152,27 @@ def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, 
         with _snapshots_lock:
             shared = _shared_frames.get(shared_key)
         if shared is not None:
+            _advance_sent(exercise_id, key, events)
             return shared
     snap = _snapshot(exercise_id, events[-1].seq)
+    memo_key = (exercise_id, audience, lang)
+    with _snapshots_lock:
+        sent = _sent.get(memo_key)
+        if sent is None or sent.code != snap.exercise.code or sent.seq != events[0].seq - 1:
+            # Not contiguous with what this audience was sent (first batch here, a batch skipped
+            # or overtaken): nothing is known of its screens, every panel the batch may change goes.
+            known: dict[str, Any] = {}
+        else:
+            known = dict(sent.panels)
     with translation.override(lang):
-        html = frame(snap, events, viewer, lang)
+        parts, panels = frame_parts(snap, events, viewer, lang, known=known)
+        html = "".join(part for _name, part in parts)
+    with _snapshots_lock:
+        sent = _sent.get(memo_key)
+        if sent is None or sent.code != snap.exercise.code or sent.seq < events[-1].seq:
+            _sent[memo_key] = _Sent(snap.exercise.code, events[-1].seq, {**known, **panels})
+            if len(_sent) > _SENT_KEPT:
+                _sent.pop(next(iter(_sent)))
     if signature is not None:
         with _snapshots_lock:
             _shared_frames[shared_key] = html
@@ -112,31 +189,72 @@ def frame(
     ``everything`` re-renders every panel of the viewer's screen (a catch-up may have
     skipped any number of batches); otherwise only the panels the batch may have changed.
     """
+    parts, _panels = frame_parts(snap, events, viewer, lang, everything=everything)
+    return "".join(part for _name, part in parts)
+
+
+def frame_parts(
+    snap: Snapshot,
+    events: list[engine.Event],
+    viewer: engine.Viewer,
+    lang: str,
+    *,
+    everything: bool = False,
+    known: dict[str, Any] | None = None,
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The parts of ``frame`` by name (a panel's template, ``channel_chrome.html:<id>``, ``seq``,
+    ``feed``, ``msgs-<channel>``), and the content key of each panel it considered.
+
+    ``known``: the content keys of the panels the audience's screens show now (see ``_Sent``);
+    a panel whose content key is the same is left out. ``everything`` ignores it.
+    """
     kind = present.viewer_kind(viewer)
     types = {e.type for e in events}
     changed = everything or bool(types - present.QUIET)
     roster = everything or bool(types & present.ROSTER)
+    bot_moved = any(e.actor.startswith(BOT_PREFIX) for e in events)
+    known = {} if everything or known is None else known
     base = fragments.base(snap)
-    parts = [fragments.render("seq.html", {"seq": snap.seq}, oob=True)]
+    parts = [("seq", fragments.render("seq.html", {"seq": snap.seq}, oob=True))]
+    panels: dict[str, Any] = {}
 
-    def put(template: str, context: dict[str, Any]) -> None:
-        parts.append(fragments.render(template, {**base, **context}, oob=True))
+    def put(template: str, context: dict[str, Any], name: str = "") -> None:
+        name = name or template
+        context = {**base, **context}
+        if template in MEMO_PANELS:
+            content = fragments.content_key(context)
+            panels[name] = content
+            if name in known and known[name] == content and content is not fragments.UNKEYABLE:
+                return  # already on every screen of this audience
+        parts.append((name, fragments.render(template, context, oob=True)))
 
     put("clock.html", fragments.clock(snap, lang))
     items = present.feed(snap, events, viewer, lang)
     if items:
-        parts.append(fragments.append("afterbegin", "feed", fragments.FEED_ITEM, items, base))
+        parts.append(("feed", fragments.append("afterbegin", "feed", fragments.FEED_ITEM, items, base)))
     if kind != "public":  # the public board shows public-channel messages in its feed
         for channel, messages in present.messages(snap, events, viewer, lang, live=True).items():
-            parts.append(fragments.append("beforeend", f"msgs-{channel}", fragments.MESSAGE, messages, base))
-    if changed:
+            parts.append(
+                (
+                    f"msgs-{channel}",
+                    fragments.append("beforeend", f"msgs-{channel}", fragments.MESSAGE, messages, base),
+                )
+            )
+    if changed and (everything or types & INDICATOR_CHANGES or "indicators.html" not in known):
         put("indicators.html", fragments.indicators(snap, viewer, lang))
     if kind == "role":
         if changed:
             put("actions.html", fragments.actions(snap, viewer.role, lang))
-            proposals = fragments.proposals(snap, viewer, lang)
-            put("approvals.html", proposals)
-            put("decisions.html", proposals)
+            if (
+                everything
+                or bot_moved
+                or types & PROPOSAL_CHANGES
+                or "approvals.html" not in known
+                or "decisions.html" not in known
+            ):
+                proposals = fragments.proposals(snap, viewer, lang)
+                put("approvals.html", proposals)
+                put("decisions.html", proposals)
         if roster:
             put("table.html", fragments.seats(snap, lang))
     elif kind == "facilitator":
@@ -152,8 +270,8 @@ def frame(
         put("lobby_roles.html", fragments.seats(snap, lang))
     if kind != "public" and (everything or types & CHANNEL_CHANGES):
         for channel in present.channels(snap, viewer, lang):
-            put("channel_chrome.html", {"ch": channel})
-    return "".join(parts)
+            put("channel_chrome.html", {"ch": channel}, f"channel_chrome.html:{channel.id}")
+    return parts, panels
 
 
 def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
