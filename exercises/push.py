@@ -69,7 +69,6 @@ async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[
 
 # Frames of quiet batches (a chat message, a receipt) shared by every role that sees the
 # same events the same way: a public message renders ~3 frames, not one per role.
-_shared_frames: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 _SHARED_KEPT = 64
 
 
@@ -144,13 +143,23 @@ def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Ev
 
 
 def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
+    return "".join(html for _name, html in render_parts(exercise_id, events, key))
+
+
+# Frames of quiet batches, by part: see ``quiet_signature``.
+_shared_parts: OrderedDict[tuple[Any, ...], list[tuple[str, str]]] = OrderedDict()
+
+
+def render_parts(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> list[tuple[str, str]]:
+    """The frame of audience ``key`` for a batch, by part (``frame_parts``), leaving out the
+    panels this audience's screens already show (``_Sent``)."""
     audience, lang = key
     viewer = present.viewer_of_key(audience)
     signature = quiet_signature(events, viewer, lang)
     shared_key = (exercise_id, events[0].seq, events[-1].seq, signature)
     if signature is not None:
         with _snapshots_lock:
-            shared = _shared_frames.get(shared_key)
+            shared = _shared_parts.get(shared_key)
         if shared is not None:
             _advance_sent(exercise_id, key, events)
             return shared
@@ -166,19 +175,17 @@ def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, 
             known = dict(sent.panels)
     with translation.override(lang):
         parts, panels = frame_parts(snap, events, viewer, lang, known=known)
-        html = "".join(part for _name, part in parts)
     with _snapshots_lock:
         sent = _sent.get(memo_key)
         if sent is None or sent.code != snap.exercise.code or sent.seq < events[-1].seq:
             _sent[memo_key] = _Sent(snap.exercise.code, events[-1].seq, {**known, **panels})
             if len(_sent) > _SENT_KEPT:
                 _sent.pop(next(iter(_sent)))
-    if signature is not None:
-        with _snapshots_lock:
-            _shared_frames[shared_key] = html
-            while len(_shared_frames) > _SHARED_KEPT:
-                _shared_frames.popitem(last=False)
-    return html
+        if signature is not None:
+            _shared_parts[shared_key] = parts
+            while len(_shared_parts) > _SHARED_KEPT:
+                _shared_parts.popitem(last=False)
+    return parts
 
 
 def frame(
