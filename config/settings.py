@@ -276,6 +276,8 @@ CRISIS_TABLE = {
     # Presence: each worker refreshes its sockets' heartbeat this often; older than TTL = away.
     "HEARTBEAT_SECONDS": float(os.environ.get("CT_HEARTBEAT_SECONDS", "10")),
     "PRESENCE_TTL": float(os.environ.get("CT_PRESENCE_TTL", "30")),
+    # A workshop-wide release: how many tables' commands commit and publish at once (threads).
+    "RELEASE_THREADS": envint("CT_RELEASE_THREADS", 8),
 }
 # WebSocket origins accepted besides the page's own (scheme, host and port must match exactly).
 CT_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS
