@@ -278,6 +278,9 @@ CRISIS_TABLE = {
     "PRESENCE_TTL": float(os.environ.get("CT_PRESENCE_TTL", "30")),
     # A workshop-wide release: how many tables' commands commit and publish at once (threads).
     "RELEASE_THREADS": envint("CT_RELEASE_THREADS", 8),
+    # Threads per worker that render pushed frames (0: on Channels' one database thread, as
+    # commands run). Tables render side by side: one table's renders do not hold up another's.
+    "RENDER_THREADS": envint("CT_RENDER_THREADS", 4),
 }
 # WebSocket origins accepted besides the page's own (scheme, host and port must match exactly).
 CT_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS

@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,9 @@ _snapshots_lock = threading.Lock()
 _SNAPSHOTS_KEPT = 16
 
 
+_loading: dict[tuple[int, int], threading.Lock] = {}
+
+
 def _snapshot(exercise_id: int, seq: int) -> Snapshot:
     key = (exercise_id, seq)
     with _snapshots_lock:
@@ -53,18 +57,49 @@ def _snapshot(exercise_id: int, seq: int) -> Snapshot:
         if snap is not None:
             _snapshots.move_to_end(key)
             return snap
-    exercise = Exercise.objects.light().get(pk=exercise_id)
-    snap = Snapshot.load(exercise, upto=seq)
-    snap.now = time.time()  # one clock for every audience of the batch: one clock fragment
-    with _snapshots_lock:
-        _snapshots[key] = snap
-        while len(_snapshots) > _SNAPSHOTS_KEPT:
-            _snapshots.popitem(last=False)
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:  # the render threads of one batch load its snapshot once
+        with _snapshots_lock:
+            snap = _snapshots.get(key)
+        if snap is not None:
+            return snap
+        exercise = Exercise.objects.light().get(pk=exercise_id)
+        snap = Snapshot.load(exercise, upto=seq)
+        snap.now = time.time()  # one clock for every audience of the batch: one clock fragment
+        with _snapshots_lock:
+            _snapshots[key] = snap
+            _loading.pop(key, None)
+            while len(_snapshots) > _SNAPSHOTS_KEPT:
+                _snapshots.popitem(last=False)
     return snap
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def render_executor() -> ThreadPoolExecutor | None:
+    """The worker's render threads (``CT_RENDER_THREADS``), or None for Channels' database thread."""
+    global _pool
+    threads = settings.CRISIS_TABLE["RENDER_THREADS"]
+    if threads <= 0:
+        return None
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(threads, thread_name_prefix="ct-render")
+        return _pool
+
+
 async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
-    return await database_sync_to_async(_render_batch)(exercise_id, events, key)
+    """A batch's frame for one audience, rendered on the render threads: a table's renders
+    neither wait for nor hold up the commands on Channels' database thread or other tables'
+    renders queued before them (each thread keeps its database connection, CONN_MAX_AGE)."""
+    executor = render_executor()
+    if executor is None:
+        return await database_sync_to_async(_render_batch)(exercise_id, events, key)
+    return await database_sync_to_async(_render_batch, thread_sensitive=False, executor=executor)(
+        exercise_id, events, key
+    )
 
 
 # Frames of quiet batches (a chat message, a receipt) shared by every role that sees the
