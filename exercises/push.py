@@ -50,10 +50,15 @@ _SNAPSHOTS_KEPT = 16
 _loading: dict[tuple[int, int], threading.Lock] = {}
 
 
-def _snapshot(exercise_id: int, seq: int) -> Snapshot:
+def _snapshot(exercise_id: int, seq: int, code: str = "") -> Snapshot:
+    """The exercise at ``seq``, loaded once for every audience (``code``, when known, guards
+    against a cached snapshot of an exercise whose id was reused: a test database)."""
     key = (exercise_id, seq)
     with _snapshots_lock:
         snap = _snapshots.get(key)
+        if snap is not None and code and snap.exercise.code != code:
+            del _snapshots[key]
+            snap = None
         if snap is not None:
             _snapshots.move_to_end(key)
             return snap
@@ -61,7 +66,7 @@ def _snapshot(exercise_id: int, seq: int) -> Snapshot:
     with loading:  # the render threads of one batch load its snapshot once
         with _snapshots_lock:
             snap = _snapshots.get(key)
-        if snap is not None:
+        if snap is not None and (not code or snap.exercise.code == code):
             return snap
         exercise = Exercise.objects.light().get(pk=exercise_id)
         snap = Snapshot.load(exercise, upto=seq)
@@ -318,8 +323,10 @@ def frame_parts(
 
 def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
     """Everything ``viewer`` may see after ``after``, as one frame, and the seq it ends at."""
-    exercise = Exercise.objects.light().get(pk=exercise_id)
-    snap = Snapshot.load(exercise)
+    # The table's snapshot at its newest event, shared with the batch renders and with every other
+    # socket catching up at the same moment (a reconnect storm: one load per table, not per socket).
+    last_seq, code = Exercise.objects.filter(pk=exercise_id).values_list("last_seq", "code").get()
+    snap = _snapshot(exercise_id, last_seq, code)
     with translation.override(lang):
         if full and viewer.participant:
             # The participant's role changed: their whole screen (lobby or room) changes with it.
@@ -344,11 +351,25 @@ def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full:
 
 def presence_changed(exercise_id: int, participant_id: str, delta: int) -> None:
     """A participant's socket opened (+1) or closed (-1): count it and tell the consoles."""
-    Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(
-        connections=Greatest(F("connections") + delta, 0), last_seen_at=timezone.now()
-    )
-    presence.beat(exercise_id, [participant_id])
-    fanout.publish_signal(exercise_id, "presence", {})
+    presence_changes({(exercise_id, participant_id): delta})
+
+
+def presence_changes(deltas: dict[tuple[int, str], int]) -> None:
+    """Several sockets opened or closed (a reconnect storm, batched by ``PresenceBatch``): one
+    update per participant, one heartbeat and one notice to the consoles per exercise."""
+    now = timezone.now()
+    exercises: dict[int, list[str]] = {}
+    for (exercise_id, participant_id), delta in deltas.items():
+        exercises.setdefault(exercise_id, []).append(participant_id)
+        if delta:
+            Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(
+                connections=Greatest(F("connections") + delta, 0), last_seen_at=now
+            )
+        else:  # as many opened as closed: only seen
+            Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(last_seen_at=now)
+    for exercise_id, participants in exercises.items():
+        presence.beat(exercise_id, participants)
+        fanout.publish_signal(exercise_id, "presence", {})
 
 
 def presence_frame(exercise_id: int, lang: str) -> str:
