@@ -17,6 +17,7 @@ from cachetools import LRUCache
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.safestring import mark_safe
 
 from . import engine, instructor, present
 from .engine import Viewer
@@ -163,7 +164,14 @@ def channels(
 
 
 def injects(snap: Snapshot, lang: str) -> dict[str, Any]:
-    return {"inject_rows": present.injects(snap, lang)}
+    """The console's inject list; each row rendered once per content (``_cached``): a release
+    re-renders its own row, not the whole list (the list grows by one row an inject)."""
+    rows = present.injects(snap, lang)
+    html = "".join(
+        _cached("inject_row.html", {"row": row}, lambda row=row: render_to_string(P + "inject_row.html", {"row": row}))
+        for row in rows
+    )
+    return {"inject_rows_html": mark_safe(html)}  # noqa: S308 - our own escaped partials
 
 
 def instructor_notes(snap: Snapshot, lang: str) -> dict[str, Any]:
