@@ -280,7 +280,7 @@ CRISIS_TABLE = {
     "RELEASE_THREADS": envint("CT_RELEASE_THREADS", 8),
     # Threads per worker that render pushed frames (0: on Channels' one database thread, as
     # commands run). Tables render side by side: one table's renders do not hold up another's.
-    "RENDER_THREADS": envint("CT_RENDER_THREADS", 4),
+    "RENDER_THREADS": envint("CT_RENDER_THREADS", 1),
 }
 # WebSocket origins accepted besides the page's own (scheme, host and port must match exactly).
 CT_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS
