@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from exercises.engine.events import EventType
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 from scenarios.schema import Scenario
@@ -176,11 +177,11 @@ class Simulation:
         summary = Summary(exercise=self.exercise, indicators=dict(state.indicators))
         for event in selectors.log(self.exercise.pk):
             summary.events += 1
-            if event.type == "action_executed":
+            if event.type == EventType.ACTION_EXECUTED:
                 summary.decisions += 1
-            elif event.type == "action_refused":
+            elif event.type == EventType.ACTION_REFUSED:
                 summary.refused += 1
-            elif event.type == "command_rejected":
+            elif event.type == EventType.COMMAND_REJECTED:
                 summary.rejected[event.payload["rule"]] += 1
         return summary
 
@@ -198,7 +199,7 @@ class SeatSimulation(Simulation):
         )
         playable = sorted((r for r in self.scenario.roles if not r.institution), key=lambda r: (r.fill_order, r.id))
         for role in playable[: self.players or len(playable)]:
-            self.do(engine.FACILITATOR, c.SeatBot(role=role.id, policy=self.policy))  # type: ignore[arg-type]
+            self.do(engine.FACILITATOR, c.SeatBot(role=role.id, policy=self.policy))
         self.do(engine.FACILITATOR, c.Start())
         for _step in range(100_000):
             self.wall += self.step

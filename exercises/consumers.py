@@ -21,6 +21,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from exercises.engine.events import EventType
+
 from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle
 
 MAX_FRAME_BYTES = 16_384
@@ -65,7 +67,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
     def _identify(self, code: str, mode: str) -> tuple[int, engine.Viewer, str, bool, int, str] | None:
         try:
             exercise = selectors.exercise_by_code(code)
-        except Exception:
+        except selectors.NotFound:
             if mode != "console":
                 throttle.code_misses().hit(self.ip)
             return None
@@ -137,7 +139,8 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
 
     def _removed(self, events: list[engine.Event]) -> bool:
         return bool(self.participant_id) and any(
-            e.type == "participant_removed" and e.payload.get("participant") == self.participant_id for e in events
+            e.type == EventType.PARTICIPANT_REMOVED and e.payload.get("participant") == self.participant_id
+            for e in events
         )
 
     async def _role_changed(self, events: list[engine.Event]) -> bool:
@@ -146,10 +149,10 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             return False
         for event in events:
             if (
-                event.type in ("role_claimed", "role_released")
+                event.type in (EventType.ROLE_CLAIMED, EventType.ROLE_RELEASED)
                 and event.payload.get("participant") == self.participant_id
             ):
-                role = event.role if event.type == "role_claimed" else ""
+                role = event.role if event.type == EventType.ROLE_CLAIMED else ""
                 self.viewer = engine.Viewer(role=role, participant=self.participant_id)
                 return True
         return False
@@ -223,7 +226,10 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             await self._answer(cid, "retry", push.error_text("unavailable", self.lang))
             return
         if result.rejection is not None:
-            await self.send(text_data=push.rejection_toast(result.rejection, self.lang) + push.ack(cid, "rejected"))
+            answer = await database_sync_to_async(push.rejection_toast_for)(
+                self.exercise_id, result.rejection, self.lang
+            )
+            await self.send(text_data=answer + push.ack(cid, "rejected"))
             return
         if cid:
             await self.send(text_data=push.ack(cid, "ok"))

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import LRUCache
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import F
@@ -31,20 +31,23 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
-from . import engine, fanout, fragments, presence, present, selectors
+from exercises.engine.events import EventType
+from scenarios.schema import Scenario
+
+from . import engine, fanout, fragments, presence, present, selectors, wording
 from .engine.commands import BOT_PREFIX
 from .models import Exercise, Participant
 from .present import Snapshot
 
-CHANNEL_CHANGES = frozenset({"channel_opened", "channel_closed"})
-INJECT_CHANGES = frozenset({"inject_released", "inject_lost", "inject_seen"})
+CHANNEL_CHANGES = frozenset({EventType.CHANNEL_OPENED, EventType.CHANNEL_CLOSED})
+INJECT_CHANGES = frozenset({EventType.INJECT_RELEASED, EventType.INJECT_LOST, EventType.INJECT_SEEN})
 
 # --------------------------------------------------------------------------- batches
 
 # Every audience of one batch renders from the same snapshot (the hub asks once per key).
-_snapshots: OrderedDict[tuple[int, int], Snapshot] = OrderedDict()
-_snapshots_lock = threading.Lock()
 _SNAPSHOTS_KEPT = 16
+_snapshots: LRUCache[tuple[int, int], Snapshot] = LRUCache(maxsize=_SNAPSHOTS_KEPT)
+_snapshots_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 _loading: dict[tuple[int, int], threading.Lock] = {}
@@ -55,12 +58,11 @@ def _snapshot(exercise_id: int, seq: int, code: str = "") -> Snapshot:
     against a cached snapshot of an exercise whose id was reused: a test database)."""
     key = (exercise_id, seq)
     with _snapshots_lock:
-        snap = _snapshots.get(key)
+        snap = _snapshots.get(key)  # a hit counts as a use (least recently used goes first)
         if snap is not None and code and snap.exercise.code != code:
             del _snapshots[key]
             snap = None
         if snap is not None:
-            _snapshots.move_to_end(key)
             return snap
         loading = _loading.setdefault(key, threading.Lock())
     with loading:  # the render threads of one batch load its snapshot once
@@ -74,8 +76,6 @@ def _snapshot(exercise_id: int, seq: int, code: str = "") -> Snapshot:
         with _snapshots_lock:
             _snapshots[key] = snap
             _loading.pop(key, None)
-            while len(_snapshots) > _SNAPSHOTS_KEPT:
-                _snapshots.popitem(last=False)
     return snap
 
 
@@ -162,16 +162,16 @@ MEMO_PANELS = frozenset(
 # event a bot makes updates its seat, which the "played" marks read) and its indicators.
 PROPOSAL_CHANGES = frozenset(
     {
-        "action_proposed",
-        "approval_requested",
-        "approval_resolved",
-        "action_executed",
-        "action_refused",
-        "action_withdrawn",
+        EventType.ACTION_PROPOSED,
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_RESOLVED,
+        EventType.ACTION_EXECUTED,
+        EventType.ACTION_REFUSED,
+        EventType.ACTION_WITHDRAWN,
         *present.ROSTER,
     }
 )
-INDICATOR_CHANGES = frozenset({"indicator_changed"})
+INDICATOR_CHANGES = frozenset({EventType.INDICATOR_CHANGED})
 
 
 def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Event]) -> None:
@@ -187,7 +187,7 @@ def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, 
 
 
 # Frames of quiet batches, by part: see ``quiet_signature``.
-_shared_parts: OrderedDict[tuple[Any, ...], list[tuple[str, str]]] = OrderedDict()
+_shared_parts: LRUCache[tuple[Any, ...], list[tuple[str, str]]] = LRUCache(maxsize=_SHARED_KEPT)
 
 
 def render_parts(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> list[tuple[str, str]]:
@@ -223,8 +223,6 @@ def render_parts(exercise_id: int, events: list[engine.Event], key: tuple[str, s
                 _sent.pop(next(iter(_sent)))
         if signature is not None:
             _shared_parts[shared_key] = parts
-            while len(_shared_parts) > _SHARED_KEPT:
-                _shared_parts.popitem(last=False)
     return parts
 
 
@@ -313,7 +311,7 @@ def frame_parts(
             put("instructor_notes.html", fragments.instructor_notes(snap, lang))
         if roster:
             put("roster.html", fragments.roster(snap, lang))
-    elif roster or types & {"exercise_started", "exercise_ended"}:
+    elif roster or types & {EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED}:
         put("lobby_roles.html", fragments.seats(snap, lang))
     if kind != "public" and (everything or types & CHANNEL_CHANGES):
         for channel in present.channels(snap, viewer, lang):
@@ -392,11 +390,13 @@ def presence_frame(exercise_id: int, lang: str) -> str:
 # --------------------------------------------------------------------------- answers to one socket
 
 
-def toast(text: str, level: str = "error", rule: str = "") -> str:
+def toast(text: str, level: str = "error", rule: str = "", lang: str = "") -> str:
+    """A toast; a refusal's ``rule`` shows its short name, which opens its one-line explanation."""
     context = {
         "text": text,
         "level": level,
         "rule": present.rule_label(rule) if rule else "",
+        "explain": wording.rule_explanation(rule, lang or translation.get_language() or "en") if rule else "",
         "scenario_rule": present.is_scenario_rule(rule),
         "oob": True,
     }
@@ -430,18 +430,25 @@ def ack(cid: str, status: str) -> str:
     return render_to_string(fragments.P + "ack.html", {"cid": cid, "status": status})
 
 
-def rejection_message(payload: dict[str, Any], lang: str) -> str:
+def rejection_message(payload: dict[str, Any], lang: str, scenario: Scenario | None = None) -> str:
+    return wording.rejection(payload, scenario, lang)
+
+
+def rejection_text(event: engine.Event, lang: str, scenario: Scenario | None = None) -> str:
+    return f"[{event.payload['rule']}] {rejection_message(event.payload, lang, scenario)}"
+
+
+def rejection_toast(event: engine.Event, lang: str, scenario: Scenario | None = None) -> str:
     with translation.override(lang):
-        return present.rejection_message(payload, lang)
+        return toast(
+            rejection_message(event.payload, lang, scenario), "error", str(event.payload.get("rule", "")), lang
+        )
 
 
-def rejection_text(event: engine.Event, lang: str) -> str:
-    return f"[{event.payload['rule']}] {rejection_message(event.payload, lang)}"
-
-
-def rejection_toast(event: engine.Event, lang: str) -> str:
-    with translation.override(lang):
-        return toast(rejection_message(event.payload, lang), "error", str(event.payload.get("rule", "")))
+def rejection_toast_for(exercise_id: int, event: engine.Event, lang: str) -> str:
+    """``rejection_toast`` with the exercise's scenario, for labels (a socket knows only the id)."""
+    exercise = Exercise.objects.select_related("scenario").get(pk=exercise_id)
+    return rejection_toast(event, lang, selectors.scenario_of(exercise))
 
 
 def language_of(scope: dict[str, Any]) -> str:

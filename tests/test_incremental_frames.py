@@ -72,7 +72,7 @@ def _full(exercise_id: int, seq: int, events: list[engine.Event], viewer: engine
     return {name: html for name, html in parts if not name.startswith(NOT_PANELS)}
 
 
-def _command(data: st.DataObject, exercise: Exercise, seats: dict[str, str]) -> tuple[engine.Actor, c.Cmd]:
+def _command(data: st.DataObject, exercise: Exercise, seats: dict[str, str]) -> tuple[engine.Actor, c.Cmd]:  # noqa: C901 - one branch per command kind
     """One command of the real mix (or a facilitator's), drawn against the table's current state."""
     from exercises import selectors
 
