@@ -314,8 +314,8 @@ def frame_parts(
     elif roster or types & {EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED}:
         put("lobby_roles.html", fragments.seats(snap, lang))
     if kind != "public" and (everything or types & CHANNEL_CHANGES):
-        for channel in present.channels(snap, viewer, lang):
-            put("channel_chrome.html", {"ch": channel}, f"channel_chrome.html:{channel.id}")
+        for chrome in present.channels(snap, viewer, lang):
+            put("channel_chrome.html", {"ch": chrome}, f"channel_chrome.html:{chrome.id}")
     return parts, panels
 
 

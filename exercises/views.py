@@ -523,7 +523,7 @@ def workshop_console(request: HttpRequest, workshop: Workshop) -> HttpResponse:
 
 WORKSHOP_COMMANDS = {"start": c.Start, "pause": c.Pause, "resume": c.Resume, "advance_phase": c.AdvancePhase}
 # "Release to every table": one inject, picked or written once, released at every table.
-WORKSHOP_RELEASES = {"release_inject": c.ReleaseInject, "adhoc_inject": c.AdhocInject}
+WORKSHOP_RELEASES: dict[str, type[c.Cmd]] = {"release_inject": c.ReleaseInject, "adhoc_inject": c.AdhocInject}
 
 
 def _on_table(exercise_id: int, command: engine.Command) -> bool | None:
@@ -589,7 +589,7 @@ def workshop_command(request: HttpRequest, workshop: Workshop) -> HttpResponse:
     return redirect("workshop_console", code=workshop.code)
 
 
-def _workshop_release(request: HttpRequest, workshop: Workshop, expected: type[engine.Command]) -> HttpResponse:
+def _workshop_release(request: HttpRequest, workshop: Workshop, expected: type[c.Cmd]) -> HttpResponse:
     """Release one inject (from the scenario, or written here) at every table: one request."""
     back = redirect("workshop_console", code=workshop.code)
     try:
