@@ -76,6 +76,9 @@ class Snapshot:
     scenario: Scenario
     state: engine.State
     _visible: dict[str, set[int]] = field(default_factory=dict, repr=False)  # audience key -> proposal ids
+    # The wall time the clock of a pushed batch is shown at: one per batch, so every audience's
+    # clock bar is the same fragment (rendered once); None: the time of rendering (pages).
+    now: float | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, exercise: Exercise, *, upto: int | None = None) -> Snapshot:
@@ -218,7 +221,8 @@ def clock(snap: Snapshot, lang: str, *, now: float | None = None) -> dict[str, A
     index = sc.phase_index[st.phase]
     phase = sc.phases[index]
     boundary = sc.phases[index + 1].start if index + 1 < len(sc.phases) else sc.clock.end
-    now = time.time() if now is None else now
+    if now is None:
+        now = time.time() if snap.now is None else snap.now
     game = st.game_time
     if st.status == "running":
         game = min(boundary, max(st.game_time, st.anchor_game + int((now - st.anchor_wall) * phase.rate)))
