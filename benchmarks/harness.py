@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+PASSED = ("CT_RENDER_THREADS", "CT_RELEASE_THREADS", "DB_CONN_MAX_AGE")
 BENCH_PG = "postgres://postgres@127.0.0.1:5432/ct_bench"
 BENCH_REDIS = "redis://127.0.0.1:6379/2"
 
@@ -38,6 +39,8 @@ BENCH_REDIS = "redis://127.0.0.1:6379/2"
 def setup(layer: str) -> dict[str, str]:
     """Point this process at a throwaway database for ``layer``; returns the workers' environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CT_"))}
+    # The app's own knobs a run may compare (render threads, release threads, connection age).
+    env.update({k: v for k, v in os.environ.items() if k in PASSED})
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     if layer == "redis":

@@ -150,7 +150,7 @@ async def table_round(
 def workshop_release_supported() -> bool:
     from exercises import views
 
-    commands = getattr(views, "WORKSHOP_COMMANDS", {})
+    commands = {**getattr(views, "WORKSHOP_COMMANDS", {}), **getattr(views, "WORKSHOP_RELEASES", {})}
     return any(name in commands for name in ("adhoc_inject", "release", "release_inject"))
 
 
@@ -275,6 +275,17 @@ async def run(
             app_tokens("warm"),
             by_table,
             lambda: release(app_tokens("warm")),
+            timeout=args.timeout * 3,
+            extra=[[c] for c in consoles],
+        )
+        # A second warm-up round, whose frames the floors copy: the first one's carry every panel
+        # (nothing is on the screens yet); from the second on, a frame carries what the inject changed.
+        for client in [*players, *consoles]:
+            client.sizes.clear()
+        await table_round(
+            app_tokens("warm2"),
+            by_table,
+            lambda: release(app_tokens("warm2")),
             timeout=args.timeout * 3,
             extra=[[c] for c in consoles],
         )

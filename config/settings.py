@@ -111,7 +111,11 @@ ASGI_APPLICATION = "config.asgi.application"
 # --- database: SQLite by default, DATABASE_URL for PostgreSQL -------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME", "test_crisis_table")}
 else:
     DATABASES = {
@@ -121,8 +125,14 @@ else:
             # A live daphne subprocess in the browser tests reads the same file (stack notes, pitfall 7).
             "TEST": {"NAME": os.environ.get("DJANGO_TEST_DB_NAME", str(BASE_DIR / "test_db.sqlite3"))},
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 60),
+            "CONN_HEALTH_CHECKS": True,
         }
     }
+# Persistent connections serve the WebSocket workers' long-lived database thread (issue #11:
+# opening one per command, batch and tick cost 16-25 % of a worker). Under ASGI an HTTP request
+# runs in a thread of its own that is never reused, so its connection is closed when the request
+# finishes (exercises.apps), as with CONN_MAX_AGE=0. See docs/deploy.md.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- channel layer: in-memory by default, REDIS_URL for several workers -------------------
@@ -267,6 +277,11 @@ CRISIS_TABLE: dict[str, Any] = {
     # Presence: each worker refreshes its sockets' heartbeat this often; older than TTL = away.
     "HEARTBEAT_SECONDS": float(os.environ.get("CT_HEARTBEAT_SECONDS", "10")),
     "PRESENCE_TTL": float(os.environ.get("CT_PRESENCE_TTL", "30")),
+    # A workshop-wide release: how many tables' commands commit and publish at once (threads).
+    "RELEASE_THREADS": envint("CT_RELEASE_THREADS", 8),
+    # Threads per worker that render pushed frames (0: on Channels' one database thread, as
+    # commands run). Tables render side by side: one table's renders do not hold up another's.
+    "RENDER_THREADS": envint("CT_RENDER_THREADS", 1),
 }
 # WebSocket origins accepted besides the page's own (scheme, host and port must match exactly).
 CT_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS

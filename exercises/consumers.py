@@ -26,6 +26,8 @@ from exercises.engine.events import EventType
 from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle
 
 MAX_FRAME_BYTES = 16_384
+PRESENCE_EVERY = 0.25  # seconds: a console's presence column is refreshed at most this often
+PRESENCE_BATCH = 0.05  # seconds: sockets opening or closing within this share one presence write
 TOAST_EVERY = 1.0  # seconds: a flooding socket gets one "slow down", not one per frame
 log = logging.getLogger(__name__)
 
@@ -53,13 +55,14 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         self.last_seq: int | None = None
         self.lock = asyncio.Lock()
         self.toasted = 0.0
+        self.presence_due: asyncio.Task[None] | None = None
         await self.accept()
         hub = fanout.get_hub()
         hub.renderer = push.render_batch
         await hub.register(self)
         _Ticker.ensure()
         if self.participant_id:
-            await database_sync_to_async(push.presence_changed)(self.exercise_id, self.participant_id, +1)
+            await _PresenceBatch.add(self.exercise_id, self.participant_id, +1)
 
     def _identify(self, code: str, mode: str) -> tuple[int, engine.Viewer, str, bool, int, str] | None:
         try:
@@ -89,7 +92,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             return
         await fanout.get_hub().unregister(self)
         if self.participant_id:
-            await database_sync_to_async(push.presence_changed)(self.exercise_id, self.participant_id, -1)
+            await _PresenceBatch.add(self.exercise_id, self.participant_id, -1)
 
     # ------------------------------------------------------------------ hub side
     @property
@@ -121,9 +124,18 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
                 if self.last_seq is not None:
                     await self._catch_up(self.last_seq)
             return
-        if kind == "presence" and self.viewer.facilitator:
+        # Coalesced: a storm of connections is one presence column per PRESENCE_EVERY, not one
+        # per socket that came back (issue #11).
+        if kind == "presence" and self.viewer.facilitator and (self.presence_due is None or self.presence_due.done()):
+            self.presence_due = asyncio.get_running_loop().create_task(self._send_presence())
+
+    async def _send_presence(self) -> None:
+        await asyncio.sleep(PRESENCE_EVERY)
+        try:
             html = await database_sync_to_async(push.presence_frame)(self.exercise_id, self.lang)
             await self.send(text_data=html)
+        except Exception:  # noqa: BLE001 - the socket closed meanwhile, or the next beat says it
+            log.debug("presence frame for exercise %s not sent", self.exercise_id)
 
     def _removed(self, events: list[engine.Event]) -> bool:
         return bool(self.participant_id) and any(
@@ -228,6 +240,33 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
 
     async def _toast(self, text: str, level: str = "error") -> None:
         await self.send(text_data=push.toast(text, level))
+
+
+class _PresenceBatch:
+    """Presence changes of one worker, written together: a reconnect storm brings hundreds of
+    sockets back within a second; one database hop writes them all (``push.presence_changes``)."""
+
+    pending: dict[tuple[int, str], int] = {}
+    task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def add(cls, exercise_id: int, participant_id: str, delta: int) -> None:
+        key = (exercise_id, participant_id)
+        cls.pending[key] = cls.pending.get(key, 0) + delta
+        if cls.task is None or cls.task.done() or cls.task.get_loop() is not asyncio.get_running_loop():
+            cls.task = asyncio.get_running_loop().create_task(cls.flush())
+
+    @classmethod
+    async def flush(cls) -> None:
+        while True:  # until nothing came in while the last write ran
+            await asyncio.sleep(PRESENCE_BATCH)
+            deltas, cls.pending = cls.pending, {}
+            if not deltas:
+                return
+            try:
+                await database_sync_to_async(push.presence_changes)(deltas)
+            except Exception:  # noqa: BLE001 - presence is best effort; the heartbeat corrects it
+                log.warning("presence write of %d sockets failed", len(deltas))
 
 
 class _Ticker:

@@ -165,8 +165,15 @@ class Hub:
                 elif message.get("type") == "ct.signal":
                     signals.append(message)
             try:
-                for exercise_id, by_seq in batches.items():
-                    await self.dispatch(exercise_id, [by_seq[seq] for seq in sorted(by_seq)])
+                # Tables side by side: each table's frames go out as soon as they are rendered,
+                # not after every table before it in the inbox (issue #11); one table's batch
+                # still finishes before its next one starts (the next round).
+                await asyncio.gather(
+                    *(
+                        self._dispatch_logged(exercise_id, [by_seq[seq] for seq in sorted(by_seq)])
+                        for exercise_id, by_seq in batches.items()
+                    )
+                )
                 for message in signals:
                     sockets = list(self.sockets.get(message["exercise"], ()))
                     # return_exceptions: a socket closing meanwhile must not cost the others their notice
@@ -177,6 +184,14 @@ class Hub:
                 raise
             except Exception:
                 log.exception("hub dispatch failed")
+
+    async def _dispatch_logged(self, exercise_id: int, events: list[Event]) -> None:
+        try:
+            await self.dispatch(exercise_id, events)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one table's failure must not cost the others their frames
+            log.exception("hub dispatch of exercise %s failed", exercise_id)
 
     async def _resubscribe(self) -> None:
         """After the layer failed: join our groups again and make every socket catch up.

@@ -18,7 +18,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -26,6 +25,7 @@ from exercises.engine.events import EventType
 from scenarios.schema import ALL, Scenario
 
 from . import engine, presence, selectors, wording
+from .dates import DAYS, MONTHS, lang_of, short_date
 from .engine import Viewer
 from .engine.clock import game_datetime, offset_label
 from .engine.commands import BOT_PREFIX
@@ -76,6 +76,9 @@ class Snapshot:
     scenario: Scenario
     state: engine.State
     _visible: dict[str, set[int]] = field(default_factory=dict, repr=False)  # audience key -> proposal ids
+    # The wall time the clock of a pushed batch is shown at: one per batch, so every audience's
+    # clock bar is the same fragment (rendered once); None: the time of rendering (pages).
+    now: float | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, exercise: Exercise, *, upto: int | None = None) -> Snapshot:
@@ -150,7 +153,7 @@ class Snapshot:
         return _("facilitator") if actor == "facilitator" else ""
 
     def when(self, game_time: int) -> str:
-        return dateformat.format(game_datetime(self.scenario.clock.t0, game_time), "D j M · H:i")
+        return short_date(game_datetime(self.scenario.clock.t0, game_time), weekday=True)
 
 
 def viewer_kind(viewer: Viewer) -> str:
@@ -218,7 +221,8 @@ def clock(snap: Snapshot, lang: str, *, now: float | None = None) -> dict[str, A
     index = sc.phase_index[st.phase]
     phase = sc.phases[index]
     boundary = sc.phases[index + 1].start if index + 1 < len(sc.phases) else sc.clock.end
-    now = time.time() if now is None else now
+    if now is None:
+        now = time.time() if snap.now is None else snap.now
     game = st.game_time
     if st.status == "running":
         game = min(boundary, max(st.game_time, st.anchor_game + int((now - st.anchor_wall) * phase.rate)))
@@ -238,6 +242,8 @@ def clock(snap: Snapshot, lang: str, *, now: float | None = None) -> dict[str, A
         "server_now": now,
         "t0": snap.t0.timestamp(),
         "tz": int(snap.t0.utcoffset().total_seconds()) if snap.t0.utcoffset() else 0,
+        "months": ",".join(MONTHS[lang_of(lang)]),
+        "days": ",".join(DAYS[lang_of(lang)]),
     }
 
 
@@ -267,6 +273,7 @@ class FeedItem:
     badges: list[tuple[str, str]] = field(default_factory=list)  # (label, css modifier)
     ack: bool = False  # a player acknowledges this (inject receipts)
     seen: bool = False
+    changes: list[tuple[str, int]] = field(default_factory=list)  # grouped indicator changes: (name, delta)
 
 
 ENGINE_RULES = {
@@ -379,10 +386,10 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
     match event.type:
         case EventType.EXERCISE_CREATED:
             item.title = _("Exercise created: %(title)s") % {"title": p.get("title", "")}
-            item.body = _("Scenario %(slug)s, version %(version)s, seed %(seed)s") % {
+            # The random seed is internal (it reproduces a run in tests and the review): not for the feed.
+            item.body = _("Scenario %(slug)s, version %(version)s") % {
                 "slug": p.get("scenario", ""),
                 "version": p.get("version", ""),
-                "seed": p.get("seed", ""),
             }
         case EventType.PARTICIPANT_JOINED:
             item.title = _("%(name)s joined") % {"name": p["name"]}
@@ -580,10 +587,63 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
     return item
 
 
+FEED_PAGE = 30  # items a screen shows at first; "Older" fetches the next page over HTTP
+
+
+def _indicator_group_key(event: engine.Event) -> tuple[Any, ...]:
+    cause = event.payload.get("cause") or {}
+    return (event.game_time, event.role, tuple(sorted((k, str(v)) for k, v in cause.items())))
+
+
+def _merge_indicator(group: FeedItem, item: FeedItem, event: engine.Event, snap: Snapshot, lang: str) -> None:
+    """Fold one more indicator change into the card of its batch: one card per cause, not per number."""
+    p = event.payload
+    group.changes.append((snap.scenario.indicators_by_id[p["indicator"]].name.get(lang), int(p["delta"])))
+    group.title = indicator_group_title(group.changes)
+    if item.body and item.body not in group.body:
+        group.body = f"{group.body} · {item.body}" if group.body else item.body
+    group.badges = [b for b in group.badges if b[1] not in ("up", "down")]
+    for badge in item.badges:
+        if badge[1] not in ("up", "down") and badge not in group.badges:
+            group.badges.append(badge)
+
+
+def signed(delta: int) -> str:
+    """+8 or −2 (a real minus sign, which screen readers say as "minus")."""
+    return f"+{delta}" if delta > 0 else f"\u2212{abs(delta)}"
+
+
+def indicator_group_title(changes: list[tuple[str, int]]) -> str:
+    moves = ", ".join(f"{name} {signed(delta)}" for name, delta in changes)
+    return _("Indicators: %(changes)s") % {"changes": moves}
+
+
 def feed(snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str) -> list[FeedItem]:
-    """Feed items for events the viewer may see, newest first."""
-    items = [feed_item(snap, e, viewer, lang) for e in events if engine.can_see(e, viewer)]
-    return [i for i in reversed(items) if i is not None]
+    """Feed items for events the viewer may see, newest first.
+
+    The indicator changes of one batch (same moment, same cause, next to each other in the log)
+    become one card ("after Next phase: trust −2, security +8"), not one card each.
+    """
+    items: list[FeedItem] = []
+    last_key: tuple[Any, ...] | None = None
+    for event in events:
+        if not engine.can_see(event, viewer):
+            continue
+        item = feed_item(snap, event, viewer, lang)
+        if item is None:
+            continue
+        if event.type == EventType.INDICATOR_CHANGED:
+            key = _indicator_group_key(event)
+            if items and last_key == key and items[-1].type == EventType.INDICATOR_CHANGED:
+                _merge_indicator(items[-1], item, event, snap, lang)
+                continue
+            p = event.payload
+            item.changes = [(snap.scenario.indicators_by_id[p["indicator"]].name.get(lang), int(p["delta"]))]
+            last_key = key
+        else:
+            last_key = None
+        items.append(item)
+    return list(reversed(items))
 
 
 # --------------------------------------------------------------------------- channels

@@ -16,6 +16,9 @@ feed items and messages appended to their lists, and the panels the batch may ha
 from __future__ import annotations
 
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import LRUCache
@@ -32,6 +35,7 @@ from exercises.engine.events import EventType
 from scenarios.schema import Scenario
 
 from . import debrief_panels, engine, fanout, fragments, presence, present, selectors, wording
+from .engine.commands import BOT_PREFIX
 from .models import Exercise, Participant
 from .present import Snapshot
 
@@ -46,27 +50,66 @@ _snapshots: LRUCache[tuple[int, int], Snapshot] = LRUCache(maxsize=_SNAPSHOTS_KE
 _snapshots_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
-def _snapshot(exercise_id: int, seq: int) -> Snapshot:
+_loading: dict[tuple[int, int], threading.Lock] = {}
+
+
+def _snapshot(exercise_id: int, seq: int, code: str = "") -> Snapshot:
+    """The exercise at ``seq``, loaded once for every audience (``code``, when known, guards
+    against a cached snapshot of an exercise whose id was reused: a test database)."""
     key = (exercise_id, seq)
     with _snapshots_lock:
         snap = _snapshots.get(key)  # a hit counts as a use (least recently used goes first)
-    if snap is not None:
-        return snap
-    exercise = Exercise.objects.light().get(pk=exercise_id)
-    snap = Snapshot.load(exercise, upto=seq)
-    with _snapshots_lock:
-        _snapshots[key] = snap
+        if snap is not None and code and snap.exercise.code != code:
+            del _snapshots[key]
+            snap = None
+        if snap is not None:
+            return snap
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:  # the render threads of one batch load its snapshot once
+        with _snapshots_lock:
+            snap = _snapshots.get(key)
+        if snap is not None and (not code or snap.exercise.code == code):
+            return snap
+        exercise = Exercise.objects.light().get(pk=exercise_id)
+        snap = Snapshot.load(exercise, upto=seq)
+        snap.now = time.time()  # one clock for every audience of the batch: one clock fragment
+        with _snapshots_lock:
+            _snapshots[key] = snap
+            _loading.pop(key, None)
     return snap
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def render_executor() -> ThreadPoolExecutor | None:
+    """The worker's render threads (``CT_RENDER_THREADS``), or None for Channels' database thread."""
+    global _pool
+    threads = settings.CRISIS_TABLE["RENDER_THREADS"]
+    if threads <= 0:
+        return None
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(threads, thread_name_prefix="ct-render")
+        return _pool
+
+
 async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
-    return await database_sync_to_async(_render_batch)(exercise_id, events, key)
+    """A batch's frame for one audience, rendered on the render threads: a table's renders
+    neither wait for nor hold up the commands on Channels' database thread or other tables'
+    renders queued before them (each thread keeps its database connection, CONN_MAX_AGE)."""
+    executor = render_executor()
+    if executor is None:
+        return await database_sync_to_async(_render_batch)(exercise_id, events, key)
+    return await database_sync_to_async(_render_batch, thread_sensitive=False, executor=executor)(
+        exercise_id, events, key
+    )
 
 
 # Frames of quiet batches (a chat message, a receipt) shared by every role that sees the
 # same events the same way: a public message renders ~3 frames, not one per role.
 _SHARED_KEPT = 64
-_shared_frames: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=_SHARED_KEPT)
 
 
 def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str) -> tuple[Any, ...] | None:
@@ -83,23 +126,104 @@ def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str
     return (lang, visible, mine)
 
 
+# What each audience was last sent, panel by panel: the content key (``fragments.content_key``)
+# of every panel in the frames this worker rendered for it, and the seq those frames end at.
+# Every socket of an audience either received each of those frames or caught up from the log
+# with every panel re-rendered (a gap, a role change, a resume), so while the audience's frames
+# are contiguous a panel whose content key is unchanged is already on every one of its screens.
+
+
+@dataclass
+class _Sent:
+    code: str
+    seq: int
+    panels: dict[str, Any] = field(default_factory=dict)
+
+
+_sent: dict[tuple[int, str, str], _Sent] = {}
+_SENT_KEPT = 20_000
+
+# Panels that may be left out of a frame when their content is what the audience has.
+MEMO_PANELS = frozenset(
+    {
+        "indicators.html",
+        "actions.html",
+        "approvals.html",
+        "decisions.html",
+        "table.html",
+        "controls.html",
+        "institutions.html",
+        "injects.html",
+        "instructor_notes.html",
+        "lobby_roles.html",
+    }
+)
+# Event types that can change a role's approvals and decisions panels (beyond a bot's move: any
+# event a bot makes updates its seat, which the "played" marks read) and its indicators.
+PROPOSAL_CHANGES = frozenset(
+    {
+        EventType.ACTION_PROPOSED,
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_RESOLVED,
+        EventType.ACTION_EXECUTED,
+        EventType.ACTION_REFUSED,
+        EventType.ACTION_WITHDRAWN,
+        *present.ROSTER,
+    }
+)
+INDICATOR_CHANGES = frozenset({EventType.INDICATOR_CHANGED})
+
+
+def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Event]) -> None:
+    """A frame that changes no panel went out (a quiet batch): the audience's panels stand."""
+    with _snapshots_lock:
+        sent = _sent.get((exercise_id, *key))
+        if sent is not None and sent.seq == events[0].seq - 1:
+            sent.seq = events[-1].seq
+
+
 def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
+    return "".join(html for _name, html in render_parts(exercise_id, events, key))
+
+
+# Frames of quiet batches, by part: see ``quiet_signature``.
+_shared_parts: LRUCache[tuple[Any, ...], list[tuple[str, str]]] = LRUCache(maxsize=_SHARED_KEPT)
+
+
+def render_parts(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> list[tuple[str, str]]:
+    """The frame of audience ``key`` for a batch, by part (``frame_parts``), leaving out the
+    panels this audience's screens already show (``_Sent``)."""
     audience, lang = key
     viewer = present.viewer_of_key(audience)
     signature = quiet_signature(events, viewer, lang)
     shared_key = (exercise_id, events[0].seq, events[-1].seq, signature)
     if signature is not None:
         with _snapshots_lock:
-            shared = _shared_frames.get(shared_key)
+            shared = _shared_parts.get(shared_key)
         if shared is not None:
+            _advance_sent(exercise_id, key, events)
             return shared
     snap = _snapshot(exercise_id, events[-1].seq)
+    memo_key = (exercise_id, audience, lang)
+    with _snapshots_lock:
+        sent = _sent.get(memo_key)
+        if sent is None or sent.code != snap.exercise.code or sent.seq != events[0].seq - 1:
+            # Not contiguous with what this audience was sent (first batch here, a batch skipped
+            # or overtaken): nothing is known of its screens, every panel the batch may change goes.
+            known: dict[str, Any] = {}
+        else:
+            known = dict(sent.panels)
     with translation.override(lang):
-        html = frame(snap, events, viewer, lang)
-    if signature is not None:
-        with _snapshots_lock:
-            _shared_frames[shared_key] = html
-    return html
+        parts, panels = frame_parts(snap, events, viewer, lang, known=known)
+    with _snapshots_lock:
+        sent = _sent.get(memo_key)
+        if sent is None or sent.code != snap.exercise.code or sent.seq < events[-1].seq:
+            _sent[memo_key] = _Sent(snap.exercise.code, events[-1].seq, {**known, **panels})
+            if len(_sent) > _SENT_KEPT:
+                _sent.pop(next(iter(_sent)))
+        if signature is not None:
+            _shared_parts[shared_key] = parts
+    return parts
 
 
 def frame(
@@ -110,31 +234,74 @@ def frame(
     ``everything`` re-renders every panel of the viewer's screen (a catch-up may have
     skipped any number of batches); otherwise only the panels the batch may have changed.
     """
+    parts, _panels = frame_parts(snap, events, viewer, lang, everything=everything)
+    return "".join(part for _name, part in parts)
+
+
+def frame_parts(
+    snap: Snapshot,
+    events: list[engine.Event],
+    viewer: engine.Viewer,
+    lang: str,
+    *,
+    everything: bool = False,
+    known: dict[str, Any] | None = None,
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The parts of ``frame`` by name (a panel's template, ``channel_chrome.html:<id>``, ``seq``,
+    ``feed``, ``msgs-<channel>``), and the content key of each panel it considered.
+
+    ``known``: the content keys of the panels the audience's screens show now (see ``_Sent``);
+    a panel whose content key is the same is left out. ``everything`` ignores it.
+    """
     kind = present.viewer_kind(viewer)
     types = {e.type for e in events}
     changed = everything or bool(types - present.QUIET)
     roster = everything or bool(types & present.ROSTER)
+    bot_moved = any(e.actor.startswith(BOT_PREFIX) for e in events)
+    known = {} if everything or known is None else known
     base = fragments.base(snap)
-    parts = [fragments.render("seq.html", {"seq": snap.seq}, oob=True)]
+    parts = [("seq", fragments.render("seq.html", {"seq": snap.seq}, oob=True))]
+    panels: dict[str, Any] = {}
 
-    def put(template: str, context: dict[str, Any]) -> None:
-        parts.append(fragments.render(template, {**base, **context}, oob=True))
+    def put(template: str, context: dict[str, Any], name: str = "") -> None:
+        name = name or template
+        context = {**base, **context}
+        if template in MEMO_PANELS:
+            content = fragments.content_key(context)
+            panels[name] = content
+            if name in known and known[name] == content and content is not fragments.UNKEYABLE:
+                return  # already on every screen of this audience
+        parts.append((name, fragments.render(template, context, oob=True)))
 
     put("clock.html", fragments.clock(snap, lang))
+    if everything or EventType.EXERCISE_ENDED in types:
+        put("ended.html", fragments.ended(snap, facilitator=kind == "facilitator"))
     items = present.feed(snap, events, viewer, lang)
     if items:
-        parts.append(fragments.append("afterbegin", "feed", fragments.FEED_ITEM, items, base))
+        parts.append(("feed", fragments.append("afterbegin", "feed", fragments.FEED_ITEM, items, base)))
     if kind != "public":  # the public board shows public-channel messages in its feed
         for channel, messages in present.messages(snap, events, viewer, lang, live=True).items():
-            parts.append(fragments.append("beforeend", f"msgs-{channel}", fragments.MESSAGE, messages, base))
-    if changed:
+            parts.append(
+                (
+                    f"msgs-{channel}",
+                    fragments.append("beforeend", f"msgs-{channel}", fragments.MESSAGE, messages, base),
+                )
+            )
+    if changed and (everything or types & INDICATOR_CHANGES or "indicators.html" not in known):
         put("indicators.html", fragments.indicators(snap, viewer, lang))
     if kind == "role":
         if changed:
             put("actions.html", fragments.actions(snap, viewer.role, lang))
-            proposals = fragments.proposals(snap, viewer, lang)
-            put("approvals.html", proposals)
-            put("decisions.html", proposals)
+            if (
+                everything
+                or bot_moved
+                or types & PROPOSAL_CHANGES
+                or "approvals.html" not in known
+                or "decisions.html" not in known
+            ):
+                proposals = fragments.proposals(snap, viewer, lang)
+                put("approvals.html", proposals)
+                put("decisions.html", proposals)
         if roster:
             put("table.html", fragments.seats(snap, lang))
     elif kind == "facilitator":
@@ -149,16 +316,20 @@ def frame(
     elif roster or types & {EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED}:
         put("lobby_roles.html", fragments.seats(snap, lang))
     if kind != "public" and (everything or types & CHANNEL_CHANGES):
-        for channel in present.channels(snap, viewer, lang):
-            put("channel_chrome.html", {"ch": channel})
-    parts.append(debrief_panels.pushed(snap, types, viewer, lang, everything=everything))
-    return "".join(parts)
+        for chrome in present.channels(snap, viewer, lang):
+            put("channel_chrome.html", {"ch": chrome}, f"channel_chrome.html:{chrome.id}")
+    debrief = debrief_panels.pushed(snap, types, viewer, lang, everything=everything)
+    if debrief:
+        parts.append(("debrief", debrief))
+    return parts, panels
 
 
 def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
     """Everything ``viewer`` may see after ``after``, as one frame, and the seq it ends at."""
-    exercise = Exercise.objects.light().get(pk=exercise_id)
-    snap = Snapshot.load(exercise)
+    # The table's snapshot at its newest event, shared with the batch renders and with every other
+    # socket catching up at the same moment (a reconnect storm: one load per table, not per socket).
+    last_seq, code = Exercise.objects.filter(pk=exercise_id).values_list("last_seq", "code").get()
+    snap = _snapshot(exercise_id, last_seq, code)
     with translation.override(lang):
         if full and viewer.participant:
             # The participant's role changed: their whole screen (lobby or room) changes with it.
@@ -183,11 +354,25 @@ def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full:
 
 def presence_changed(exercise_id: int, participant_id: str, delta: int) -> None:
     """A participant's socket opened (+1) or closed (-1): count it and tell the consoles."""
-    Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(
-        connections=Greatest(F("connections") + delta, 0), last_seen_at=timezone.now()
-    )
-    presence.beat(exercise_id, [participant_id])
-    fanout.publish_signal(exercise_id, "presence", {})
+    presence_changes({(exercise_id, participant_id): delta})
+
+
+def presence_changes(deltas: dict[tuple[int, str], int]) -> None:
+    """Several sockets opened or closed (a reconnect storm, batched by ``PresenceBatch``): one
+    update per participant, one heartbeat and one notice to the consoles per exercise."""
+    now = timezone.now()
+    exercises: dict[int, list[str]] = {}
+    for (exercise_id, participant_id), delta in deltas.items():
+        exercises.setdefault(exercise_id, []).append(participant_id)
+        if delta:
+            Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(
+                connections=Greatest(F("connections") + delta, 0), last_seen_at=now
+            )
+        else:  # as many opened as closed: only seen
+            Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(last_seen_at=now)
+    for exercise_id, participants in exercises.items():
+        presence.beat(exercise_id, participants)
+        fanout.publish_signal(exercise_id, "presence", {})
 
 
 def presence_frame(exercise_id: int, lang: str) -> str:

@@ -6,11 +6,15 @@ Every command, from a form POST or a ws-send frame, goes through ``services.exec
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import segno
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib import messages
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +28,7 @@ from pydantic import ValidationError
 
 from scenarios import library
 
-from . import access, engine, fragments, inputs, push, selectors, services, throttle
+from . import access, engine, fragments, inputs, present, push, selectors, services, throttle
 from .access import staff_only, staff_view
 from .engine import commands as c
 from .logs import security_event
@@ -57,6 +61,7 @@ def _share(request: HttpRequest, code: str) -> dict[str, Any]:
     return {
         "join_url": join_url,
         "join_qr": _qr(join_url),
+        "join_host": request.get_host(),
         "projector_url": request.build_absolute_uri(reverse("projector", args=[code])),
     }
 
@@ -251,6 +256,47 @@ def play(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _older(request: HttpRequest, exercise: Exercise, viewer: engine.Viewer) -> HttpResponse:
+    """The feed items before ``?before=<seq>``, one page, with the same fragment the page renders."""
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        return HttpResponse(_("Bad page."), status=400)
+    lang = _lang(request)
+    snap = Snapshot.load(exercise)
+    events = selectors.visible_log(exercise.pk, viewer, upto=min(before - 1, snap.seq))
+    items = present.feed(snap, events, viewer, lang)
+    return render(
+        request,
+        "exercises/partials/feed_page.html",
+        {
+            **fragments.base(snap),
+            "items": items,
+            "feed_url": request.path,
+            "feed_public": bool(request.GET.get("public")),
+        },
+    )
+
+
+@require_GET
+def feed_page(request: HttpRequest, code: str) -> HttpResponse:
+    """Older feed items for a player (their own view) or the projector (``?public=1``)."""
+    exercise, _workshop = _lookup(request, code)
+    if exercise is None:
+        raise Http404("no such exercise")
+    mode = "projector" if request.GET.get("public") else "play"
+    viewer = selectors.viewer_for(exercise, user=request.user, session=request.session, mode=mode)
+    if viewer is None:
+        return HttpResponseForbidden(_("Join the exercise first."))
+    return _older(request, exercise, viewer)
+
+
+@require_GET
+@staff_view("view")
+def console_feed(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    return _older(request, exercise, engine.FACILITATOR_VIEW)
+
+
 def _answer(request: HttpRequest, text: str, *, level: str, rule: str, back: str) -> HttpResponse:
     """htmx gets a toast to show; a plain form post goes back to its page with a message."""
     if request.htmx:  # type: ignore[attr-defined]
@@ -370,6 +416,7 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
             **_share(request, exercise.code),
             "seq": snap.seq,
             "exercise": exercise,
+            "feed_public": True,
             "ws_url": f"/ws/exercise/{exercise.code}/projector/",
         },
     )
@@ -506,12 +553,54 @@ def workshop_console(request: HttpRequest, workshop: Workshop) -> HttpResponse:
                 "phase": scenario.phases[scenario.phase_index[state.phase]].title.get(lang),
             }
         )
-    return render(
-        request, "exercises/workshop.html", {"workshop": workshop, "rows": rows, **_share(request, workshop.code)}
-    )
+    context: dict[str, Any] = {"workshop": workshop, "rows": rows, **_share(request, workshop.code)}
+    if rows:  # every table plays the workshop's one scenario: its injects, once for all tables
+        scenario = selectors.scenario_of(rows[0]["exercise"])
+        context["scripted"] = [(i.id, i.title.get(lang)) for i in scenario.injects]
+        context["recipients"] = [(s.id, s.name.get(lang)) for s in scenario.sides] + [
+            (r.id, r.title.get(lang)) for r in scenario.roles
+        ]
+        context["max_message"] = c.MAX_MESSAGE
+    return render(request, "exercises/workshop.html", context)
 
 
 WORKSHOP_COMMANDS = {"start": c.Start, "pause": c.Pause, "resume": c.Resume, "advance_phase": c.AdvancePhase}
+# "Release to every table": one inject, picked or written once, released at every table.
+WORKSHOP_RELEASES: dict[str, type[c.Cmd]] = {"release_inject": c.ReleaseInject, "adhoc_inject": c.AdhocInject}
+
+
+def _on_table(exercise_id: int, command: engine.Command) -> bool | None:
+    """One table's command through the write path: done (True), refused by a rule (False), or
+    not valid there (None: e.g. that table already released the inject)."""
+    try:
+        return services.execute(exercise_id=exercise_id, actor=engine.FACILITATOR, command=command).ok
+    except engine.InvalidCommand:
+        return None
+
+
+def _on_every_table(table_ids: list[int], command: engine.Command) -> list[bool | None]:
+    """``command`` at every table, each table's own command in its own log (``services.execute``).
+
+    The tables' commands run on threads (``CT_RELEASE_THREADS`` at once), so their commits and
+    their fan-out (published to every worker as each commits) do not wait for one another: with
+    PostgreSQL the commits overlap, and the first tables' players get the inject while the last
+    tables' commands are still committing. Inside a transaction (a test's) they run one by one.
+    """
+    threads = settings.CRISIS_TABLE["RELEASE_THREADS"]
+    if threads <= 1 or len(table_ids) < 2 or connection.in_atomic_block:
+        return [_on_table(pk, command) for pk in table_ids]
+
+    async def every_table() -> list[bool | None]:
+        gate = asyncio.Semaphore(threads)
+        run = database_sync_to_async(_on_table, thread_sensitive=False)
+
+        async def one(pk: int) -> bool | None:
+            async with gate:
+                return await run(pk, command)
+
+        return list(await asyncio.gather(*(one(pk) for pk in table_ids)))
+
+    return async_to_sync(every_table)()
 
 
 @require_POST
@@ -522,7 +611,10 @@ def workshop_command(request: HttpRequest, workshop: Workshop) -> HttpResponse:
     Each table gets its own command through the one write path, so each log records it; a
     table the command does not fit (already started, not paused) is left as it is and counted.
     """
-    command_class = WORKSHOP_COMMANDS.get(request.POST.get("type", ""))
+    kind = request.POST.get("type", "")
+    if kind in WORKSHOP_RELEASES:
+        return _workshop_release(request, workshop, WORKSHOP_RELEASES[kind])
+    command_class = WORKSHOP_COMMANDS.get(kind)
     if command_class is None:
         return HttpResponse(status=400)
     done = skipped = 0
@@ -538,6 +630,27 @@ def workshop_command(request: HttpRequest, workshop: Workshop) -> HttpResponse:
         request, _("%(done)d tables done, %(skipped)d left as they were.") % {"done": done, "skipped": skipped}
     )
     return redirect("workshop_console", code=workshop.code)
+
+
+def _workshop_release(request: HttpRequest, workshop: Workshop, expected: type[c.Cmd]) -> HttpResponse:
+    """Release one inject (from the scenario, or written here) at every table: one request."""
+    back = redirect("workshop_console", code=workshop.code)
+    try:
+        command = inputs.command_from(inputs.from_post(request.POST))
+    except engine.InvalidCommand as exc:
+        messages.error(request, str(exc))
+        return back
+    if not isinstance(command, expected):
+        return HttpResponse(status=400)
+    table_ids = list(workshop.tables.order_by("table").values_list("pk", flat=True))
+    results = _on_every_table(table_ids, command)
+    done = sum(1 for r in results if r)
+    messages.success(
+        request,
+        _("Released at %(done)d tables, %(skipped)d left as they were.")
+        % {"done": done, "skipped": len(results) - done},
+    )
+    return back
 
 
 # --------------------------------------------------------------------------- language

@@ -17,3 +17,7 @@ from config.settings import *  # noqa: E402, F403
 
 # Hashing a password properly takes a quarter of a second by design; tests make hundreds of accounts.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The test database is dropped at the end of the run: connections that render or release threads
+# keep open (persistent by default, docs/deploy.md) would hold it. Each use opens its own here.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

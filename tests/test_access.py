@@ -65,6 +65,8 @@ TABLE_URLS = [
 WORKSHOP_URLS = [
     ("get", "workshop_console", [], None, "view"),
     ("post", "workshop_command", [], {"type": "pause"}, "run"),
+    ("post", "workshop_command", [], {"type": "release_inject", "inject": "background"}, "run"),
+    ("post", "workshop_command", [], {"type": "adhoc_inject", "title": "T", "text": "x", "recipients": "all"}, "run"),
     ("get", "review:workshop", [], None, "view"),
     ("get", "review:workshop_people", [], None, "own"),
 ]

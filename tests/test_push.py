@@ -179,8 +179,8 @@ def test_it_renders_a_quiet_batch_once_for_every_role_that_sees_it_alike(bob, da
         exercise_id=mini_table.pk, actor=sender, command=c.SendMessage(channel="press", text="Solidarity")
     ).events
     renders = []
-    real = push.frame
-    monkeypatch.setattr(push, "frame", lambda *a, **k: renders.append(a[2]) or real(*a, **k))
+    real = push.frame_parts
+    monkeypatch.setattr(push, "frame_parts", lambda *a, **k: renders.append(a[2]) or real(*a, **k))
     frames = {
         role: render(mini_table.pk, events, (f"role:{role}", "en")) for role in ("president", "defence", "us_command")
     }

@@ -359,7 +359,11 @@ def test_it_draws_the_spanish_report_with_its_charts_without_a_browser(played, f
     assert "soberanía" in lowered or "confianza" in lowered  # indicator names, the charts' titles, in Spanish
     charts = text.split("Indicadores a lo largo del tiempo", 1)[1][:3000]  # the report's chart section
     assert "Confianza 60 → 63" in charts and "Soberanía 70 → 45" in charts  # each chart's caption
-    assert re.search(r"^\s*5\s+5\s*$", charts, re.M), "no axis labels drawn under the captions"
+    # Axis labels under the captions: 100 / 50 / 0 up the side, the phase numbers along the bottom of
+    # two charts side by side. (Before the charts were unlocalized, ``x="136,0"`` put every label of
+    # the Spanish PDF in the wrong place.)
+    assert re.search(r"^\s*100\s+100\s*$", charts, re.M), "no axis labels drawn under the captions"
+    assert re.search(r"^\s*1\s+2\s+1\s+2\s*$", charts, re.M), "no phase numbers along the x axes"
     # The step lines are strokes: drawn as vector paths, not text. pdftocairo shows them.
     svg = subprocess.run(["pdftocairo", "-svg", "-", "-"], input=response.content, capture_output=True).stdout
     assert svg.count(b"fill:none;stroke-width") >= 8, "no chart lines in the PDF"

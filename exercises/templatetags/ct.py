@@ -48,3 +48,21 @@ def tenths(value: object) -> int:
         return max(0, min(10, round(float(value) * 10)))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return 0
+
+
+@register.filter
+def gamedate(value: object, arg: str = "") -> str:
+    """An in-game or wall date the one way every screen writes it (exercises.dates): ``5 sept 08:46``;
+    ``|gamedate:"year"`` for ``5 sept 2001``, ``|gamedate:"year,time"`` for both; add ``wall`` for a real moment (site time zone)."""
+    from datetime import datetime
+
+    from exercises.dates import short_date
+
+    if not isinstance(value, datetime):
+        return "" if value in (None, "") else str(value)
+    flags = set(arg.split(",")) if arg else {"time"}
+    if "wall" in flags:  # a moment on the wall clock: the site's time zone, as |date would show it
+        from django.utils import timezone
+
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return short_date(value, year="year" in flags, time="time" in flags)

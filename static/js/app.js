@@ -4,14 +4,17 @@
  *   (#ct-seq, updated by every frame), so the server replays what was missed;
  * - lists: drop pushed items already on screen, mark live ones as new, let a delivered
  *   message replace its "in transit" copy; skip panels whose content hash is unchanged;
- * - the game clock ticks between server pushes (the pushes correct it);
- * - channel tabs, unread counts, Enter to send, toasts, copy buttons, the console's
- *   "play an unfilled role" panel;
+ * - the game clock ticks between server pushes (the pushes correct it), written with the server's
+ *   month and weekday names (exercises/dates.py: one formatter);
+ * - channel tabs, unread counts (a message in a pane not on screen stays unread), Enter to send,
+ *   toasts, copy buttons, the console's "play an unfilled role" panel;
  * - forms that clear after sending (data-reset) and inject acknowledgements (data-acked):
  *   the Content-Security-Policy forbids inline handlers, so they are listeners here;
  * - the chat composer keeps its text until the server acknowledges it: each message carries a
  *   client id (cid); a socket that dies first shows "not sent, retrying" and the same message
  *   (same cid, so the server does it once) goes again when the socket is back.
+ * The room's cues for new items, the phone panes, the end, reconnecting at once and the End
+ * dialog are in static/js/room.js (docs/accessibility.md).
  */
 (function () {
   "use strict";
@@ -190,24 +193,10 @@
     document.body.dispatchEvent(new CustomEvent("ct:update"));
   });
 
-  // New injects: a visible cue (highlight, title counter) until acknowledged or seen.
-  let unseenTitle = 0;
-  const baseTitle = document.title;
+  // New items: the cues (tab title, "N new", live region, sound) are in static/js/room.js.
   function announceNew() {
-    const fresh = $$("#feed > .is-new:not(.announced)");
-    for (const item of fresh) {
-      item.classList.add("announced");
-      if (item.classList.contains("kind-inject")) unseenTitle += 1;
-    }
     $$(".messages > .is-new").forEach((m) => scrollToEnd(m.parentElement));
-    document.title = unseenTitle && document.hidden ? `(${unseenTitle}) ${baseTitle}` : baseTitle;
   }
-  document.addEventListener("visibilitychange", () => {
-    if (!document.hidden) {
-      unseenTitle = 0;
-      document.title = baseTitle;
-    }
-  });
 
   function acked(form) {
     const item = form.closest(".feed-item");
@@ -218,31 +207,21 @@
     form.remove();
   }
 
-  // A form that asks first (ending the exercise): htmx's hx-confirm does not cover ws-send.
-  // Registered in the capture phase, so it runs before the composer's listener above.
-  document.addEventListener(
-    "htmx:wsConfigSend",
-    (event) => {
-      const form = event.target.closest && event.target.closest("form[data-confirm]");
-      if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
-    },
-    true
-  );
-
   // ------------------------------------------------------------------ the game clock
   // Seconds of game time per second of wall time, anchored where the server last said.
   let skew = 0;
   let seenServerNow = "";
+  // One formatter (exercises/dates.py): the month and weekday names come from the server, so the
+  // ticking clock writes exactly what the server wrote ("mié 5 sept · 08:46"), never Intl's variant.
   function formatGame(clock, game) {
     const t0 = Number(clock.dataset.t0);
     const tz = Number(clock.dataset.tz);
     const when = new Date((t0 + game + tz) * 1000);
-    const lang = document.documentElement.lang || "en";
-    const parts = {};
-    for (const p of new Intl.DateTimeFormat(lang, {
-      timeZone: "UTC", weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-    }).formatToParts(when)) parts[p.type] = p.value;
-    return `${parts.weekday} ${parts.day} ${parts.month} · ${parts.hour}:${parts.minute}`;
+    const months = (clock.dataset.months || "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec").split(",");
+    const days = (clock.dataset.days || "Mon,Tue,Wed,Thu,Fri,Sat,Sun").split(",");
+    const pad = (n) => String(n).padStart(2, "0");
+    const weekday = days[(when.getUTCDay() + 6) % 7];
+    return `${weekday} ${when.getUTCDate()} ${months[when.getUTCMonth()]} · ${pad(when.getUTCHours())}:${pad(when.getUTCMinutes())}`;
   }
   function offsetLabel(game) {
     const sign = game < 0 ? "-" : "+";
@@ -297,7 +276,7 @@
 
   function markRead(channel) {
     const list = document.getElementById(`msgs-${channel}`);
-    if (!list || document.hidden) return;
+    if (!list || document.hidden || !list.offsetParent) return; // not on screen (a phone's other pane): still unread
     const last = Math.max(0, ...$$(".msg", list).map((m) => Number(m.dataset.seq)));
     localStorage.setItem(readKey(channel), String(last));
   }
@@ -306,7 +285,7 @@
     const current = activeChannel();
     for (const badge of $$("[data-unread-for]")) {
       const channel = badge.dataset.unreadFor;
-      if (channel === current && !document.hidden) markRead(channel);
+      if (channel === current) markRead(channel);
       const read = Number(localStorage.getItem(readKey(channel)) || 0);
       const unread = $$(`#msgs-${channel} > .msg:not(.mine)`).filter((m) => Number(m.dataset.seq) > read).length;
       badge.textContent = unread ? String(unread) : "";
@@ -406,6 +385,10 @@
       toastObserver.observe(toasts, { childList: true, subtree: true });
       $$(".toast", toasts).forEach((t) => setTimeout(() => t.remove(), 12000));
     }
+    document.body.addEventListener("ct:pane", () => {
+      syncTabs(); // a phone pane came into view (static/js/room.js): what it shows is now read
+      countUnread();
+    });
     document.body.addEventListener("ct:update", () => {
       clearTimeout(actAsTimer);
       actAsTimer = setTimeout(loadActAs, 400);

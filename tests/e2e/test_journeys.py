@@ -189,8 +189,8 @@ def test_a_table_plays_the_first_day(browser: Browser, live_asgi: str, library, 
     projector.screenshot(path=shots / "projector.png")
 
     # --- the facilitator ends it; everyone's clock says so
-    console.on("dialog", lambda dialog: dialog.accept())
-    _console_click(console, "End")
+    _console_click(console, "End")  # asks first, in a <dialog> (not window.confirm)
+    console.locator("#end-dialog button[type=submit]").click()
     for page in (adviser, bush, projector):
         expect(page.locator("#clock")).to_have_attribute("data-status", "ended")
 

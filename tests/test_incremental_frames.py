@@ -1,0 +1,222 @@
+"""Incremental frames never leave a panel stale (issue #11).
+
+A pushed frame leaves out the panels a batch cannot change (by its event types) and the panels
+whose content the audience's screens already show (``push._Sent``). The property: for random
+command batches on a real scenario (september-2001, every playable role seated, started), a
+screen that applies each batch's incremental frame shows, panel for panel, exactly what a full
+re-render of every panel at that batch shows.
+
+Mutation that turns it red (tried): dropping ``indicator_changed`` from
+``push.INDICATOR_CHANGES`` (an adjusted indicator stays old on the players' screens; found in the
+first examples). The contiguity check (a batch not rendered for an audience) needs an A → B → A
+sequence the random walk rarely draws; the second test pins it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exercises import engine, push, services
+from exercises.engine import commands as c
+from exercises.models import Exercise
+
+pytestmark = pytest.mark.django_db
+
+LANGS = ("en", "es")
+NOT_PANELS = ("seq", "feed", "msgs-")
+_tables = itertools.count()
+
+
+@pytest.fixture
+def version(db):
+    from scenarios.library import latest, sync_library
+
+    sync_library()
+    return latest("september-2001")
+
+
+def _table(version, alice) -> tuple[Exercise, dict[str, str]]:
+    """A started september-2001 table, every playable role held: (exercise, role -> participant)."""
+    from scenarios.library import scenario_for
+
+    scenario = scenario_for(version)
+    exercise = services.create_exercise(scenario=version, title=f"Prop {next(_tables)}", by=alice, seed=3)
+    seats = {}
+    for role in [r.id for r in scenario.roles if not r.institution]:
+        participant, _ = services.join(exercise=exercise, name=f"P {role}"[:40])
+        actor = engine.Actor(kind="participant", participant=participant.pk)
+        services.execute(exercise_id=exercise.pk, actor=actor, command=c.ClaimRole(role=role))
+        seats[role] = participant.pk
+    services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Start())
+    return exercise, seats
+
+
+def _audiences(seats: dict[str, str]) -> list[tuple[engine.Viewer, tuple[str, str]]]:
+    viewers = [engine.Viewer(role=role, participant=pid) for role, pid in seats.items()]
+    viewers += [engine.FACILITATOR_VIEW, engine.Viewer()]
+    return [(v, (v.audience_key, lang)) for v in viewers for lang in LANGS]
+
+
+def _full(exercise_id: int, seq: int, events: list[engine.Event], viewer: engine.Viewer, lang: str) -> dict[str, str]:
+    """Every panel of the viewer's screen re-rendered at ``seq`` (the same snapshot as the push)."""
+    from django.utils import translation
+
+    snap = push._snapshot(exercise_id, seq)
+    with translation.override(lang):
+        parts, _ = push.frame_parts(snap, events, viewer, lang, everything=True)
+    return {name: html for name, html in parts if not name.startswith(NOT_PANELS)}
+
+
+def _command(data: st.DataObject, exercise: Exercise, seats: dict[str, str]) -> tuple[engine.Actor, c.Cmd]:  # noqa: C901 - one branch per command kind
+    """One command of the real mix (or a facilitator's), drawn against the table's current state."""
+    from exercises import selectors
+
+    exercise.refresh_from_db()
+    state = selectors.state_of(exercise)
+    scenario = selectors.scenario_of(exercise)
+    role = data.draw(st.sampled_from(sorted(seats)))
+    me = engine.Actor(kind="participant", participant=seats[role])
+    kind = data.draw(
+        st.sampled_from(
+            [
+                "message",
+                "propose",
+                "respond",
+                "withdraw",
+                "decide",
+                "adhoc",
+                "release",
+                "indicator",
+                "channel",
+                "advance",
+                "pause",
+                "seen",
+                "release_role",
+            ]
+        )
+    )
+    pending = state.pending_proposals()
+    if kind == "propose":
+        views = [v for v in engine.action_views(scenario, state, role) if v.available]
+        if views:
+            action = data.draw(st.sampled_from(views)).action
+            option = action.options[0].id if action.options else None
+            return me, c.ProposeAction(action=action.id, option=option, rationale="why")
+    if kind == "respond":
+        waiting = [(p, a.approver) for p in pending for a in p.approvals if a.status == "pending"]
+        if waiting:
+            proposal, approver = data.draw(st.sampled_from(waiting))
+            grant = data.draw(st.booleans())
+            if approver in seats:
+                actor = engine.Actor(kind="participant", participant=seats[approver])
+                return actor, c.RespondApproval(proposal=proposal.id, grant=grant, reason="ok")
+            return engine.FACILITATOR, c.ResolveApproval(proposal=proposal.id, approver=approver, grant=grant)
+    if kind in ("withdraw", "decide") and pending:
+        proposal = data.draw(st.sampled_from(pending))
+        actor = engine.Actor(kind="participant", participant=seats.get(proposal.role, seats[role]))
+        return actor, (c.Withdraw if kind == "withdraw" else c.Decide)(proposal=proposal.id)
+    if kind == "adhoc":
+        recipients = data.draw(st.sampled_from([["all"], [role]]))
+        return engine.FACILITATOR, c.AdhocInject(title="News", text="Text", recipients=recipients, public=True)
+    if kind == "release":
+        unreleased = [i.id for i in scenario.injects if i.id not in state.released]
+        if unreleased:
+            return engine.FACILITATOR, c.ReleaseInject(inject=data.draw(st.sampled_from(unreleased)))
+    if kind == "indicator":
+        indicator = data.draw(st.sampled_from([i.id for i in scenario.indicators]))
+        return engine.FACILITATOR, c.AdjustIndicator(
+            indicator=indicator, delta=data.draw(st.sampled_from([-7, 5])), reason="why"
+        )
+    if kind == "channel":
+        channel = data.draw(st.sampled_from([ch.id for ch in scenario.channels]))
+        return engine.FACILITATOR, c.SetChannel(channel=channel, open=data.draw(st.booleans()))
+    if kind == "advance":
+        return engine.FACILITATOR, c.AdvancePhase()
+    if kind == "pause":
+        return engine.FACILITATOR, c.Pause() if state.status == "running" else c.Resume()
+    if kind == "seen":
+        released = [e.seq for e in selectors.events_of_type(exercise.pk, ["inject_released"])]
+        if released:
+            return me, c.MarkSeen(seq=data.draw(st.sampled_from(released)))
+    if kind == "release_role":
+        return me, c.ReleaseRole()
+    channels = [ch.id for ch in scenario.channels if role in scenario.roles_of(ch.members)]
+    return me, c.SendMessage(channel=data.draw(st.sampled_from(channels)), text="hello")
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_incremental_frames_equal_a_full_rerender(data, version, alice):
+    exercise, seats = _table(version, alice)
+    audiences = _audiences(seats)
+    # The screens as a page load shows them, then each batch's incremental frame applied by id.
+    seq = Exercise.objects.get(pk=exercise.pk).last_seq
+    screens = {key: _full(exercise.pk, seq, [], viewer, key[1]) for viewer, key in audiences}
+    steps = data.draw(st.integers(min_value=1, max_value=10), label="batches")
+    for step in range(steps):
+        events: list[engine.Event] = []
+        # A batch is what the hub merges: one command, or several that queued up meanwhile.
+        for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="commands in the batch")):
+            actor, command = _command(data, exercise, seats)
+            with contextlib.suppress(engine.InvalidCommand, engine.Forbidden):
+                events += services.execute(exercise_id=exercise.pk, actor=actor, command=command).events
+        if not events:
+            continue
+        types = sorted({e.type for e in events})
+        away = set(data.draw(st.lists(st.sampled_from([k for _v, k in audiences]), max_size=2), label="no socket"))
+        for viewer, key in audiences:
+            if any(e.type == "role_released" and e.payload.get("participant") == viewer.participant for e in events):
+                continue  # that socket re-renders its whole screen (consumers._role_changed)
+            if key in away:  # no socket of this audience on the worker: nothing rendered for it;
+                # its next socket resumes, and the resume re-renders every panel (push.replay)
+                screens[key] = _full(exercise.pk, events[-1].seq, events, viewer, key[1])
+                continue
+            parts = push.render_parts(exercise.pk, events, key)
+            assert parts[0][0] == "seq"
+            for name, html in parts:
+                if not name.startswith(NOT_PANELS):
+                    screens[key][name] = html
+            full = _full(exercise.pk, events[-1].seq, events, viewer, key[1])
+            for name, html in full.items():
+                assert screens[key].get(name) == html, f"batch {step} {types}: {key} shows a stale {name}"
+        # a role released: its player's sockets now watch as a role-less participant
+        for role, pid in list(seats.items()):
+            if any(e.type == "role_released" and e.payload.get("participant") == pid for e in events):
+                del seats[role]
+        audiences = [(v, k) for v, k in audiences if not v.role or v.role in seats]
+        if not seats:
+            break
+
+
+def test_an_audience_that_missed_a_batch_gets_every_panel_again(version, alice):
+    """A → B → A: the console had no socket here while the exercise was paused (its next socket
+    resumed from the log, paused controls); on resume the controls are what the worker last
+    rendered for it, and must still be sent. Mutation: drop the contiguity check in
+    ``push.render_parts``: the console keeps the paused controls."""
+    exercise, _seats = _table(version, alice)
+    key = ("facilitator", "en")
+    run = services.execute
+    first = run(
+        exercise_id=exercise.pk,
+        actor=engine.FACILITATOR,
+        command=c.AdhocInject(title="A", text="a", recipients=["all"]),
+    )
+    assert "controls.html" in dict(push.render_parts(exercise.pk, first.events, key))
+    run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Pause())  # not rendered here: no socket
+    resumed = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Resume())
+    assert "controls.html" in dict(push.render_parts(exercise.pk, resumed.events, key))
+    again = run(
+        exercise_id=exercise.pk,
+        actor=engine.FACILITATOR,
+        command=c.AdhocInject(title="B", text="b", recipients=["all"]),
+    )
+    assert "controls.html" not in dict(push.render_parts(exercise.pk, again.events, key))  # unchanged: left out
