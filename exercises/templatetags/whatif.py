@@ -59,3 +59,11 @@ KEY_KINDS = {
 def key_kind(kind: str) -> str:
     """A counterfactual key event's kind, in the active language."""
     return str(KEY_KINDS.get(kind, kind))
+
+
+@register.filter
+def num(value: object) -> object:
+    """A percentile as people write it: 86.0 → 86, 83.6 stays (localized in the page's prose)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
