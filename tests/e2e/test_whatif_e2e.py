@@ -97,6 +97,14 @@ def test_fork_here_a_counterfactual_and_compare_from_the_review(
     csp = csp_watch(page)
 
     page.goto(f"{live_asgi}/review/{parent.code}/timeline/?seq=60#e60")
+    axe(page, "timeline with fork links")
+    page.locator("#e58").scroll_into_view_if_needed()
+    top, bottom = page.locator("#e58").bounding_box(), page.locator("#e61").bounding_box()
+    assert top and bottom
+    page.screenshot(
+        path=shots / "whatif-timeline-fork-here.png",
+        clip={"x": top["x"], "y": top["y"], "width": top["width"], "height": bottom["y"] + bottom["height"] - top["y"]},
+    )
     page.locator("#e60").get_by_role("link", name="Fork here").click()
     expect(page.get_by_role("heading", name="Fork after event #60")).to_be_visible()
     axe(page, "fork form")
@@ -130,6 +138,7 @@ def test_fork_here_a_counterfactual_and_compare_from_the_review(
 
     page.goto(f"{live_asgi}/review/{child.code}/")
     expect(page.locator("#rv-lineage")).to_contain_text("A fork, after event #60 of")
+    page.locator(".rv-head").screenshot(path=shots / "whatif-review-lineage.png")
     page.locator("#rv-lineage").get_by_role("link", name="Compare with its parent").click()
     expect(page.get_by_role("heading", name="Compare branches")).to_be_visible()
     expect(page.locator(".wi-diverge")).to_contain_text("up to #60")
