@@ -119,7 +119,8 @@ def test_fork_here_makes_a_paused_fork_and_opens_its_console(staff) -> None:  # 
     child = Exercise.objects.get(parent=table)
     assert response.status_code == 302 and response["Location"] == reverse("console", args=[child.code])
     assert child.parent_seq == seq and child.title == "What if" and child.owner == people["alice"]
-    assert selectors.state_at(child, child.last_seq).status == "paused"
+    paused = selectors.state_at(child, child.last_seq)
+    assert paused.status == "paused" and paused.game_time == selectors.state_at(table, seq).game_time
     # its lineage in the review, both ways, with the compare and what-if links
     page = client.get(reverse("review:overview", args=[child.code])).content.decode()
     assert "A fork, after event #" in page and table.title in page
