@@ -216,10 +216,11 @@ def compare(request: HttpRequest) -> HttpResponse:
     exercises = [access.exercise_for(request.user, code, "view")[0] for code in codes]
     error = ""
     comparison = None
-    try:
-        comparison = whatif.compare(exercises)
-    except whatif.CompareError as exc:
-        error = str(exc)
+    if codes:  # no codes yet: just the form
+        try:
+            comparison = whatif.compare(exercises)
+        except whatif.CompareError as exc:
+            error = str(exc)
     context = {"comparison": comparison, "error": error, "codes": ",".join(codes), "exercises": exercises}
     return render(request, "whatif/compare.html", context, status=400 if error else 200)
 

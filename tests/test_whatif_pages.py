@@ -327,3 +327,9 @@ def library_sept(db, django_user_model):
     parent.refresh_from_db()
     child = services.fork(exercise=parent, at_seq=60, by=owner)
     return parent, child
+
+
+def test_compare_without_codes_is_just_the_form(staff) -> None:  # noqa: F811
+    people, _workshop, _table = staff
+    response = _client(people["eva"]).get(reverse("whatif:compare"))
+    assert response.status_code == 200 and 'name="codes"' in response.content.decode()
