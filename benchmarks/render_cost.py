@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from exercises.engine.events import EventType
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import harness, mix  # noqa: E402
@@ -110,7 +112,7 @@ def play_history(table: harness.Table, scenario: Any, commands: int, seed: int) 
             services.execute(exercise_id=table.exercise_id, actor=engine.FACILITATOR, command=inject)
         seat = table.seats[k % len(table.seats)]
         state = chooser.states[table.exercise_id]
-        released = [e.seq for e in selectors.events_of_type(table.exercise_id, ["inject_released"])]
+        released = [e.seq for e in selectors.events_of_type(table.exercise_id, [EventType.INJECT_RELEASED])]
         unacked = {seq for seq in released if seat.participant not in state.receipts.get(seq, [])}
         command = chooser.choose(seat, rng, unacked, state.seq)
         actor = engine.Actor(kind="participant", participant=seat.participant)

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from exercises.engine.events import EventType
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 from scenarios.schema import Scenario
@@ -176,11 +177,11 @@ class Simulation:
         summary = Summary(exercise=self.exercise, indicators=dict(state.indicators))
         for event in selectors.log(self.exercise.pk):
             summary.events += 1
-            if event.type == "action_executed":
+            if event.type == EventType.ACTION_EXECUTED:
                 summary.decisions += 1
-            elif event.type == "action_refused":
+            elif event.type == EventType.ACTION_REFUSED:
                 summary.refused += 1
-            elif event.type == "command_rejected":
+            elif event.type == EventType.COMMAND_REJECTED:
                 summary.rejected[event.payload["rule"]] += 1
         return summary
 

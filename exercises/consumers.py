@@ -21,6 +21,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from exercises.engine.events import EventType
+
 from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle
 
 MAX_FRAME_BYTES = 16_384
@@ -125,7 +127,8 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
 
     def _removed(self, events: list[engine.Event]) -> bool:
         return bool(self.participant_id) and any(
-            e.type == "participant_removed" and e.payload.get("participant") == self.participant_id for e in events
+            e.type == EventType.PARTICIPANT_REMOVED and e.payload.get("participant") == self.participant_id
+            for e in events
         )
 
     async def _role_changed(self, events: list[engine.Event]) -> bool:
@@ -134,10 +137,10 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             return False
         for event in events:
             if (
-                event.type in ("role_claimed", "role_released")
+                event.type in (EventType.ROLE_CLAIMED, EventType.ROLE_RELEASED)
                 and event.payload.get("participant") == self.participant_id
             ):
-                role = event.role if event.type == "role_claimed" else ""
+                role = event.role if event.type == EventType.ROLE_CLAIMED else ""
                 self.viewer = engine.Viewer(role=role, participant=self.participant_id)
                 return True
         return False
@@ -211,7 +214,10 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             await self._answer(cid, "retry", push.error_text("unavailable", self.lang))
             return
         if result.rejection is not None:
-            await self.send(text_data=push.rejection_toast(result.rejection, self.lang) + push.ack(cid, "rejected"))
+            answer = await database_sync_to_async(push.rejection_toast_for)(
+                self.exercise_id, result.rejection, self.lang
+            )
+            await self.send(text_data=answer + push.ack(cid, "rejected"))
             return
         if cid:
             await self.send(text_data=push.ack(cid, "ok"))

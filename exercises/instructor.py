@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from exercises.engine.events import EventType
 from scenarios.glossary import RULES, gloss
 from scenarios.schema import Inject, Scenario
 
@@ -170,4 +171,4 @@ def blocs_line(blocs: list[dict[str, Any]] | None) -> str:
 
 def released_injects(events: Any) -> set[str]:
     """The scripted injects that reached someone, from a log (events or review entries)."""
-    return {e.payload["inject"] for e in events if e.type == "inject_released" and e.payload.get("inject")}
+    return {e.payload["inject"] for e in events if e.type == EventType.INJECT_RELEASED and e.payload.get("inject")}

@@ -22,9 +22,10 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from exercises.engine.events import EventType
 from scenarios.schema import ALL, Scenario
 
-from . import engine, presence, selectors
+from . import engine, presence, selectors, wording
 from .engine import Viewer
 from .engine.clock import game_datetime, offset_label
 from .engine.commands import BOT_PREFIX
@@ -33,16 +34,38 @@ from .instructor import blocs_line
 from .models import Exercise, Participant
 
 # Event types that never change a panel (only the feed, a channel or the receipts).
-QUIET = frozenset({"inject_seen", "message_sent", "message_delivered", "note_added", "command_rejected"})
-ROSTER = frozenset(
-    {"participant_joined", "role_claimed", "role_released", "participant_removed", "bot_seated", "bot_unseated"}
+QUIET = frozenset(
+    {
+        EventType.INJECT_SEEN,
+        EventType.MESSAGE_SENT,
+        EventType.MESSAGE_DELIVERED,
+        EventType.NOTE_ADDED,
+        EventType.COMMAND_REJECTED,
+    }
 )
-MESSAGES = frozenset({"message_sent", "message_delivered"})
+ROSTER = frozenset(
+    {
+        EventType.PARTICIPANT_JOINED,
+        EventType.ROLE_CLAIMED,
+        EventType.ROLE_RELEASED,
+        EventType.PARTICIPANT_REMOVED,
+        EventType.BOT_SEATED,
+        EventType.BOT_UNSEATED,
+    }
+)
+MESSAGES = frozenset({EventType.MESSAGE_SENT, EventType.MESSAGE_DELIVERED})
 # Kept out of the players' feed: bookkeeping, or shown elsewhere (lobby, channels, toasts).
 NOT_FOR_PLAYERS = frozenset(
-    {"exercise_created", "inject_seen", "command_rejected", "approval_requested", *ROSTER, *MESSAGES}
+    {
+        EventType.EXERCISE_CREATED,
+        EventType.INJECT_SEEN,
+        EventType.COMMAND_REJECTED,
+        EventType.APPROVAL_REQUESTED,
+        *ROSTER,
+        *MESSAGES,
+    }
 )
-NOT_FOR_CONSOLE = frozenset({"inject_seen", *MESSAGES})
+NOT_FOR_CONSOLE = frozenset({EventType.INJECT_SEEN, *MESSAGES})
 
 
 @dataclass
@@ -78,12 +101,12 @@ class Snapshot:
 
     @cached_property
     def proposal_events(self) -> list[engine.Event]:
-        return [e for e in selectors.events_of_type(self.exercise.pk, ["action_proposed"]) if e.seq <= self.seq]
+        return [e for e in selectors.events_of_type(self.exercise.pk, [EventType.ACTION_PROPOSED]) if e.seq <= self.seq]
 
     @cached_property
     def releases(self) -> dict[int, engine.Event]:
         """Every inject release or loss by seq (the console's receipts)."""
-        types = ["inject_released", "inject_lost"]
+        types = [EventType.INJECT_RELEASED, EventType.INJECT_LOST]
         return {e.seq: e for e in selectors.events_of_type(self.exercise.pk, types) if e.seq <= self.seq}
 
     def visible_proposals(self, viewer: Viewer) -> set[int]:
@@ -221,41 +244,10 @@ def clock(snap: Snapshot, lang: str, *, now: float | None = None) -> dict[str, A
 # --------------------------------------------------------------------------- refusals
 
 
-def _engine_rule_texts() -> dict[str, str]:
-    return {
-        "role": _("This action belongs to another role."),
-        "auth": _("You are not allowed to do this."),
-        "once": _("This has already been done, or is waiting for approval."),
-        "phase": _("This is not possible in the current phase."),
-        "membership": _("Your role is not a member of this channel."),
-        "channel_closed": _("This channel is closed."),
-        "role_taken": _("Someone else has taken this role."),
-        "no_role": _("Take a role first."),
-        "clock": _("The exercise has not started yet."),
-        "role_filled": _("A player holds this role: they answer for it."),
-        "one_role": _("You already hold a role."),
-        "institution": _("Institutions are played by the facilitator."),
-        "not_approver": _("This approval is not yours to give."),
-        "invalid": _("The bot tried something impossible; it will not try again."),
-    }
-
-
-def rejection_message(payload: dict[str, Any], lang: str) -> str:
-    """The reason a rule gave (a ``command_rejected`` payload), in the active language:
-    the scenario's own words when it has them, ours for the engine's rules."""
-    detail = payload.get("detail") or {}
-    reason = detail.get("reason")
-    if isinstance(reason, dict) and reason.get(lang):
-        return str(reason[lang])
-    rule = str(payload.get("rule", ""))
-    generic = _engine_rule_texts()
-    if rule in generic:
-        return generic[rule]
-    if detail.get("channel"):
-        return generic["channel_closed"]
-    if lang == "en":
-        return str(payload.get("message", ""))
-    return _("A rule of the scenario does not allow this.")
+def rejection_message(payload: dict[str, Any], lang: str, scenario: Scenario | None = None) -> str:
+    """The reason a rule gave (a ``command_rejected`` payload) in ``lang``: what is missing and
+    when it becomes possible, with labels for ids (``exercises/wording.py``)."""
+    return wording.rejection(payload, scenario, lang)
 
 
 # --------------------------------------------------------------------------- feed
@@ -283,7 +275,7 @@ ENGINE_RULES = {
     "once": pgettext_lazy("rule", "once only"),
     "phase": pgettext_lazy("rule", "timing"),
     "membership": pgettext_lazy("rule", "membership"),
-    "channel_closed": pgettext_lazy("rule", "closed channel"),
+    EventType.CHANNEL_CLOSED: pgettext_lazy("rule", "closed channel"),
     "role_taken": pgettext_lazy("rule", "role taken"),
     "no_role": pgettext_lazy("rule", "no role"),
     "clock": pgettext_lazy("rule", "clock"),
@@ -327,7 +319,7 @@ def _cause_text(snap: Snapshot, cause: dict[str, Any], viewer: Viewer, lang: str
     if cause.get("pressure"):
         pressure = next((p for p in sc.pressures if p.id == cause["pressure"]), None)
         return (pressure.description.get(lang) if pressure else ""), badges
-    if cause.get("contradiction"):
+    if cause.get(EventType.CONTRADICTION):
         return _("contradictory public statements"), badges
     if cause.get("refused") and (viewer.facilitator or int(cause["refused"]) in snap.visible_proposals(viewer)):
         return _("after a refusal"), badges
@@ -370,7 +362,7 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
         return None
     if kind != "facilitator" and event.type in NOT_FOR_PLAYERS - (MESSAGES if kind == "public" else set()):
         return None
-    if kind == "public" and event.type == "indicator_changed":
+    if kind == "public" and event.type == EventType.INDICATOR_CHANGED:
         return None  # the board shows the values; the causes belong to the players' screens
     sc, p = snap.scenario, event.payload
     item = FeedItem(
@@ -385,24 +377,24 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
     )
     role = item.who
     match event.type:
-        case "exercise_created":
+        case EventType.EXERCISE_CREATED:
             item.title = _("Exercise created: %(title)s") % {"title": p.get("title", "")}
             item.body = _("Scenario %(slug)s, version %(version)s, seed %(seed)s") % {
                 "slug": p.get("scenario", ""),
                 "version": p.get("version", ""),
                 "seed": p.get("seed", ""),
             }
-        case "participant_joined":
+        case EventType.PARTICIPANT_JOINED:
             item.title = _("%(name)s joined") % {"name": p["name"]}
-        case "role_claimed":
+        case EventType.ROLE_CLAIMED:
             item.title = _("%(name)s plays %(role)s") % {"name": snap.name_of(p["participant"]), "role": role}
-        case "role_released":
+        case EventType.ROLE_RELEASED:
             item.title = _("%(name)s left %(role)s") % {"name": snap.name_of(p["participant"]), "role": role}
-        case "bot_seated":
+        case EventType.BOT_SEATED:
             item.title = _("A bot plays %(role)s") % {"role": role}
-        case "bot_unseated":
+        case EventType.BOT_UNSEATED:
             item.title = _("The bot left %(role)s") % {"role": role}
-        case "exercise_forked":
+        case EventType.EXERCISE_FORKED:
             item.kind = "phase"
             # Not the parent's code: it is that table's join code, and this line reaches the
             # fork's players and projector. Staff who may open the parent find it under Lineage.
@@ -414,17 +406,17 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
                 if p.get("kept_seats")
                 else _("Every seat is free again; the clock waits for the facilitator.")
             )
-        case "participant_removed":
+        case EventType.PARTICIPANT_REMOVED:
             item.title = _("The facilitator removed %(name)s from the table") % {"name": p.get("name", "")}
-        case "exercise_started":
+        case EventType.EXERCISE_STARTED:
             item.kind, item.title = "phase", _("The exercise has started")
-        case "exercise_paused":
+        case EventType.EXERCISE_PAUSED:
             item.kind, item.title = "phase", _("The clock is paused")
-        case "exercise_resumed":
+        case EventType.EXERCISE_RESUMED:
             item.kind, item.title = "phase", _("The clock runs again")
-        case "exercise_ended":
+        case EventType.EXERCISE_ENDED:
             item.kind, item.title = "phase", _("The exercise has ended")
-        case "phase_changed":
+        case EventType.PHASE_CHANGED:
             phase = sc.phases[sc.phase_index[p["phase"]]]
             item.kind = "phase"
             if p.get("stopped"):
@@ -432,7 +424,7 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             else:
                 item.title = _("New phase: %(phase)s") % {"phase": phase.title.get(lang)}
                 item.body = phase.description.get(lang) if phase.description else ""
-        case "inject_released":
+        case EventType.INJECT_RELEASED:
             item.kind = "inject"
             item.who = ""
             spec = sc.injects_by_id.get(p.get("inject") or "")
@@ -456,7 +448,7 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             if kind == "facilitator":
                 recipients = audience_label(sc, p.get("recipients", []), lang)
                 item.badges.append((_("to: %(roles)s") % {"roles": recipients}, "info"))
-        case "inject_lost":
+        case EventType.INJECT_LOST:
             spec = sc.injects_by_id.get(p.get("inject") or "")
             item.kind = "lost"
             item.title = _("Lost before it arrived: %(title)s") % {
@@ -464,7 +456,7 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             }
             item.body = _("Chance of delivery was %(p)s%%.") % {"p": round(100 * float(p.get("probability", 0)))}
             item.badges.append(_rule(p.get("rule", "")))
-        case "indicator_changed":
+        case EventType.INDICATOR_CHANGED:
             spec = sc.indicators_by_id[p["indicator"]]
             item.kind = "indicator"
             item.who = ""
@@ -477,10 +469,10 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             item.body = p.get("reason") or cause
             item.badges.append((f"{p['delta']:+d}", "up" if p["delta"] > 0 else "down"))
             item.badges += badges
-        case "channel_opened" | "channel_closed":
+        case EventType.CHANNEL_OPENED | EventType.CHANNEL_CLOSED:
             spec = sc.channels_by_id[p["channel"]]
             item.kind = "channel"
-            if event.type == "channel_opened":
+            if event.type == EventType.CHANNEL_OPENED:
                 item.title = _("Channel opened: %(name)s") % {"name": spec.name.get(lang)}
             else:
                 item.title = _("Channel closed: %(name)s") % {"name": spec.name.get(lang)}
@@ -488,18 +480,18 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             cause, badges = _cause_text(snap, p.get("cause") or {}, viewer, lang)
             item.body = item.body or cause
             item.badges += badges or ([_rule(spec.rule)] if spec.rule else [])
-        case "message_sent" | "message_delivered":  # public viewers only: the press, on the board
+        case EventType.MESSAGE_SENT | EventType.MESSAGE_DELIVERED:  # public viewers only: the press, on the board
             spec = sc.channels_by_id[p["channel"]]
             item.kind = "message"
             item.title = f"{spec.name.get(lang)} · {role}"
             item.body = p.get("text", "")
-        case "action_proposed":
+        case EventType.ACTION_PROPOSED:
             item.kind = "proposal"
             item.title = _("Proposed: %(action)s") % {"action": _action_title(snap, p["action"], lang)}
             item.body = p.get("rationale", "")
             if p.get("option"):
                 item.badges.append((_option_label(snap, p["action"], p["option"], lang), "info"))
-        case "approval_requested":
+        case EventType.APPROVAL_REQUESTED:
             action = _proposal_action(snap, p)
             item.kind = "proposal"
             item.title = _("%(action)s awaits %(approver)s") % {
@@ -507,7 +499,7 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
                 "approver": snap.role_title(p["approver"], lang),
             }
             item.badges.append(_rule(p.get("rule", "")))
-        case "approval_resolved":
+        case EventType.APPROVAL_RESOLVED:
             action = _proposal_action(snap, p)
             item.kind = "approval"
             item.side = snap.side_of(p["approver"])
@@ -526,7 +518,7 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
                 item.body = (item.body + " " if item.body else "") + p["reason"]
             item.badges.append(_rule(p.get("rule", "")))
             item.badges.append((str(APPROVAL_STATUS.get(p["status"], p["status"])), p["status"]))
-        case "action_executed":
+        case EventType.ACTION_EXECUTED:
             spec = sc.actions_by_id.get(p["action"])
             item.kind = "decision"
             if p.get("statement"):
@@ -545,17 +537,17 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
                     (_("without %(approver)s") % {"approver": snap.role_title(bypass["approver"], lang)}, "bypassed")
                 )
                 item.badges.append(_rule(bypass.get("rule", "")))
-        case "action_refused":
+        case EventType.ACTION_REFUSED:
             item.kind = "refused"
             item.title = _("Refused: %(action)s (by %(approver)s)") % {
                 "action": _action_title(snap, p["action"], lang),
                 "approver": snap.role_title(p.get("approver", ""), lang),
             }
             item.badges.append(_rule(p.get("rule", "")))
-        case "action_withdrawn":
+        case EventType.ACTION_WITHDRAWN:
             item.kind = "refused"
             item.title = _("Withdrawn: %(action)s") % {"action": _action_title(snap, p["action"], lang)}
-        case "contradiction":
+        case EventType.CONTRADICTION:
             topic = next((t for t in sc.consistency.topics if t.id == p.get("topic")), None)
             item.kind = "refused"
             item.title = _("Mixed messages on %(topic)s") % {
@@ -563,27 +555,27 @@ def feed_item(snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str) ->
             }
             item.body = _("Your side has now said different things in public.")
             item.badges.append(_rule(p.get("rule", "")))
-        case "pressure_checked":
+        case EventType.PRESSURE_CHECKED:
             if not p.get("applied"):
                 return None
             cause, badges = _cause_text(snap, {"pressure": p["pressure"], "rule": p.get("rule")}, viewer, lang)
             item.kind = "indicator"
             item.title = cause
             item.badges += badges
-        case "command_rejected":
+        case EventType.COMMAND_REJECTED:
             item.kind = "refused"
             item.title = _("Refused for %(who)s: %(message)s") % {
                 "who": role or snap.actor_name(event.actor) or event.actor,
-                "message": rejection_message(p, lang),
+                "message": rejection_message(p, lang, snap.scenario),
             }
             item.badges.append(_rule(p.get("rule", "")))
-        case "note_added":
+        case EventType.NOTE_ADDED:
             item.kind = "note"
             item.title = _("Note")
             item.body = p.get("text", "")
         case _:
             return None
-    if event.actor.startswith(BOT_PREFIX) or event.type in ("bot_seated", "bot_unseated"):
+    if event.actor.startswith(BOT_PREFIX) or event.type in (EventType.BOT_SEATED, EventType.BOT_UNSEATED):
         item.badges.insert(0, (_("bot"), "bot"))
     return item
 
@@ -622,12 +614,17 @@ def messages(
     """
     out: dict[str, list[Message]] = {}
     visible = [e for e in events if e.type in MESSAGES and engine.can_see(e, viewer)]
-    delivered = {e.payload["message"] for e in visible if e.type == "message_delivered"}
+    delivered = {e.payload["message"] for e in visible if e.type == EventType.MESSAGE_DELIVERED}
     for event in visible:
         p = event.payload
-        if event.type == "message_sent" and p.get("deliver_at") is not None and event.seq in delivered and not live:
+        if (
+            event.type == EventType.MESSAGE_SENT
+            and p.get("deliver_at") is not None
+            and event.seq in delivered
+            and not live
+        ):
             continue
-        sent = event.type == "message_sent"
+        sent = event.type == EventType.MESSAGE_SENT
         out.setdefault(p["channel"], []).append(
             Message(
                 seq=event.seq,
@@ -737,6 +734,7 @@ class ConstraintView:
     kind: str
     text: str
     blocking: bool
+    explain: str = ""  # the rule's one-line explanation, shown when its short name is opened
 
 
 @dataclass
@@ -759,16 +757,16 @@ def actions(snap: Snapshot, role: str, lang: str) -> list[ActionCard]:
         action = view.action
         constraints = []
         for k in view.constraints:
-            if k.kind == "phase":
-                titles = ", ".join(
-                    sc.phases[sc.phase_index[p]].title.get(lang) for p in action.phases if p in sc.phase_index
+            text = wording.constraint(k.kind, k.data, sc, lang)
+            constraints.append(
+                ConstraintView(
+                    rule=k.rule,
+                    kind=k.kind,
+                    text=text,
+                    blocking=k.blocking,
+                    explain=wording.rule_explanation(k.rule, lang),
                 )
-                text = _("only in: %(phases)s") % {"phases": titles}
-            elif k.kind == "once":
-                text = _("already taken, or waiting for approval")
-            else:
-                text = k.text.get(lang) or k.text.get("en", "")
-            constraints.append(ConstraintView(rule=k.rule, kind=k.kind, text=text, blocking=k.blocking))
+            )
         cards.append(
             ActionCard(
                 id=action.id,
@@ -1014,7 +1012,7 @@ def injects(snap: Snapshot, lang: str) -> list[InjectRow]:
             at=offset_label(inject.at) if inject.at is not None else "",
             recipients=audience_label(sc, sc.roles_of(inject.recipients), lang),
             released=seq,
-            lost=bool(seq) and event is not None and event.type == "inject_lost",
+            lost=bool(seq) and event is not None and event.type == EventType.INJECT_LOST,
             public=inject.public,
             hidden=inject.hidden,
             trigger=inject.trigger is not None,
@@ -1024,7 +1022,7 @@ def injects(snap: Snapshot, lang: str) -> list[InjectRow]:
             row.expected = sum(1 for r in sc.roles_of(inject.recipients) if r in st.holders)
         rows.append(row)
     for seq, event in sorted(releases.items()):
-        if event.type == "inject_released" and event.payload.get("adhoc"):
+        if event.type == EventType.INJECT_RELEASED and event.payload.get("adhoc"):
             recipients = event.payload.get("recipients", [])
             rows.append(
                 InjectRow(

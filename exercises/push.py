@@ -28,12 +28,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
-from . import engine, fanout, fragments, presence, present, selectors
+from exercises.engine.events import EventType
+from scenarios.schema import Scenario
+
+from . import engine, fanout, fragments, presence, present, selectors, wording
 from .models import Exercise, Participant
 from .present import Snapshot
 
-CHANNEL_CHANGES = frozenset({"channel_opened", "channel_closed"})
-INJECT_CHANGES = frozenset({"inject_released", "inject_lost", "inject_seen"})
+CHANNEL_CHANGES = frozenset({EventType.CHANNEL_OPENED, EventType.CHANNEL_CLOSED})
+INJECT_CHANGES = frozenset({EventType.INJECT_RELEASED, EventType.INJECT_LOST, EventType.INJECT_SEEN})
 
 # --------------------------------------------------------------------------- batches
 
@@ -148,7 +151,7 @@ def frame(
             put("instructor_notes.html", fragments.instructor_notes(snap, lang))
         if roster:
             put("roster.html", fragments.roster(snap, lang))
-    elif roster or types & {"exercise_started", "exercise_ended"}:
+    elif roster or types & {EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED}:
         put("lobby_roles.html", fragments.seats(snap, lang))
     if kind != "public" and (everything or types & CHANNEL_CHANGES):
         for channel in present.channels(snap, viewer, lang):
@@ -211,11 +214,13 @@ def presence_frame(exercise_id: int, lang: str) -> str:
 # --------------------------------------------------------------------------- answers to one socket
 
 
-def toast(text: str, level: str = "error", rule: str = "") -> str:
+def toast(text: str, level: str = "error", rule: str = "", lang: str = "") -> str:
+    """A toast; a refusal's ``rule`` shows its short name, which opens its one-line explanation."""
     context = {
         "text": text,
         "level": level,
         "rule": present.rule_label(rule) if rule else "",
+        "explain": wording.rule_explanation(rule, lang or translation.get_language() or "en") if rule else "",
         "scenario_rule": present.is_scenario_rule(rule),
         "oob": True,
     }
@@ -249,18 +254,25 @@ def ack(cid: str, status: str) -> str:
     return render_to_string(fragments.P + "ack.html", {"cid": cid, "status": status})
 
 
-def rejection_message(payload: dict[str, Any], lang: str) -> str:
+def rejection_message(payload: dict[str, Any], lang: str, scenario: Scenario | None = None) -> str:
+    return wording.rejection(payload, scenario, lang)
+
+
+def rejection_text(event: engine.Event, lang: str, scenario: Scenario | None = None) -> str:
+    return f"[{event.payload['rule']}] {rejection_message(event.payload, lang, scenario)}"
+
+
+def rejection_toast(event: engine.Event, lang: str, scenario: Scenario | None = None) -> str:
     with translation.override(lang):
-        return present.rejection_message(payload, lang)
+        return toast(
+            rejection_message(event.payload, lang, scenario), "error", str(event.payload.get("rule", "")), lang
+        )
 
 
-def rejection_text(event: engine.Event, lang: str) -> str:
-    return f"[{event.payload['rule']}] {rejection_message(event.payload, lang)}"
-
-
-def rejection_toast(event: engine.Event, lang: str) -> str:
-    with translation.override(lang):
-        return toast(rejection_message(event.payload, lang), "error", str(event.payload.get("rule", "")))
+def rejection_toast_for(exercise_id: int, event: engine.Event, lang: str) -> str:
+    """``rejection_toast`` with the exercise's scenario, for labels (a socket knows only the id)."""
+    exercise = Exercise.objects.select_related("scenario").get(pk=exercise_id)
+    return rejection_toast(event, lang, selectors.scenario_of(exercise))
 
 
 def language_of(scope: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ import threading
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
@@ -36,10 +36,11 @@ import yaml
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from exercises.engine.events import EventType
 from scenarios.schema import ALL, Scenario
 
-from . import engine
-from .engine.clock import offset_label
+from . import engine, wording
+from .engine.clock import duration_label, local_game_datetime, offset_label
 from .engine.conditions import holds
 from .instructor import blocs_line
 from .models import Event, Exercise, Workshop
@@ -47,41 +48,41 @@ from .selectors import scenario_of
 
 PAGE_SIZE = 100
 # A role "responds" to an inject by talking, proposing or answering an approval.
-RESPONSE_TYPES = frozenset({"message_sent", "action_proposed", "approval_resolved"})
+RESPONSE_TYPES = frozenset({EventType.MESSAGE_SENT, EventType.ACTION_PROPOSED, EventType.APPROVAL_RESOLVED})
 # Events after which an objective's condition may have changed (game time aside).
 CONDITION_TYPES = frozenset(
     {
-        "indicator_changed",
-        "action_proposed",
-        "action_executed",
-        "action_refused",
-        "inject_released",
-        "inject_lost",
-        "phase_changed",
-        "channel_opened",
-        "channel_closed",
+        EventType.INDICATOR_CHANGED,
+        EventType.ACTION_PROPOSED,
+        EventType.ACTION_EXECUTED,
+        EventType.ACTION_REFUSED,
+        EventType.INJECT_RELEASED,
+        EventType.INJECT_LOST,
+        EventType.PHASE_CHANGED,
+        EventType.CHANNEL_OPENED,
+        EventType.CHANNEL_CLOSED,
     }
 )
 # Left out of a replayed feed: bookkeeping, or shown in their own panel.
 NOT_IN_FEED = frozenset(
     {
-        "participant_joined",
-        "role_claimed",
-        "role_released",
-        "inject_seen",
-        "pressure_checked",
-        "message_sent",
-        "message_delivered",
+        EventType.PARTICIPANT_JOINED,
+        EventType.ROLE_CLAIMED,
+        EventType.ROLE_RELEASED,
+        EventType.INJECT_SEEN,
+        EventType.PRESSURE_CHECKED,
+        EventType.MESSAGE_SENT,
+        EventType.MESSAGE_DELIVERED,
     }
 )
 PROPOSAL_TYPES = frozenset(
     {
-        "action_proposed",
-        "approval_requested",
-        "approval_resolved",
-        "action_executed",
-        "action_refused",
-        "action_withdrawn",
+        EventType.ACTION_PROPOSED,
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_RESOLVED,
+        EventType.ACTION_EXECUTED,
+        EventType.ACTION_REFUSED,
+        EventType.ACTION_WITHDRAWN,
     }
 )
 
@@ -91,25 +92,6 @@ def lang_now() -> str:
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def duration_label(seconds: float | int | None) -> str:
-    """``1d 2h``, ``3h 05m``, ``12m``, ``40s``: short and language-neutral."""
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days}d {hours}h"
-    if hours:
-        return f"{sign}{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{sign}{minutes}m" + (f" {secs:02d}s" if secs and minutes < 10 else "")
-    return f"{sign}{secs}s"
 
 
 # --------------------------------------------------------------------------- the log
@@ -165,7 +147,7 @@ class Log:
         self.t0 = datetime.fromisoformat(scenario.clock.t0)
         self.names: dict[str, str] = {}
         for e in entries:
-            if e.type == "participant_joined":
+            if e.type == EventType.PARTICIPANT_JOINED:
                 self.names[e.payload["participant"]] = e.payload["name"]
 
     @property
@@ -237,7 +219,7 @@ class Log:
 
     def game_clock(self, game_time: int) -> datetime:
         """The in-game date and time, naive, in the scenario's own time zone (templates must not shift it)."""
-        return (self.t0 + timedelta(seconds=game_time)).astimezone(self.tz).replace(tzinfo=None)
+        return local_game_datetime(self.scenario.clock.t0, self.scenario.clock.timezone, game_time)
 
     def when(self, game_time: int) -> str:
         return f"{self.game_clock(game_time):%d %b %H:%M} ({offset_label(game_time)})"
@@ -249,12 +231,16 @@ class Log:
     @cached_property
     def releases(self) -> dict[str, Entry]:
         """Inject id -> the event that released it."""
-        return {e.payload["inject"]: e for e in self.entries if e.type == "inject_released" and e.payload.get("inject")}
+        return {
+            e.payload["inject"]: e
+            for e in self.entries
+            if e.type == EventType.INJECT_RELEASED and e.payload.get("inject")
+        }
 
     @cached_property
     def executions(self) -> dict[int, Entry]:
         """Proposal seq -> the event that executed it."""
-        return {int(e.payload["proposal"]): e for e in self.entries if e.type == "action_executed"}
+        return {int(e.payload["proposal"]): e for e in self.entries if e.type == EventType.ACTION_EXECUTED}
 
     @cached_property
     def haystacks(self) -> dict[int, str]:
@@ -303,17 +289,15 @@ def load(exercise: Exercise, *, lang: str | None = None) -> Log:
     )
     phase = scenario.phases[0].id
     roles = scenario.roles_by_id
-    tz = ZoneInfo(scenario.clock.timezone)
-    t0 = datetime.fromisoformat(scenario.clock.t0)
     clocks: dict[int, datetime] = {}
     entries = []
     for seq, type_, game_time, role, actor, payload, audience, created_at in rows:
-        if type_ == "phase_changed":
+        if type_ == EventType.PHASE_CHANGED:
             phase = payload.get("phase", phase)
         r = roles.get(role)
         clock = clocks.get(game_time)
         if clock is None:
-            clock = clocks[game_time] = (t0 + timedelta(seconds=game_time)).astimezone(tz).replace(tzinfo=None)
+            clock = clocks[game_time] = local_game_datetime(scenario.clock.t0, scenario.clock.timezone, game_time)
         entries.append(
             Entry(
                 seq=seq,
@@ -328,7 +312,13 @@ def load(exercise: Exercise, *, lang: str | None = None) -> Log:
                 phase=phase,
                 side=r.side if r else "",
                 channel=(payload or {}).get("channel", "")
-                if type_ in ("message_sent", "message_delivered", "channel_opened", "channel_closed")
+                if type_
+                in (
+                    EventType.MESSAGE_SENT,
+                    EventType.MESSAGE_DELIVERED,
+                    EventType.CHANNEL_OPENED,
+                    EventType.CHANNEL_CLOSED,
+                )
                 else "",
             )
         )
@@ -347,9 +337,9 @@ def cause_label(log: Log, cause: dict[str, Any], *, public: bool = False) -> str
         if public and not (released and released.public):
             return _("an inject")
         return _("inject: %(title)s") % {"title": log.inject_title(cause["inject"])}
-    if "contradiction" in cause:
+    if EventType.CONTRADICTION in cause:
         return _("contradiction on %(topic)s (%(rule)s)") % {
-            "topic": log.topic_label(cause["contradiction"]),
+            "topic": log.topic_label(cause[EventType.CONTRADICTION]),
             "rule": cause.get("rule", ""),
         }
     if "bypass" in cause:
@@ -390,46 +380,46 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
     p = e.payload
     role = log.role_title(e.role)
     t = e.type
-    if t == "exercise_created":
+    if t == EventType.EXERCISE_CREATED:
         return _("Exercise created: %(title)s (seed %(seed)s)") % {
             "title": p.get("title", ""),
             "seed": "—" if public else p.get("seed", ""),
         }
-    if t == "participant_joined":
+    if t == EventType.PARTICIPANT_JOINED:
         return _("%(name)s joined") % {"name": p.get("name", "")}
-    if t == "role_claimed":
+    if t == EventType.ROLE_CLAIMED:
         return _("%(name)s took the role %(role)s") % {
             "name": log.names.get(p.get("participant", ""), ""),
             "role": role,
         }
-    if t == "role_released":
+    if t == EventType.ROLE_RELEASED:
         return _("%(name)s left the role %(role)s") % {
             "name": log.names.get(p.get("participant", ""), ""),
             "role": role,
         }
-    if t == "exercise_started":
+    if t == EventType.EXERCISE_STARTED:
         return _("Exercise started")
-    if t == "exercise_paused":
+    if t == EventType.EXERCISE_PAUSED:
         return _("Exercise paused")
-    if t == "exercise_resumed":
+    if t == EventType.EXERCISE_RESUMED:
         return _("Exercise resumed")
-    if t == "exercise_ended":
+    if t == EventType.EXERCISE_ENDED:
         return _("Exercise ended")
-    if t == "phase_changed":
+    if t == EventType.PHASE_CHANGED:
         if p.get("stopped"):
             return _("The scenario clock reached its end")
         return _("Phase: %(phase)s") % {"phase": log.phase_title(p.get("phase", ""))}
-    if t == "inject_released":
+    if t == EventType.INJECT_RELEASED:
         recipients = p.get("recipients") or []
         who = _("everyone") if p.get("public") else ", ".join(log.role_title(r) for r in recipients)
         return _("Inject: %(title)s → %(who)s") % {"title": log.inject_title(p.get("inject", ""), p), "who": who}
-    if t == "inject_lost":
+    if t == EventType.INJECT_LOST:
         return _("Inject lost on the way (%(rule)s, p=%(p)s): %(title)s") % {
             "rule": p.get("rule", ""),
             "p": p.get("probability", ""),
             "title": log.inject_title(p.get("inject", "")),
         }
-    if t == "indicator_changed":
+    if t == EventType.INDICATOR_CHANGED:
         text = _("%(indicator)s %(delta)s → %(value)s") % {
             "indicator": log.indicator_name(p.get("indicator", "")),
             "delta": f"{p.get('delta', 0):+d}",
@@ -439,11 +429,11 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
         if p.get("reason") and not public:
             cause = f"{cause}: {p['reason']}"
         return f"{text} ({cause})" if cause else text
-    if t == "channel_opened":
+    if t == EventType.CHANNEL_OPENED:
         return _("Channel opened: %(channel)s") % {"channel": log.channel_name(p.get("channel", ""))}
-    if t == "channel_closed":
+    if t == EventType.CHANNEL_CLOSED:
         return _("Channel closed: %(channel)s") % {"channel": log.channel_name(p.get("channel", ""))}
-    if t == "message_sent":
+    if t == EventType.MESSAGE_SENT:
         if p.get("deliver_at") is not None:
             return _("%(role)s on %(channel)s (arrives %(when)s): %(text)s") % {
                 "role": role,
@@ -456,25 +446,25 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
             "channel": log.channel_name(p.get("channel", "")),
             "text": p.get("text", ""),
         }
-    if t == "message_delivered":
+    if t == EventType.MESSAGE_DELIVERED:
         return _("Delivered on %(channel)s from %(role)s: %(text)s") % {
             "channel": log.channel_name(p.get("channel", "")),
             "role": role,
             "text": p.get("text", ""),
         }
-    if t == "action_proposed":
+    if t == EventType.ACTION_PROPOSED:
         text = _("%(role)s proposed %(action)s") % {"role": role, "action": log.action_title(p.get("action", ""))}
         if p.get("option"):
             text += f" — {log.option_label(p['action'], p['option'])}"
         return text
-    if t == "approval_requested":
+    if t == EventType.APPROVAL_REQUESTED:
         return _("Approval asked of %(approver)s for #%(proposal)s %(action)s (%(rule)s)") % {
             "approver": log.role_title(p.get("approver", "")),
             "proposal": p.get("proposal", ""),
             "action": log.action_title(_proposal_action(log, p)),
             "rule": p.get("rule", ""),
         }
-    if t == "approval_resolved":
+    if t == EventType.APPROVAL_RESOLVED:
         status = {"granted": _("granted"), "refused": _("refused"), "bypassed": _("bypassed")}.get(
             p.get("status", ""), p.get("status", "")
         )
@@ -488,7 +478,7 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
         if p.get("tally"):
             text += " " + _("(%(yes)s yes, %(no)s no)") % p["tally"] + blocs_line(p.get("blocs"))
         return text
-    if t == "action_executed":
+    if t == EventType.ACTION_EXECUTED:
         text = _("Executed: %(action)s (%(role)s)") % {"action": log.action_title(p.get("action", "")), "role": role}
         if p.get("option"):
             text += f" — {log.option_label(p['action'], p['option'])}"
@@ -498,47 +488,47 @@ def describe(log: Log, e: Entry, *, public: bool = False) -> str:
                 "p": chance.get("probability")
             }
         return text
-    if t == "action_refused":
+    if t == EventType.ACTION_REFUSED:
         return _("Refused: %(action)s (%(role)s) by %(approver)s under %(rule)s") % {
             "action": log.action_title(p.get("action", "")),
             "role": role,
             "approver": log.role_title(p.get("approver", "")),
             "rule": p.get("rule", ""),
         }
-    if t == "action_withdrawn":
+    if t == EventType.ACTION_WITHDRAWN:
         return _("%(role)s withdrew %(action)s") % {"role": role, "action": log.action_title(p.get("action", ""))}
-    if t == "pressure_checked":
+    if t == EventType.PRESSURE_CHECKED:
         return (_("Pressure %(rule)s applied") if p.get("applied") else _("Pressure %(rule)s checked, not applied")) % {
             "rule": p.get("rule") or p.get("pressure", "")
         }
-    if t == "inject_seen":
+    if t == EventType.INJECT_SEEN:
         return _("%(name)s read event #%(seq)s") % {
             "name": log.names.get(p.get("participant", ""), ""),
             "seq": p.get("seq", ""),
         }
-    if t == "command_rejected":
+    if t == EventType.COMMAND_REJECTED:
         return _("Refused under %(rule)s — %(role)s, %(command)s: %(message)s") % {
             "role": role or log.actor_label(e.actor),
             "command": command_label(p.get("command", "")),
             "rule": p.get("rule", ""),
-            "message": p.get("message", ""),
+            "message": wording.rejection(p, log.scenario, log.lang),
         }
-    if t == "contradiction":
+    if t == EventType.CONTRADICTION:
         return _("Contradiction (%(rule)s) on %(topic)s: %(stances)s") % {
             "rule": p.get("rule", ""),
             "topic": log.topic_label(p.get("topic", "")),
             "stances": " → ".join(p.get("stances") or []),
         }
-    if t == "note_added":
+    if t == EventType.NOTE_ADDED:
         return _("Evaluator note: %(text)s") % {"text": p.get("text", "")}
-    if t == "report_edited":
+    if t == EventType.REPORT_EDITED:
         return _("After-action report edited")
-    if t in ("bot_seated", "bot_unseated"):
-        text = _("A bot plays %(role)s") if t == "bot_seated" else _("The bot left %(role)s")
+    if t in (EventType.BOT_SEATED, EventType.BOT_UNSEATED):
+        text = _("A bot plays %(role)s") if t == EventType.BOT_SEATED else _("The bot left %(role)s")
         return text % {"role": role}
-    if t == "participant_removed":
+    if t == EventType.PARTICIPANT_REMOVED:
         return _("The facilitator removed %(name)s from the table") % {"name": p.get("name", "")}
-    if t == "exercise_forked":
+    if t == EventType.EXERCISE_FORKED:
         return _("Forked from an earlier exercise after event #%(seq)s") % {
             "seq": p.get("parent_seq", ""),
         }
@@ -943,11 +933,11 @@ class Analysis:
 
     @property
     def started(self) -> Entry | None:
-        return next((e for e in self.log.entries if e.type == "exercise_started"), None)
+        return next((e for e in self.log.entries if e.type == EventType.EXERCISE_STARTED), None)
 
     @property
     def ended(self) -> Entry | None:
-        return next((e for e in reversed(self.log.entries) if e.type == "exercise_ended"), None)
+        return next((e for e in reversed(self.log.entries) if e.type == EventType.EXERCISE_ENDED), None)
 
     @property
     def wall_span(self) -> str:
@@ -992,7 +982,7 @@ def decisions(log: Log) -> list[Decision]:
         if e.type not in PROPOSAL_TYPES:
             continue
         p = e.payload
-        if e.type == "action_proposed":
+        if e.type == EventType.ACTION_PROPOSED:
             found[e.seq] = Decision(
                 seq=e.seq,
                 action=p["action"],
@@ -1014,7 +1004,7 @@ def decisions(log: Log) -> list[Decision]:
         d = found.get(int(p.get("proposal") or 0))
         if d is None:
             continue
-        if e.type == "approval_requested":
+        if e.type == EventType.APPROVAL_REQUESTED:
             d.approvals.append(
                 ApprovalRow(
                     proposal=d.seq,
@@ -1030,7 +1020,7 @@ def decisions(log: Log) -> list[Decision]:
                     requested_wall=e.wall,
                 )
             )
-        elif e.type == "approval_resolved":
+        elif e.type == EventType.APPROVAL_RESOLVED:
             for a in d.approvals:
                 if a.approver == p["approver"] and a.status == "pending":
                     a.status = p["status"]
@@ -1043,21 +1033,23 @@ def decisions(log: Log) -> list[Decision]:
                     a.probability = p.get("probability")
                     break
         else:
-            d.status = {"action_executed": "executed", "action_refused": "refused", "action_withdrawn": "withdrawn"}[
-                e.type
-            ]
+            d.status = {
+                EventType.ACTION_EXECUTED: "executed",
+                EventType.ACTION_REFUSED: "refused",
+                EventType.ACTION_WITHDRAWN: "withdrawn",
+            }[e.type]
             d.outcome_seq, d.outcome_game, d.outcome_wall = e.seq, e.game_time, e.wall
-            if e.type == "action_refused":
+            if e.type == EventType.ACTION_REFUSED:
                 d.refused_rule = p.get("rule", "")
                 d.refused_by = log.role_title(p.get("approver", ""))
-            elif e.type == "action_executed":
+            elif e.type == EventType.ACTION_EXECUTED:
                 d.bypassed = [
                     {"approver": log.role_title(b["approver"]), "rule": b.get("rule", "")}
                     for b in p.get("bypassed") or []
                 ]
                 d.chance = p.get("chance")
                 d.public = e.public
-            if e.type != "action_executed":
+            if e.type != EventType.ACTION_EXECUTED:
                 for a in d.approvals:
                     if a.status == "pending":
                         a.status = "cancelled"
@@ -1071,15 +1063,15 @@ def responses(log: Log) -> list[InjectResponses]:
     acts: dict[str, list[Entry]] = defaultdict(list)
     for e in log.entries:
         if e.type in RESPONSE_TYPES and e.role:
-            if e.type == "approval_resolved" and e.payload.get("by") == "engine":
+            if e.type == EventType.APPROVAL_RESOLVED and e.payload.get("by") == "engine":
                 continue  # an institution answering by itself is not a player's response
             acts[e.role].append(e)
     seqs = {role: [e.seq for e in items] for role, items in acts.items()}
     out = []
     for e in log.entries:
-        if e.type not in ("inject_released", "inject_lost"):
+        if e.type not in (EventType.INJECT_RELEASED, EventType.INJECT_LOST):
             continue
-        lost = e.type == "inject_lost"
+        lost = e.type == EventType.INJECT_LOST
         if lost:
             inject = scenario.injects_by_id.get(e.payload.get("inject", ""))
             recipients = scenario.roles_of(inject.recipients) if inject else []
@@ -1130,7 +1122,7 @@ def talk_matrix(log: Log) -> Matrix:
     cells = [[0] * len(roles) for _ in roles]
     per_channel: Counter[str] = Counter()
     for e in log.entries:
-        if e.type != "message_sent" or e.role not in index:
+        if e.type != EventType.MESSAGE_SENT or e.role not in index:
             continue
         channel = e.payload.get("channel", "")
         per_channel[channel] += 1
@@ -1156,13 +1148,13 @@ def blocking_rules(log: Log) -> list[RuleCount]:
     """Which rules refused players most: ``command_rejected`` and ``action_refused``, by rule tag."""
     counts: dict[str, RuleCount] = {}
     for e in log.entries:
-        if e.type not in ("command_rejected", "action_refused"):
+        if e.type not in (EventType.COMMAND_REJECTED, EventType.ACTION_REFUSED):
             continue
         rule = e.payload.get("rule", "") or "?"
         row = counts.setdefault(rule, RuleCount(rule))
-        if e.type == "command_rejected":
+        if e.type == EventType.COMMAND_REJECTED:
             row.rejected += 1
-            row.example = row.example or e.payload.get("message", "")
+            row.example = row.example or wording.rejection(e.payload, log.scenario, log.lang)
         else:
             row.refused += 1
         row.by_role[log.role_title(e.role) if e.role else log.actor_label(e.actor)] += 1
@@ -1175,10 +1167,10 @@ def contradictions(log: Log) -> list[Contradiction]:
     said: dict[tuple[str, str], list[Statement]] = defaultdict(list)
     for e in log.entries:
         p = e.payload
-        if e.type == "action_executed" and p.get("statement"):
+        if e.type == EventType.ACTION_EXECUTED and p.get("statement"):
             stance = log.option_label(p.get("action", ""), p.get("option", "")) or p.get("stance", "")
             said[(p.get("side", ""), p["statement"])].append(Statement(e.seq, log.role_title(e.role), stance, e.public))
-        elif e.type == "contradiction":
+        elif e.type == EventType.CONTRADICTION:
             statements = list(said[(p.get("side", ""), p.get("topic", ""))])
             labels = {
                 (o.stance or o.id): o.label.get(log.lang)
@@ -1257,8 +1249,8 @@ def fold_tracking(log: Log) -> tuple[engine.State, dict[tuple[str, str], Entry]]
 
 
 def phase_summaries(log: Log) -> list[PhaseSummary]:
-    started = any(e.type == "exercise_started" for e in log.entries)
-    changed = {e.payload.get("phase") for e in log.entries if e.type == "phase_changed"}
+    started = any(e.type == EventType.EXERCISE_STARTED for e in log.entries)
+    changed = {e.payload.get("phase") for e in log.entries if e.type == EventType.PHASE_CHANGED}
     first = log.scenario.phases[0].id
     rows = {
         p.id: PhaseSummary(p.id, p.title.get(log.lang), p.start, started and (p.id == first or p.id in changed))
@@ -1269,15 +1261,15 @@ def phase_summaries(log: Log) -> list[PhaseSummary]:
         if row is None:
             continue
         row.events += 1
-        if e.type == "action_executed":
+        if e.type == EventType.ACTION_EXECUTED:
             row.decisions += 1
-        elif e.type == "action_refused":
+        elif e.type == EventType.ACTION_REFUSED:
             row.refused += 1
-        elif e.type == "message_sent":
+        elif e.type == EventType.MESSAGE_SENT:
             row.messages += 1
-        elif e.type == "command_rejected":
+        elif e.type == EventType.COMMAND_REJECTED:
             row.rejections += 1
-        elif e.type == "inject_released":
+        elif e.type == EventType.INJECT_RELEASED:
             row.injects += 1
     return list(rows.values())
 
@@ -1296,7 +1288,7 @@ def analyse(log: Log) -> Analysis:
     objectives_text = {o.id: o.text.get(log.lang) for r in log.scenario.roles for o in r.objectives}
     for e in log.entries:
         counts[e.type] += 1
-        if e.type == "note_added":
+        if e.type == EventType.NOTE_ADDED:
             target = log.by_seq.get(int(e.payload.get("event") or 0))
             role, objective = e.payload.get("role", ""), e.payload.get("objective", "")
             note = Note(
@@ -1311,11 +1303,11 @@ def analyse(log: Log) -> Analysis:
             notes.append(note)
             if target is not None:
                 notes_by_event[target.seq].append(note)
-        elif e.type == "indicator_changed":
+        elif e.type == EventType.INDICATOR_CHANGED:
             series.setdefault(e.payload.get("indicator", ""), []).append(e)
-        elif e.type == "report_edited":
+        elif e.type == EventType.REPORT_EDITED:
             report, report_entry = e.payload, e
-        elif e.type == "command_rejected":
+        elif e.type == EventType.COMMAND_REJECTED:
             rejections.append(e)
     return Analysis(
         log=log,
@@ -1423,7 +1415,7 @@ def make_row(
     log: Log, e: Entry, *, public: bool = False, decision: Decision | None = None, notes: list[Note] | None = None
 ) -> Row:
     detail = ""
-    if e.type == "inject_released":  # the inject's own text, as its recipients read it
+    if e.type == EventType.INJECT_RELEASED:  # the inject's own text, as its recipients read it
         inject = log.scenario.injects_by_id.get(e.payload.get("inject", ""))
         detail = inject.text.get(log.lang) if inject else e.payload.get("text", "")
     return Row(
@@ -1608,9 +1600,9 @@ def replay(log: Log, *, role: str, seq: int, feed_size: int = 40, message_size: 
     viewer = replay_viewer(log, role, state)
     sc = log.scenario
     seen = [e for e in log.entries if e.seq <= seq and engine.can_see(e.event(), viewer)]
-    feed_entries = [e for e in seen if e.type not in NOT_IN_FEED and e.type != "report_edited"]
-    message_entries = [e for e in seen if e.type in ("message_sent", "message_delivered")]
-    delivered = {e.payload.get("message") for e in message_entries if e.type == "message_delivered"}
+    feed_entries = [e for e in seen if e.type not in NOT_IN_FEED and e.type != EventType.REPORT_EDITED]
+    message_entries = [e for e in seen if e.type in (EventType.MESSAGE_SENT, EventType.MESSAGE_DELIVERED)]
+    delivered = {e.payload.get("message") for e in message_entries if e.type == EventType.MESSAGE_DELIVERED}
     messages = []
     for e in reversed(message_entries[-message_size:]):
         messages.append(
@@ -1619,7 +1611,7 @@ def replay(log: Log, *, role: str, seq: int, feed_size: int = 40, message_size: 
                 channel=log.channel_name(e.payload.get("channel", "")),
                 sender=log.role_title(e.role),
                 text=e.payload.get("text", ""),
-                in_transit=e.type == "message_sent"
+                in_transit=e.type == EventType.MESSAGE_SENT
                 and e.payload.get("deliver_at") is not None
                 and e.seq not in delivered,
                 clock=log.game_clock(e.game_time),
@@ -1667,7 +1659,7 @@ def replay(log: Log, *, role: str, seq: int, feed_size: int = 40, message_size: 
             offset_label(e.game_time),
         )
         for e in reversed(seen)
-        if e.type == "inject_released"
+        if e.type == EventType.INJECT_RELEASED
     ]
     holder = state.holders.get(role, "")
     entry = log.by_seq.get(seq)
@@ -1699,7 +1691,8 @@ def replay(log: Log, *, role: str, seq: int, feed_size: int = 40, message_size: 
         ticks=[
             (e.seq, log.phase_title(e.payload.get("phase") or sc.phases[0].id))
             for e in log.entries
-            if e.type == "exercise_started" or (e.type == "phase_changed" and not e.payload.get("stopped"))
+            if e.type == EventType.EXERCISE_STARTED
+            or (e.type == EventType.PHASE_CHANGED and not e.payload.get("stopped"))
         ],
     )
 
@@ -1799,15 +1792,15 @@ def debrief(analysis: Analysis, *, public: bool = False, limit: int = 25) -> lis
             if e.type in PROPOSAL_TYPES:
                 action = e.payload.get("action") or _proposal_action(log, e.payload)
                 if action in action_set and e.type in (
-                    "action_proposed",
-                    "action_executed",
-                    "action_refused",
-                    "action_withdrawn",
+                    EventType.ACTION_PROPOSED,
+                    EventType.ACTION_EXECUTED,
+                    EventType.ACTION_REFUSED,
+                    EventType.ACTION_WITHDRAWN,
                 ):
                     found.append(e)
-            elif e.type in ("inject_released", "inject_lost") and e.payload.get("inject") in inject_set:
+            elif e.type in (EventType.INJECT_RELEASED, EventType.INJECT_LOST) and e.payload.get("inject") in inject_set:
                 found.append(e)
-            elif e.type == "note_added" and not public and e.payload.get("event"):
+            elif e.type == EventType.NOTE_ADDED and not public and e.payload.get("event"):
                 target = log.by_seq.get(int(e.payload["event"]))
                 if target is not None and (
                     target.payload.get("action") in action_set or target.payload.get("inject") in inject_set
@@ -2101,9 +2094,9 @@ def shared(analysis: Analysis, filters: Filters) -> Shared:
         counts={
             "decisions": sum(1 for d in analysis.decisions if d.status == "executed"),
             "proposals": len(analysis.decisions),
-            "messages": analysis.counts.get("message_sent", 0),
-            "rejections": analysis.counts.get("command_rejected", 0),
-            "refusals": analysis.counts.get("action_refused", 0),
+            "messages": analysis.counts.get(EventType.MESSAGE_SENT, 0),
+            "rejections": analysis.counts.get(EventType.COMMAND_REJECTED, 0),
+            "refusals": analysis.counts.get(EventType.ACTION_REFUSED, 0),
             "contradictions": len(analysis.contradictions),
         },
         written=written,
@@ -2169,12 +2162,12 @@ MESSAGE_COLUMNS = [
 def messages_csv(analysis: Analysis) -> Iterator[str]:
     log = analysis.log
     sc = log.scenario
-    delivered = {e.payload.get("message"): e.seq for e in log.entries if e.type == "message_delivered"}
+    delivered = {e.payload.get("message"): e.seq for e in log.entries if e.type == EventType.MESSAGE_DELIVERED}
 
     def rows() -> Iterator[list[Any]]:
         yield MESSAGE_COLUMNS
         for e in log.entries:
-            if e.type != "message_sent":
+            if e.type != EventType.MESSAGE_SENT:
                 continue
             channel = sc.channels_by_id.get(e.channel)
             recipients = [r for r in sc.roles_of(channel.members) if r != e.role] if channel else []
@@ -2256,8 +2249,8 @@ def compare(workshop: Workshop) -> Comparison:
             [str(sum(1 for d in t.analysis.decisions if d.status == "executed")) for t in tables],
         ),
         (_("Proposals refused"), [str(sum(1 for d in t.analysis.decisions if d.status == "refused")) for t in tables]),
-        (_("Commands refused by a rule"), [str(t.analysis.counts.get("command_rejected", 0)) for t in tables]),
-        (_("Messages"), [str(t.analysis.counts.get("message_sent", 0)) for t in tables]),
+        (_("Commands refused by a rule"), [str(t.analysis.counts.get(EventType.COMMAND_REJECTED, 0)) for t in tables]),
+        (_("Messages"), [str(t.analysis.counts.get(EventType.MESSAGE_SENT, 0)) for t in tables]),
         (_("Contradictions"), [str(len(t.analysis.contradictions)) for t in tables]),
         (
             _("Objective points"),

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import ValidationError
 
-from . import access, engine, exports, instructor, review, selectors, services
+from . import access, engine, exports, instructor, review, selectors, services, wording
 from .access import staff_view
 from .engine import commands as c
 from .models import Exercise, ShareLink, StaffAccess, Workshop
@@ -184,7 +184,7 @@ def add_note(request: HttpRequest, exercise: Exercise) -> HttpResponse:
         message = _("The note was not saved: %(reason)s") % {"reason": _short_error(exc)}
         return redirect(f"{back.split('#')[0].split('?')[0]}?note_error={_quote(message)}#add-note")
     if not result.ok and result.rejection is not None:
-        message = _("The note was not saved: %(reason)s") % {"reason": result.rejection.payload.get("message", "")}
+        message = _("The note was not saved: %(reason)s") % {"reason": _refusal(exercise, result.rejection.payload)}
         return redirect(f"{back.split('#')[0].split('?')[0]}?note_error={_quote(message)}#add-note")
     return redirect(back)
 
@@ -247,7 +247,7 @@ def report_edit(request: HttpRequest, exercise: Exercise) -> HttpResponse:
             result = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
             if result.ok:
                 return redirect("review:report", exercise.code)
-            error = result.rejection.payload.get("message", "") if result.rejection else ""
+            error = _refusal(exercise, result.rejection.payload) if result.rejection else ""
         except (ValidationError, engine.InvalidCommand) as exc:
             error = _short_error(exc)
         written: dict[str, Any] = {
@@ -479,3 +479,8 @@ def workshop_people(request: HttpRequest, workshop: Workshop) -> HttpResponse:
 @staff_view("view", workshop=True)
 def workshop(request: HttpRequest, workshop: Workshop) -> HttpResponse:
     return render(request, "review/workshop.html", {"comparison": review.compare(workshop), "workshop": workshop})
+
+
+def _refusal(exercise: Exercise, payload: dict) -> str:
+    """A refusal in the staff member's language, with labels (``exercises/wording.py``)."""
+    return wording.rejection(payload, selectors.scenario_of(exercise), review.lang_now())

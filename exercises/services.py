@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from exercises.engine.events import EventType
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
@@ -55,7 +56,7 @@ class Result:
             (
                 e
                 for e in reversed(self.events)
-                if e.type == "command_rejected" and (not self.actor or e.actor == self.actor)
+                if e.type == EventType.COMMAND_REJECTED and (not self.actor or e.actor == self.actor)
             ),
             None,
         )
@@ -165,7 +166,7 @@ def execute(
             exercise.last_seq = state.seq
             exercise.status = state.status
             exercise.save(update_fields=["state", "last_seq", "status"])
-            removed = [e.payload["participant"] for e in events if e.type == "participant_removed"]
+            removed = [e.payload["participant"] for e in events if e.type == EventType.PARTICIPANT_REMOVED]
             if removed:
                 Participant.objects.filter(exercise_id=exercise_id, pk__in=removed).update(removed_at=timezone.now())
             transaction.on_commit(lambda: fanout.publish(exercise_id, events))

@@ -245,7 +245,7 @@ def play(request: HttpRequest, code: str) -> HttpResponse:
 def _answer(request: HttpRequest, text: str, *, level: str, rule: str, back: str) -> HttpResponse:
     """htmx gets a toast to show; a plain form post goes back to its page with a message."""
     if request.htmx:  # type: ignore[attr-defined]
-        return HttpResponse(push.toast(text, level, rule) if text else "")
+        return HttpResponse(push.toast(text, level, rule, _lang(request)) if text else "")
     if text:
         messages.add_message(
             request, messages.ERROR if level == "error" else messages.SUCCESS, f"[{rule}] {text}" if rule else text
@@ -274,9 +274,8 @@ def _run(request: HttpRequest, exercise: Exercise, actor: engine.Actor, back: st
         return _refuse(request, push.error_text("unavailable", lang), 503, back)
     if result.rejection is not None:
         payload = result.rejection.payload
-        return _answer(
-            request, push.rejection_message(payload, lang), level="error", rule=str(payload["rule"]), back=back
-        )
+        text = push.rejection_message(payload, lang, selectors.scenario_of(exercise))
+        return _answer(request, text, level="error", rule=str(payload["rule"]), back=back)
     return _answer(request, "", level="ok", rule="", back=back)
 
 

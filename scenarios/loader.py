@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .durations import format_offset
 from .messages import Msg, hint
 from .schema import (
     ALL,
@@ -794,17 +795,7 @@ def _injects_named(cond: Condition) -> set[str]:
     return found
 
 
-def _fmt(seconds: int) -> str:
-    """Seconds back into the file's notation: -3600 -> '-1h', 5400 -> '1h30m'."""
-    if seconds == 0:
-        return "0"
-    sign, rest = ("-" if seconds < 0 else ""), abs(seconds)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, rest = divmod(rest, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return sign + "".join(parts)
+_fmt = format_offset  # seconds back into the file's notation (scenarios/durations.py)
 
 
 # --------------------------------------------------------------------------- public API

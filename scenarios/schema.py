@@ -10,9 +10,8 @@ Durations and game-time offsets are written as ``"-6d"``, ``"1h30m"``, ``"45m"``
 
 from __future__ import annotations
 
-import re
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -22,39 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from .durations import parse_offset
 from .messages import Msg
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 ALL = "all"
-
-_OFFSET_RE = re.compile(r"^(?P<sign>[-+])?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
-
-
-def parse_offset(value: Any) -> int:
-    """Turn ``"-6d"``, ``"T+1h30m"``, ``"2h"`` or an int (minutes) into seconds."""
-    if isinstance(value, bool):
-        raise ValueError(Msg("expected a duration such as '1h30m' or '-6d'"))
-    if isinstance(value, int):
-        return value * 60
-    if not isinstance(value, str):
-        raise ValueError(Msg("expected a duration such as '1h30m' or '-6d'"))
-    text = value.strip().replace(" ", "")
-    if text.upper().startswith("T"):
-        text = text[1:] or "0"
-    if text in ("0", "+0", "-0"):
-        return 0
-    match = _OFFSET_RE.match(text)
-    if not match or not any(match.group(k) for k in "dhms"):
-        raise ValueError(Msg("{value!r} is not a duration such as '1h30m' or '-6d'", value=value))
-    seconds = (
-        int(match.group("d") or 0) * 86400
-        + int(match.group("h") or 0) * 3600
-        + int(match.group("m") or 0) * 60
-        + int(match.group("s") or 0)
-    )
-    return -seconds if match.group("sign") == "-" else seconds
-
 
 Offset = Annotated[int, BeforeValidator(parse_offset)]
 

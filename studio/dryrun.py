@@ -22,6 +22,7 @@ from typing import Any
 
 from exercises import bots, engine
 from exercises.engine import commands as c
+from exercises.engine.events import EventType
 from jobs.runner import JobFailed, Progress, register
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
@@ -107,15 +108,15 @@ def _one(sim: MemorySimulation) -> dict[str, Any]:
     phases = [sc.phases[0].id]
     ended_by_clock = False
     for e in sim.events:
-        if e.type in ("inject_released", "inject_lost") and e.payload.get("inject"):
-            injects.setdefault(e.payload["inject"], {"at": e.game_time, "lost": e.type == "inject_lost"})
-        elif e.type == "action_executed":
+        if e.type in (EventType.INJECT_RELEASED, EventType.INJECT_LOST) and e.payload.get("inject"):
+            injects.setdefault(e.payload["inject"], {"at": e.game_time, "lost": e.type == EventType.INJECT_LOST})
+        elif e.type == EventType.ACTION_EXECUTED:
             executed[e.payload.get("action", "")] += 1
-        elif e.type == "action_proposed":
+        elif e.type == EventType.ACTION_PROPOSED:
             proposed[e.payload.get("action", "")] += 1
-        elif e.type == "phase_changed":
+        elif e.type == EventType.PHASE_CHANGED:
             phases.append(e.payload.get("phase", ""))
-        elif e.type == "exercise_paused" and e.game_time >= sc.clock.end:
+        elif e.type == EventType.EXERCISE_PAUSED and e.game_time >= sc.clock.end:
             ended_by_clock = True
     return {
         "seed": sim.seed,

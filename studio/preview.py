@@ -16,6 +16,7 @@ from typing import Any
 
 from exercises import engine, fragments
 from exercises.engine import commands as c
+from exercises.engine.events import EventType
 from exercises.models import Exercise, Participant
 from exercises.present import Snapshot
 from scenarios.library import scenario_for
@@ -37,11 +38,11 @@ class _MemorySnapshot(Snapshot):
 
     @cached_property
     def proposal_events(self) -> list[engine.Event]:
-        return [e for e in self.events if e.type == "action_proposed"]
+        return [e for e in self.events if e.type == EventType.ACTION_PROPOSED]
 
     @cached_property
     def releases(self) -> dict[int, engine.Event]:
-        return {e.seq: e for e in self.events if e.type in ("inject_released", "inject_lost")}
+        return {e.seq: e for e in self.events if e.type in (EventType.INJECT_RELEASED, EventType.INJECT_LOST)}
 
 
 def first_screen(version: ScenarioVersion, role: str, lang: str) -> dict[str, Any]:

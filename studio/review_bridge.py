@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
 from exercises import engine
 from exercises import review as rv
+from exercises.engine.clock import local_game_datetime
+from exercises.engine.events import EventType
 from scenarios.schema import Scenario
 
 _WALL = datetime(2000, 1, 1, tzinfo=UTC)  # simulated exercises have no real time; the review needs one
@@ -26,11 +27,9 @@ def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
     """What ``review.load`` makes of database rows, made of in-memory events."""
     phase = scenario.phases[0].id
     roles = scenario.roles_by_id
-    tz = ZoneInfo(scenario.clock.timezone)
-    t0 = datetime.fromisoformat(scenario.clock.t0)
     out = []
     for e in events:
-        if e.type == "phase_changed":
+        if e.type == EventType.PHASE_CHANGED:
             phase = e.payload.get("phase", phase)
         role = roles.get(e.role)
         out.append(
@@ -43,11 +42,17 @@ def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
                 payload=e.payload or {},
                 audience=tuple(e.audience or ()),
                 wall=_WALL + timedelta(seconds=e.seq),
-                clock=(t0 + timedelta(seconds=e.game_time)).astimezone(tz).replace(tzinfo=None),
+                clock=local_game_datetime(scenario.clock.t0, scenario.clock.timezone, e.game_time),
                 phase=phase,
                 side=role.side if role else "",
                 channel=(e.payload or {}).get("channel", "")
-                if e.type in ("message_sent", "message_delivered", "channel_opened", "channel_closed")
+                if e.type
+                in (
+                    EventType.MESSAGE_SENT,
+                    EventType.MESSAGE_DELIVERED,
+                    EventType.CHANNEL_OPENED,
+                    EventType.CHANNEL_CLOSED,
+                )
                 else "",
             )
         )
@@ -64,7 +69,7 @@ def analyse(scenario: Scenario, events: list[engine.Event], *, langs: tuple[str,
             final, first_true = rv.fold_tracking(log)
             series: dict[str, list[rv.Entry]] = {i.id: [] for i in scenario.indicators}
             for entry in entries:
-                if entry.type == "indicator_changed":
+                if entry.type == EventType.INDICATOR_CHANGED:
                     series.setdefault(entry.payload.get("indicator", ""), []).append(entry)
             out[lang] = {
                 "rules": [

@@ -237,7 +237,7 @@ def test_it_answers_any_command_payload_clearly_and_changes_nothing_when_malform
             assert Event.objects.filter(exercise=ex).count() == count + len(result.events)
             event("rejected" if result.rejection is not None else "accepted")
             if result.rejection is not None:
-                assert result.rejection.payload["rule"] and result.rejection.payload["message"]
+                assert result.rejection.payload["rule"] and result.rejection.payload["code"]
                 assert result.events[-1] is result.rejection, "a refused command did something after its refusal"
                 if later == 0:  # no clock to catch up: the refusal is all that happened
                     assert result.events == [result.rejection]

@@ -101,7 +101,7 @@ def test_it_renders_a_rejection_only_to_the_one_refused(bob, mini_table):
     assert events[-1].type == "command_rejected"
     assert "clock" in push.rejection_text(events[-1], "en")
     toast = push.rejection_toast(events[-1], "es")
-    assert "El ejercicio aún no ha comenzado." in toast
+    assert "El ejercicio no ha comenzado: será posible cuando el facilitador lo inicie." in toast
 
 
 def test_it_rerenders_a_players_whole_screen_when_their_role_changes(erin, mini_table):

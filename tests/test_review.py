@@ -265,7 +265,20 @@ def test_it_ranks_the_rules_that_blocked_players(analysis) -> None:
         ("R5", 1, 0, {"Defence": 1}),
         ("R9", 1, 0, {"US command": 1}),
     ]
-    assert analysis.rules[1].example == "US aid is equipment and money, not troops."
+    assert analysis.rules[1].example == "“Send US troops”: US aid is equipment and money, not troops."
+
+
+def test_the_review_words_refusals_with_labels_in_both_languages(played) -> None:
+    """Issue #12: instructors saw raw ids (``send_troops_us``) in the review's refusals.
+    Mutation: ``wording._Labels.action`` returning the id: the action's title disappears."""
+    for lang, title, reason in [
+        ("en", "“Send US troops”", "not troops"),
+        ("es", "«Enviar tropas de EUA»", "no tropas"),
+    ]:
+        log = review.load(played, lang=lang)
+        texts = [review.describe(log, e) for e in log.entries if e.type == "command_rejected"]
+        assert any(title in t and reason in t for t in texts), texts
+        assert not any("send_troops_us" in t or "deploy_home" in t for t in texts), texts
 
 
 def test_it_follows_each_decision_from_rationale_to_outcome(analysis) -> None:

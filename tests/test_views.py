@@ -164,7 +164,7 @@ def test_it_claims_a_role_with_a_form_post(erin, mini_table):
 def test_it_says_which_rule_refused_a_claim(erin, bob, mini_table):
     response = _do(erin, mini_table, type="claim_role", role="president")
     assert response.status_code == 200
-    assert b"Someone else has taken this role." in response.content
+    assert b"is held by Bob: only a free role can be taken" in response.content
     assert b"role taken" in response.content  # the rule's badge
     assert _types(mini_table)[-1] == "command_rejected"
 
@@ -380,7 +380,7 @@ def test_it_lets_the_facilitator_play_an_unfilled_role(alice_client, bob, mini_t
     response = _console_do(
         alice_client, mini_table, type="send_message", channel="cabinet", text="hi", as_role="president"
     )
-    assert b"A player holds this role" in response.content
+    assert b"is held by a player: only a free role can be taken or played for" in response.content
 
 
 def test_it_resolves_an_approval_for_an_institution_nobody_plays(alice_client, bob, mini_table):

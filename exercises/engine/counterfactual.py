@@ -30,7 +30,7 @@ from scenarios.schema import Scenario
 
 from . import commands as c
 from .conditions import holds
-from .events import Event
+from .events import Event, EventType
 from .rules import run as engine_run
 from .state import State, apply, fold
 
@@ -197,7 +197,7 @@ def _prepare(scenario: Scenario, start: State, seed: int, policy: str, orders: d
     def do(command: c.Cmd, wall: float) -> None:
         nonlocal state
         events, state = engine_run(scenario, state, facilitator, command, seed=seed, wall=wall)
-        rejected = [e for e in events if e.type == "command_rejected"]
+        rejected = [e for e in events if e.type == EventType.COMMAND_REJECTED]
         if rejected:  # pragma: no cover - the runner's own commands are always allowed
             raise RuntimeError(f"counterfactual set-up refused: {rejected[0].payload}")
 
@@ -227,17 +227,17 @@ def _rate(scenario: Scenario, state: State) -> float:
 def _bites(event: Event) -> list[tuple[str, str]]:
     p = event.payload
     match event.type:
-        case "command_rejected":
+        case EventType.COMMAND_REJECTED:
             return [(p.get("rule", ""), "rejected")]
-        case "action_refused":
+        case EventType.ACTION_REFUSED:
             return [(p.get("rule", ""), "refused")]
-        case "inject_lost":
+        case EventType.INJECT_LOST:
             return [(p.get("rule", ""), "lost")]
-        case "contradiction":
-            return [(p.get("rule", ""), "contradiction")]
-        case "pressure_checked" if p.get("applied"):
+        case EventType.CONTRADICTION:
+            return [(p.get("rule", ""), EventType.CONTRADICTION)]
+        case EventType.PRESSURE_CHECKED if p.get("applied"):
             return [(p.get("rule", ""), "pressure")]
-        case "action_executed":
+        case EventType.ACTION_EXECUTED:
             out = [(b.get("rule", ""), "bypass") for b in p.get("bypassed", [])]
             chance = p.get("chance")
             if chance and not chance.get("success"):
@@ -249,17 +249,17 @@ def _bites(event: Event) -> list[tuple[str, str]]:
 def _keys(event: Event) -> list[str]:
     p = event.payload
     match event.type:
-        case "action_executed":
+        case EventType.ACTION_EXECUTED:
             return [f"executed:{p['action']}"] + ([f"executed:{p['action']}={p['option']}"] if p.get("option") else [])
-        case "action_refused":
+        case EventType.ACTION_REFUSED:
             return [f"refused:{p['action']}"]
-        case "inject_released" if p.get("inject"):
+        case EventType.INJECT_RELEASED if p.get("inject"):
             return [f"inject:{p['inject']}"]
-        case "inject_lost":
+        case EventType.INJECT_LOST:
             return [f"lost:{p['inject']}"]
-        case "contradiction":
+        case EventType.CONTRADICTION:
             return [f"contradiction:{p.get('topic', '')}"]
-        case "channel_opened":
+        case EventType.CHANNEL_OPENED:
             return [f"opened:{p['channel']}"]
     return []
 
@@ -285,7 +285,7 @@ def play_one(
                     record.rules[rule] += 1
                     record.rule_kinds[(rule, kind)] += 1
             record.keys.update(_keys(event))
-            if event.type == "command_rejected" and event.actor.startswith(c.BOT_PREFIX):
+            if event.type == EventType.COMMAND_REJECTED and event.actor.startswith(c.BOT_PREFIX):
                 record.refusals_by_bot[event.actor] += 1
         for indicator in series:
             series[indicator].append(state.indicators[indicator])
@@ -447,7 +447,7 @@ def _describe(scenario: Scenario, key: str) -> dict[str, Any]:
         title = scenario.inject(ident).title.model_dump()
     elif kind == "opened" and ident in scenario.channels_by_id:
         title = scenario.channel(ident).name.model_dump()
-    elif kind == "contradiction":
+    elif kind == EventType.CONTRADICTION:
         topic = next((t for t in scenario.consistency.topics if t.id == ident), None)
         if topic is not None:
             title = topic.label.model_dump()

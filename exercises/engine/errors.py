@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from .refusals import Refusal
+
 
 class InvalidCommand(ValueError):
     """Malformed or impossible input (unknown id, wrong shape). Nothing is recorded."""
@@ -10,17 +14,20 @@ class InvalidCommand(ValueError):
 class Rejected(Exception):
     """A rule of the exercise refused the command. Recorded as ``command_rejected``.
 
-    ``rule`` is the scenario's rule tag (``R1``…) or an engine rule (``once``, ``phase``…).
+    ``rule`` is the scenario's rule tag (``R1``…) or an engine rule (``refusals.Rule``);
+    ``code`` says what kind of refusal (``refusals.Refusal``) and ``data`` the facts a player
+    needs to try again: what is missing, when it becomes possible, who must act. No words:
+    ``exercises/wording.py`` writes them.
     """
 
-    def __init__(self, rule: str, message: str, **detail: object) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-        self.detail = detail
+    def __init__(self, rule: str, code: Refusal, **data: Any) -> None:
+        super().__init__(f"[{rule}] {code}")
+        self.rule = str(rule)
+        self.code = code
+        self.data = data
 
     def __str__(self) -> str:
-        return f"[{self.rule}] {self.message}"
+        return f"[{self.rule}] {self.code} {self.data}" if self.data else f"[{self.rule}] {self.code}"
 
 
 class Forbidden(InvalidCommand):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scenarios.schema import Scenario
 
-from .events import EVERYONE, Event
+from .events import EVERYONE, Event, EventType
 from .rules import Decider
 from .state import State
 
@@ -24,7 +24,7 @@ def fork_tail(
     """
     d = Decider(scenario, state, seed=0, wall=wall)
     d.emit(
-        "exercise_forked",
+        EventType.EXERCISE_FORKED,
         {"parent": parent, "parent_seq": at_seq, "kept_seats": seats is not None},
         [EVERYONE],
         actor="facilitator",
@@ -32,7 +32,7 @@ def fork_tail(
     roles = {pid: p.role for pid, p in state.participants.items()}
     for role, holder in list(state.holders.items()):
         d.emit(
-            "role_released",
+            EventType.ROLE_RELEASED,
             {"participant": holder, "role": role, "by": "fork"},
             [EVERYONE],
             role=role,
@@ -40,23 +40,23 @@ def fork_tail(
         )
     if seats is None:
         for role in list(state.bots):
-            d.emit("bot_unseated", {"role": role, "by": "fork"}, [EVERYONE], role=role, actor="facilitator")
+            d.emit(EventType.BOT_UNSEATED, {"role": role, "by": "fork"}, [EVERYONE], role=role, actor="facilitator")
     else:
         for old, new in seats.items():
             d.emit(
-                "participant_joined",
+                EventType.PARTICIPANT_JOINED,
                 {"participant": new, "name": state.participants[old].name},
                 [EVERYONE],
                 actor=f"p:{new}",
             )
             if roles.get(old):
                 d.emit(
-                    "role_claimed",
+                    EventType.ROLE_CLAIMED,
                     {"participant": new, "role": roles[old], "by": "fork"},
                     [EVERYONE],
                     role=roles[old],
                     actor="facilitator",
                 )
     if state.status == "running":
-        d.emit("exercise_paused", {"wall": wall, "by": "fork"}, [EVERYONE], actor="facilitator")
+        d.emit(EventType.EXERCISE_PAUSED, {"wall": wall, "by": "fork"}, [EVERYONE], actor="facilitator")
     return d.events

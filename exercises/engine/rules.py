@@ -19,28 +19,32 @@ from . import commands as c
 from . import policy
 from .conditions import holds
 from .errors import Forbidden, InvalidCommand, Rejected
-from .events import EVERYONE, Event
+from .events import EVERYONE, Event, EventType, validate
+from .refusals import Refusal, Rule
 from .state import Proposal, State, apply
 
 # Rules the engine itself enforces (scenario rules are tagged R1..R14 in the files).
-RULE_ROLE = "role"  # not this role's action
-RULE_AUTH = "auth"  # not this actor's command: raised as Forbidden, never recorded
-RULE_ONCE = "once"
-RULE_PHASE = "phase"
-RULE_MEMBERSHIP = "membership"
-RULE_CHANNEL_CLOSED = "channel_closed"
-RULE_ROLE_TAKEN = "role_taken"
-RULE_NO_ROLE = "no_role"
-RULE_CLOCK = "clock"
+RULE_ROLE = Rule.ROLE  # not this role's action
+RULE_AUTH = Rule.AUTH  # not this actor's command: raised as Forbidden, never recorded
+RULE_ONCE = Rule.ONCE
+RULE_PHASE = Rule.PHASE
+RULE_MEMBERSHIP = Rule.MEMBERSHIP
+RULE_CHANNEL_CLOSED = Rule.CHANNEL_CLOSED
+RULE_ROLE_TAKEN = Rule.ROLE_TAKEN
+RULE_NO_ROLE = Rule.NO_ROLE
+RULE_CLOCK = Rule.CLOCK
 
 
 @dataclass(frozen=True)
 class Constraint:
-    """One reason an action is limited, shown to the player before they try."""
+    """One reason an action is limited, shown to the player before they try.
+
+    No words: ``data`` holds the facts (as a refusal's) and ``exercises/wording.py`` writes them.
+    """
 
     rule: str
-    kind: str  # forbidden | phase | once | pending | requires | approval | endorsement | vote | bypass
-    text: dict[str, str]  # {"en": ..., "es": ...}
+    kind: str  # forbidden | phase | once | requires | role | approval | endorsement | vote | bypass
+    data: dict[str, Any] = field(default_factory=dict)
     blocking: bool = True
 
 
@@ -52,10 +56,6 @@ class ActionView:
     @property
     def available(self) -> bool:
         return not any(k.blocking for k in self.constraints)
-
-
-def _t(en: str, es: str) -> dict[str, str]:
-    return {"en": en, "es": es}
 
 
 class Decider:
@@ -80,6 +80,7 @@ class Decider:
         role: str = "",
         actor: str = "",
     ) -> Event:
+        validate(type_, payload)  # a payload the catalogue does not describe is a bug: raise here
         event = Event(
             seq=self.state.seq + 1,
             type=type_,
@@ -160,16 +161,16 @@ class Decider:
         if actor.kind == "participant":
             role = self.state.role_of(actor.participant)
             if not role:
-                raise Rejected(RULE_NO_ROLE, "claim a role first")
+                raise Rejected(RULE_NO_ROLE, Refusal.NO_ROLE)
             if cmd.as_role and cmd.as_role != role:
                 raise Forbidden(f"you hold {role}, not {cmd.as_role}")
             return role
         if not cmd.as_role or cmd.as_role not in self.sc.roles_by_id:
             raise InvalidCommand("as_role: name the role the facilitator acts for")
         if cmd.as_role in self.state.holders:
-            raise Rejected("role_filled", f"{cmd.as_role} is held by a player; only an unfilled role can be played for")
+            raise Rejected(Rule.ROLE_FILLED, Refusal.ROLE_HELD, role=cmd.as_role)
         if cmd.as_role in self.state.bots:
-            raise Rejected("role_filled", f"a bot plays {cmd.as_role}; take it out to play the role yourself")
+            raise Rejected(Rule.ROLE_FILLED, Refusal.ROLE_BOT, role=cmd.as_role)
         return cmd.as_role
 
     # ------------------------------------------------------------------ the clock
@@ -191,10 +192,12 @@ class Decider:
             self.now = boundary
             boundary_wall = self.state.anchor_wall + (boundary - self.state.anchor_game) / rate
             if index + 1 < len(phases):
-                self.emit("phase_changed", {"phase": phases[index + 1].id, "wall": boundary_wall}, [EVERYONE])
+                self.emit(EventType.PHASE_CHANGED, {"phase": phases[index + 1].id, "wall": boundary_wall}, [EVERYONE])
             else:
                 self.emit(
-                    "phase_changed", {"phase": self.state.phase, "wall": boundary_wall, "stopped": True}, [EVERYONE]
+                    EventType.PHASE_CHANGED,
+                    {"phase": self.state.phase, "wall": boundary_wall, "stopped": True},
+                    [EVERYONE],
                 )
 
     def run_due(self, limit: int) -> None:
@@ -294,21 +297,23 @@ class Decider:
         except Rejected as refusal:
             self.reject(actor, move.command, refusal, role=role, move=move.key)
         except InvalidCommand as exc:  # a policy bug: say so in the log, and never try it again
-            self.reject(actor, move.command, Rejected("invalid", str(exc)), role=role, move=move.key)
+            self.reject(
+                actor, move.command, Rejected(Rule.INVALID, Refusal.INVALID, error=str(exc)), role=role, move=move.key
+            )
         return True
 
     def reject(self, actor: c.Actor, cmd: c.Cmd, refusal: Rejected, *, role: str, move: str = "") -> None:
-        detail = {k: v for k, v in refusal.detail.items() if isinstance(v, str | int | float | dict | list)}
+        data = {k: v for k, v in refusal.data.items() if isinstance(v, str | int | float | dict | list)}
         payload: dict[str, Any] = {
             "command": cmd.type,  # type: ignore[attr-defined]
             "rule": refusal.rule,
-            "message": refusal.message,
-            "detail": detail,
+            "code": str(refusal.code),
+            "data": data,
         }
         if move:
             payload["move"] = move
         self.emit(
-            "command_rejected",
+            EventType.COMMAND_REJECTED,
             payload,
             [role] if role else [f"p:{actor.participant}"] if actor.participant else [],
             role=role,
@@ -323,24 +328,24 @@ class Decider:
         holder = self.state.holders.get(cmd.role)
         if holder:
             name = self.state.participants[holder].name
-            raise Rejected(RULE_ROLE_TAKEN, f"{cmd.role} is played by {name}; a bot takes only an empty seat")
+            raise Rejected(RULE_ROLE_TAKEN, Refusal.ROLE_HELD, role=cmd.role, holder=name)
         problems = policy.order_problems(self.sc, cmd.role, cmd.orders)
         if problems:
             raise InvalidCommand("orders: " + "; ".join(problems))
         payload: dict[str, Any] = {"role": cmd.role, "policy": cmd.policy}
         if cmd.orders:
             payload["orders"] = dict(cmd.orders)
-        self.emit("bot_seated", payload, [EVERYONE], role=cmd.role, actor=actor.label)
+        self.emit(EventType.BOT_SEATED, payload, [EVERYONE], role=cmd.role, actor=actor.label)
 
     def do_unseat_bot(self, actor: c.Actor, cmd: c.UnseatBot) -> None:
         if cmd.role not in self.state.bots:
             raise InvalidCommand("no bot plays this role")
-        self.emit("bot_unseated", {"role": cmd.role}, [EVERYONE], role=cmd.role, actor=actor.label)
+        self.emit(EventType.BOT_UNSEATED, {"role": cmd.role}, [EVERYONE], role=cmd.role, actor=actor.label)
 
     def check_pressure(self, pressure: Any, period: int) -> None:
         applies = holds(pressure.when, self.state, self.sc, self.now)
         self.emit(
-            "pressure_checked",
+            EventType.PRESSURE_CHECKED,
             {"pressure": pressure.id, "period": period, "applied": applies, "rule": pressure.rule},
             [],
         )
@@ -353,10 +358,14 @@ class Decider:
             self.change_indicator(effect.indicator, effect.delta, cause)
         for channel in outcome.opens:
             if not self.state.channels.get(channel):
-                self.emit("channel_opened", {"channel": channel, "cause": cause}, self.channel_audience(channel))
+                self.emit(
+                    EventType.CHANNEL_OPENED, {"channel": channel, "cause": cause}, self.channel_audience(channel)
+                )
         for channel in outcome.closes:
             if self.state.channels.get(channel):
-                self.emit("channel_closed", {"channel": channel, "cause": cause}, self.channel_audience(channel))
+                self.emit(
+                    EventType.CHANNEL_CLOSED, {"channel": channel, "cause": cause}, self.channel_audience(channel)
+                )
         for inject_id in outcome.triggers:
             if inject_id not in self.state.released:
                 self.release(self.sc.inject(inject_id), cause)
@@ -370,7 +379,7 @@ class Decider:
         payload = {"indicator": indicator, "value": new, "delta": new - old, "cause": cause}
         if reason:
             payload["reason"] = reason
-        self.emit("indicator_changed", payload, self.indicator_audience(indicator))
+        self.emit(EventType.INDICATOR_CHANGED, payload, self.indicator_audience(indicator))
 
     def release(self, inject: Inject, cause: dict[str, Any]) -> None:
         recipients = self.sc.roles_of(inject.recipients)
@@ -378,14 +387,14 @@ class Decider:
             p = inject.delivery.probability.value(self.state.indicators)
             if self.rng("delivery").random() >= p:
                 self.emit(
-                    "inject_lost",
+                    EventType.INJECT_LOST,
                     {"inject": inject.id, "rule": inject.delivery.rule, "probability": round(p, 3), "cause": cause},
                     [],
                 )
                 return
         audience = recipients + ([EVERYONE] if inject.public else [])
         self.emit(
-            "inject_released",
+            EventType.INJECT_RELEASED,
             {
                 "inject": inject.id,
                 "recipients": recipients,
@@ -402,7 +411,7 @@ class Decider:
         if delivery.text_es:
             payload["text_es"] = delivery.text_es
         self.emit(
-            "message_delivered",
+            EventType.MESSAGE_DELIVERED,
             payload,
             self.channel_audience(delivery.channel),
             role=delivery.role,
@@ -417,19 +426,24 @@ class Decider:
         name = " ".join(cmd.name.split())
         if not name:
             raise InvalidCommand("name: give a display name")
-        self.emit("participant_joined", {"participant": actor.participant, "name": name}, [EVERYONE], actor=actor.label)
+        self.emit(
+            EventType.PARTICIPANT_JOINED,
+            {"participant": actor.participant, "name": name},
+            [EVERYONE],
+            actor=actor.label,
+        )
 
     def _check_claimable(self, participant: str, role: str) -> None:
         if role not in self.sc.roles_by_id:
             raise InvalidCommand(f"role: no role {role!r} in this scenario")
         if self.sc.role(role).institution:
-            raise Rejected("institution", f"{role} is an institution the engine or the facilitator plays")
+            raise Rejected(Rule.INSTITUTION, Refusal.INSTITUTION, role=role)
         if role in self.state.bots:
-            raise Rejected(RULE_ROLE_TAKEN, f"a bot plays {role}; the facilitator can take it out")
+            raise Rejected(RULE_ROLE_TAKEN, Refusal.ROLE_BOT, role=role)
         holder = self.state.holders.get(role)
         if holder and holder != participant:
             name = self.state.participants[holder].name
-            raise Rejected(RULE_ROLE_TAKEN, f"{role} is already taken by {name}")
+            raise Rejected(RULE_ROLE_TAKEN, Refusal.ROLE_HELD, role=role, holder=name)
 
     def do_claim_role(self, actor: c.Actor, cmd: c.ClaimRole) -> None:
         if actor.participant not in self.state.participants:
@@ -439,9 +453,9 @@ class Decider:
         if current == cmd.role:
             raise InvalidCommand("you already hold this role")
         if current:
-            raise Rejected("one_role", f"you already hold {current}; release it first")
+            raise Rejected(Rule.ONE_ROLE, Refusal.ONE_ROLE, role=current)
         self.emit(
-            "role_claimed",
+            EventType.ROLE_CLAIMED,
             {"participant": actor.participant, "role": cmd.role},
             [EVERYONE],
             role=cmd.role,
@@ -457,14 +471,14 @@ class Decider:
             return
         if current:
             self.emit(
-                "role_released",
+                EventType.ROLE_RELEASED,
                 {"participant": cmd.participant, "role": current},
                 [EVERYONE],
                 role=current,
                 actor=actor.label,
             )
         self.emit(
-            "role_claimed",
+            EventType.ROLE_CLAIMED,
             {"participant": cmd.participant, "role": cmd.role, "by": "facilitator"},
             [EVERYONE],
             role=cmd.role,
@@ -478,7 +492,13 @@ class Decider:
         role = self.state.role_of(participant)
         if not role:
             raise InvalidCommand("no role to release")
-        self.emit("role_released", {"participant": participant, "role": role}, [EVERYONE], role=role, actor=actor.label)
+        self.emit(
+            EventType.ROLE_RELEASED,
+            {"participant": participant, "role": role},
+            [EVERYONE],
+            role=role,
+            actor=actor.label,
+        )
 
     def do_remove_participant(self, actor: c.Actor, cmd: c.RemoveParticipant) -> None:
         seat = self.state.participants.get(cmd.participant)
@@ -486,14 +506,17 @@ class Decider:
             raise InvalidCommand("participant: nobody with this id is at the table")
         if seat.role:
             self.emit(
-                "role_released",
+                EventType.ROLE_RELEASED,
                 {"participant": cmd.participant, "role": seat.role, "by": "facilitator"},
                 [EVERYONE],
                 role=seat.role,
                 actor=actor.label,
             )
         self.emit(
-            "participant_removed", {"participant": cmd.participant, "name": seat.name}, [EVERYONE], actor=actor.label
+            EventType.PARTICIPANT_REMOVED,
+            {"participant": cmd.participant, "name": seat.name},
+            [EVERYONE],
+            actor=actor.label,
         )
 
     # ------------------------------------------------------------------ facilitator
@@ -501,20 +524,22 @@ class Decider:
         if self.state.status != "lobby":
             raise InvalidCommand("the exercise has already started")
         self.now = self.sc.phases[0].start
-        self.emit("exercise_started", {"wall": self.wall, "phase": self.state.phase}, [EVERYONE], actor=actor.label)
+        self.emit(
+            EventType.EXERCISE_STARTED, {"wall": self.wall, "phase": self.state.phase}, [EVERYONE], actor=actor.label
+        )
         self.run_due(self.now)
 
     def do_pause(self, actor: c.Actor, cmd: c.Pause) -> None:
         if self.state.status != "running":
             raise InvalidCommand("the clock is not running")
-        self.emit("exercise_paused", {"wall": self.wall}, [EVERYONE], actor=actor.label)
+        self.emit(EventType.EXERCISE_PAUSED, {"wall": self.wall}, [EVERYONE], actor=actor.label)
 
     def do_resume(self, actor: c.Actor, cmd: c.Resume) -> None:
         if self.state.status != "paused":
             raise InvalidCommand("the exercise is not paused")
         if self.state.game_time >= self.sc.clock.end:
             raise InvalidCommand("the scenario clock has reached its end")
-        self.emit("exercise_resumed", {"wall": self.wall}, [EVERYONE], actor=actor.label)
+        self.emit(EventType.EXERCISE_RESUMED, {"wall": self.wall}, [EVERYONE], actor=actor.label)
 
     def do_advance_phase(self, actor: c.Actor, cmd: c.AdvancePhase) -> None:
         if self.state.status == "lobby":
@@ -526,12 +551,15 @@ class Decider:
         self.run_due(nxt.start - 1)
         self.now = max(self.now, nxt.start)
         self.emit(
-            "phase_changed", {"phase": nxt.id, "wall": self.wall, "by": "facilitator"}, [EVERYONE], actor=actor.label
+            EventType.PHASE_CHANGED,
+            {"phase": nxt.id, "wall": self.wall, "by": "facilitator"},
+            [EVERYONE],
+            actor=actor.label,
         )
         self.run_due(self.now)
 
     def do_end(self, actor: c.Actor, cmd: c.End) -> None:
-        self.emit("exercise_ended", {"wall": self.wall}, [EVERYONE], actor=actor.label)
+        self.emit(EventType.EXERCISE_ENDED, {"wall": self.wall}, [EVERYONE], actor=actor.label)
 
     def do_release_inject(self, actor: c.Actor, cmd: c.ReleaseInject) -> None:
         if cmd.inject not in self.sc.injects_by_id:
@@ -547,7 +575,7 @@ class Decider:
             raise InvalidCommand(f"recipients: unknown {', '.join(unknown)}")
         recipients = self.sc.roles_of(cmd.recipients)
         self.emit(
-            "inject_released",
+            EventType.INJECT_RELEASED,
             {
                 "inject": "",
                 "adhoc": True,
@@ -573,7 +601,7 @@ class Decider:
         if self.state.channels[cmd.channel] == cmd.open:
             raise InvalidCommand("the channel is already " + ("open" if cmd.open else "closed"))
         self.emit(
-            "channel_opened" if cmd.open else "channel_closed",
+            EventType.CHANNEL_OPENED if cmd.open else EventType.CHANNEL_CLOSED,
             {"channel": cmd.channel, "reason": cmd.reason, "cause": {"facilitator": True}},
             self.channel_audience(cmd.channel),
             actor=actor.label,
@@ -582,9 +610,9 @@ class Decider:
     def do_resolve_approval(self, actor: c.Actor, cmd: c.ResolveApproval) -> None:
         proposal = self.pending(cmd.proposal)
         if cmd.approver in self.state.holders:
-            raise Rejected("role_filled", f"{cmd.approver} is played; its player answers")
+            raise Rejected(Rule.ROLE_FILLED, Refusal.ROLE_HELD, role=cmd.approver)
         if policy.answers(self.state, cmd.approver, proposal.action):
-            raise Rejected("role_filled", f"a bot plays {cmd.approver}; it answers")
+            raise Rejected(Rule.ROLE_FILLED, Refusal.ROLE_BOT, role=cmd.approver)
         index = self.pending_approval(proposal, cmd.approver)
         self.resolve(proposal, index, granted=cmd.grant, by="facilitator", reason=cmd.reason)
 
@@ -594,7 +622,7 @@ class Decider:
         if cmd.event and cmd.event > self.state.seq:
             raise InvalidCommand("event: no such event yet")
         self.emit(
-            "note_added",
+            EventType.NOTE_ADDED,
             {"text": cmd.text, "event": cmd.event, "role": cmd.role or "", "objective": cmd.objective or ""},
             [],
             role=cmd.role or "",
@@ -603,7 +631,7 @@ class Decider:
 
     def do_edit_report(self, actor: c.Actor, cmd: c.EditReport) -> None:
         # The whole written report each time: the last ``report_edited`` is the report.
-        self.emit("report_edited", cmd.model_dump(exclude={"type"}), [], actor=actor.label)
+        self.emit(EventType.REPORT_EDITED, cmd.model_dump(exclude={"type"}), [], actor=actor.label)
 
     # ------------------------------------------------------------------ players
     def do_mark_seen(self, actor: c.Actor, cmd: c.MarkSeen) -> None:
@@ -612,17 +640,21 @@ class Decider:
         if actor.participant in self.state.receipts.get(cmd.seq, []):
             return
         role = self.state.role_of(actor.participant)
-        self.emit("inject_seen", {"seq": cmd.seq, "participant": actor.participant}, [], role=role, actor=actor.label)
+        self.emit(
+            EventType.INJECT_SEEN, {"seq": cmd.seq, "participant": actor.participant}, [], role=role, actor=actor.label
+        )
 
     def do_send_message(self, actor: c.Actor, cmd: c.SendMessage, role: str) -> None:
         if cmd.channel not in self.sc.channels_by_id:
             raise InvalidCommand(f"channel: no channel {cmd.channel!r}")
         channel = self.sc.channel(cmd.channel)
         if role not in self.sc.roles_of(channel.members):
-            raise Rejected(RULE_MEMBERSHIP, f"{role} is not a member of {channel.id}", channel=channel.id)
+            raise Rejected(RULE_MEMBERSHIP, Refusal.NOT_MEMBER, role=role, channel=channel.id)
         if not self.state.channels[channel.id]:
-            reason = channel.closed_reason.en if channel.closed_reason else "the channel is closed"
-            raise Rejected(channel.rule or RULE_CHANNEL_CLOSED, f"{channel.id} is closed: {reason}", channel=channel.id)
+            closed: dict[str, Any] = {"channel": channel.id}
+            if channel.closed_reason:
+                closed["reason"] = channel.closed_reason.model_dump()
+            raise Rejected(channel.rule or RULE_CHANNEL_CLOSED, Refusal.CHANNEL_CLOSED, **closed)
         text = cmd.text.strip()
         if not text:
             raise InvalidCommand("text: the message is empty")
@@ -634,34 +666,54 @@ class Decider:
         if channel.delay:
             payload["deliver_at"] = self.now + channel.delay
             audience = [role]
-        self.emit("message_sent", payload, audience, role=role, actor=actor.label)
+        self.emit(EventType.MESSAGE_SENT, payload, audience, role=role, actor=actor.label)
 
     def check_action(self, role: str, action: Action) -> list[Rejected]:
         """Every rule that would refuse ``role`` proposing ``action`` now, most basic first."""
         found: list[Rejected] = []
         if role not in action.roles:
-            found.append(Rejected(RULE_ROLE, f"only {', '.join(action.roles)} may take {action.id}"))
+            found.append(Rejected(RULE_ROLE, Refusal.NOT_YOUR_ROLE, action=action.id, roles=list(action.roles)))
         if action.forbidden is not None:
             found.append(
-                Rejected(action.forbidden.rule, action.forbidden.reason.en, reason=action.forbidden.reason.model_dump())
+                Rejected(
+                    action.forbidden.rule,
+                    Refusal.FORBIDDEN,
+                    action=action.id,
+                    reason=action.forbidden.reason.model_dump(),
+                )
             )
         if action.phases and self.state.phase not in action.phases:
-            found.append(Rejected(RULE_PHASE, f"{action.id} is possible only in phase {', '.join(action.phases)}"))
+            found.append(Rejected(RULE_PHASE, Refusal.WRONG_PHASE, **self.phase_window(action)))
         if action.once and (
             self.state.executed.get(action.id) or any(p.action == action.id for p in self.state.pending_proposals())
         ):
-            found.append(Rejected(RULE_ONCE, f"{action.id} has already been taken or is waiting for approval"))
+            pending = not self.state.executed.get(action.id)
+            found.append(Rejected(RULE_ONCE, Refusal.ONCE, action=action.id, pending=pending))
         for requirement in action.requires:
             if not holds(requirement.when, self.state, self.sc, self.now):
-                found.append(Rejected(requirement.rule, requirement.reason.en, reason=requirement.reason.model_dump()))
+                found.append(
+                    Rejected(
+                        requirement.rule, Refusal.REQUIRES, action=action.id, reason=requirement.reason.model_dump()
+                    )
+                )
         return found
+
+    def phase_window(self, action: Action) -> dict[str, Any]:
+        """When ``action`` becomes possible: the next allowed phase and its game time (or none left)."""
+        index = self.sc.phase_index[self.state.phase]
+        later = [ph for ph in self.sc.phases[index + 1 :] if ph.id in action.phases]
+        data: dict[str, Any] = {"action": action.id, "phase": self.state.phase, "phases": list(action.phases)}
+        if later:
+            data["opens"] = later[0].id
+            data["at"] = later[0].start
+        return data
 
     def do_propose_action(self, actor: c.Actor, cmd: c.ProposeAction, role: str) -> None:
         if cmd.action not in self.sc.actions_by_id:
             raise InvalidCommand(f"action: no action {cmd.action!r}")
         action = self.sc.action(cmd.action)
         if self.state.status not in ("running", "paused"):
-            raise Rejected(RULE_CLOCK, "the exercise has not started")
+            raise Rejected(RULE_CLOCK, Refusal.NOT_STARTED)
         refusals = self.check_action(role, action)
         if refusals:
             raise refusals[0]
@@ -671,7 +723,7 @@ class Decider:
         if not action.options and option:
             raise InvalidCommand("option: this action has no options")
         proposed = self.emit(
-            "action_proposed",
+            EventType.ACTION_PROPOSED,
             {"action": action.id, "option": option, "rationale": cmd.rationale.strip(), "kind": action.kind},
             self.side_roles(role) + [a.by for a in action.approvals],
             role=role,
@@ -686,7 +738,7 @@ class Decider:
         for approval in action.approvals:
             institution = self.sc.role(approval.by).institution
             self.emit(
-                "approval_requested",
+                EventType.APPROVAL_REQUESTED,
                 {
                     "proposal": proposal.id,
                     "approver": approval.by,
@@ -711,7 +763,7 @@ class Decider:
         for index, approval in enumerate(proposal.approvals):
             if approval.approver == approver and approval.status == "pending":
                 return index
-        raise Rejected("not_approver", f"{approver} has no pending approval on this proposal")
+        raise Rejected(Rule.NOT_APPROVER, Refusal.NOT_APPROVER, approver=approver)
 
     def do_respond_approval(self, actor: c.Actor, cmd: c.RespondApproval, role: str) -> None:
         proposal = self.pending(cmd.proposal)
@@ -726,10 +778,10 @@ class Decider:
         outstanding = [i for i, a in enumerate(proposal.approvals) if a.status == "pending"]
         for index in outstanding:
             if specs[index].bypass is None:
-                raise Rejected(specs[index].rule, f"{specs[index].by} must answer first; this cannot be bypassed")
+                raise Rejected(specs[index].rule, Refusal.MUST_ANSWER, approver=specs[index].by, action=proposal.action)
         for index in outstanding:
             self.emit(
-                "approval_resolved",
+                EventType.APPROVAL_RESOLVED,
                 {
                     "proposal": proposal.id,
                     "approver": specs[index].by,
@@ -748,7 +800,7 @@ class Decider:
         if proposal.role != role:
             raise Forbidden("only the proposer can withdraw")
         self.emit(
-            "action_withdrawn",
+            EventType.ACTION_WITHDRAWN,
             {"proposal": proposal.id, "action": proposal.action},
             self.proposal_audience(proposal),
             role=role,
@@ -809,10 +861,10 @@ class Decider:
         if blocs is not None:
             payload["blocs"] = blocs
         audience = self.proposal_audience(proposal)
-        self.emit("approval_resolved", payload, audience, role=spec.by, actor=actor or by)
+        self.emit(EventType.APPROVAL_RESOLVED, payload, audience, role=spec.by, actor=actor or by)
         if not granted:
             self.emit(
-                "action_refused",
+                EventType.ACTION_REFUSED,
                 {"proposal": proposal.id, "action": proposal.action, "rule": spec.rule, "approver": spec.by},
                 audience,
                 role=proposal.role,
@@ -850,7 +902,7 @@ class Decider:
         public = bool(action.statement)
         audience = [EVERYONE] if public else self.proposal_audience(proposal)
         prior = list(self.state.statements.get(side, {}).get(action.statement or "", []))
-        self.emit("action_executed", payload, audience, role=proposal.role)
+        self.emit(EventType.ACTION_EXECUTED, payload, audience, role=proposal.role)
         cause = {"action": action.id, "proposal": proposal.id}
         self.apply_outcome(action.outcome, cause)
         if option is not None:
@@ -868,7 +920,7 @@ class Decider:
             )
         if action.statement and any(stance != payload["stance"] for stance in prior):
             self.emit(
-                "contradiction",
+                EventType.CONTRADICTION,
                 {
                     "side": side,
                     "topic": action.statement,
@@ -880,7 +932,7 @@ class Decider:
             )
             self.apply_outcome(
                 self.sc.consistency.on_contradiction,
-                {"contradiction": action.statement, "rule": self.sc.consistency.rule},
+                {EventType.CONTRADICTION: action.statement, "rule": self.sc.consistency.rule},
             )
 
 
@@ -971,17 +1023,19 @@ def next_due(scenario: Scenario, state: State, *, seed: int = 0) -> int | None:
 
 def opening_event(scenario: Scenario, *, content_hash: str, seed: int, title: str) -> Event:
     """Event 1 of every exercise: which scenario version and seed it runs."""
+    payload = {
+        "scenario": scenario.slug,
+        "version": scenario.version,
+        "hash": content_hash,
+        "seed": seed,
+        "title": title,
+    }
+    validate(EventType.EXERCISE_CREATED, payload)
     return Event(
         seq=1,
-        type="exercise_created",
+        type=EventType.EXERCISE_CREATED,
         game_time=scenario.phases[0].start,
-        payload={
-            "scenario": scenario.slug,
-            "version": scenario.version,
-            "hash": content_hash,
-            "seed": seed,
-            "title": title,
-        },
+        payload=payload,
         audience=(EVERYONE,),
         actor="facilitator",
     )
@@ -998,37 +1052,19 @@ def action_views(scenario: Scenario, state: State, role: str, *, now: int | None
             continue
         view = ActionView(action)
         for refusal in decider.check_action(role, action):
-            kind = {RULE_ONCE: "once", RULE_PHASE: "phase"}.get(
-                refusal.rule, "forbidden" if action.forbidden else "requires"
-            )
-            text = (
-                refusal.detail.get("reason")
-                if isinstance(refusal.detail.get("reason"), dict)
-                else _t(refusal.message, refusal.message)
-            )
-            view.constraints.append(Constraint(refusal.rule, kind, text))  # type: ignore[arg-type]
+            kind = {
+                Refusal.ONCE: "once",
+                Refusal.WRONG_PHASE: "phase",
+                Refusal.FORBIDDEN: "forbidden",
+                Refusal.NOT_YOUR_ROLE: "role",
+            }.get(refusal.code, "requires")
+            view.constraints.append(Constraint(refusal.rule, kind, {"code": str(refusal.code), **refusal.data}))
         for approval in action.approvals:
-            approver = scenario.role(approval.by).title
-            label = {
-                "approval": ("needs approval from", "requiere aprobación de"),
-                "endorsement": ("binds only if endorsed by", "sólo obliga si lo respalda"),
-                "vote": ("needs a vote of", "requiere votación de"),
-            }[approval.kind]
-            view.constraints.append(
-                Constraint(
-                    approval.rule,
-                    approval.kind,
-                    _t(f"{label[0]} {approver.en}", f"{label[1]} {approver.es}"),
-                    blocking=False,
-                )
-            )
+            view.constraints.append(Constraint(approval.rule, approval.kind, {"approver": approval.by}, blocking=False))
             if approval.bypass is not None:
                 view.constraints.append(
                     Constraint(
-                        approval.bypass.rule or approval.rule,
-                        "bypass",
-                        _t("can go ahead without it, at a cost", "puede actuar sin ella, con un costo"),
-                        blocking=False,
+                        approval.bypass.rule or approval.rule, "bypass", {"approver": approval.by}, blocking=False
                     )
                 )
         views.append(view)

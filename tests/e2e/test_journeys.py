@@ -157,7 +157,7 @@ def test_a_table_plays_the_first_day(browser: Browser, live_asgi: str, library, 
     # --- the first day: the adviser proposes, the president endorses, Mexico sees it carried out
     _console_click(console, "Next phase")
     expect(adviser.locator("#clock .phase-title")).to_have_text("The first day")
-    adviser.locator("#act-mx_adviser_assign_tasks summary").click()
+    adviser.locator("#act-mx_adviser_assign_tasks > summary").click()
     adviser.fill("#rat-mx_adviser_assign_tasks", "Every ministry needs a task by tonight.")
     adviser.locator("#act-mx_adviser_assign_tasks button[type=submit]").click()
     waiting = president.locator("#approvals .proposal.awaits-me")
@@ -171,7 +171,7 @@ def test_a_table_plays_the_first_day(browser: Browser, live_asgi: str, library, 
     expect(bush.locator("body")).not_to_contain_text("Every ministry needs a task")
 
     # --- a command a rule refuses says which rule
-    president.locator("#act-mx_president_travel_washington summary").click()
+    president.locator("#act-mx_president_travel_washington > summary").click()
     president.locator("#act-mx_president_travel_washington button[type=submit]").click()
     expect(president.locator("#toasts .toast-error")).to_contain_text("Refused")
     expect(president.locator("#toasts .toast-error .badge-rule")).to_be_visible()
