@@ -51,6 +51,7 @@ def main() -> None:
     from exercises import engine, services
     from exercises.bots import simulate
     from exercises.engine import commands as c
+    from exercises.engine.events import EventType
     from exercises.models import Event, Exercise
     from jobs import runner
     from jobs.models import Job
@@ -61,7 +62,7 @@ def main() -> None:
     parent = simulate(latest(args.slug), seed=2, step=120, policy="role").exercise
     Exercise.objects.filter(pk=parent.pk).update(owner=user)
     parent.refresh_from_db()
-    start = Event.objects.filter(exercise=parent, type="exercise_started").values_list("seq", flat=True).first()
+    start = Event.objects.filter(exercise=parent, type=EventType.EXERCISE_STARTED).values_list("seq", flat=True).first()
     client = Client()
     client.force_login(user)
 

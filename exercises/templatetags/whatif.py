@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from exercises import access, selectors
+from exercises.engine.events import EventType
 
 register = template.Library()
 
@@ -50,7 +51,7 @@ KEY_KINDS = {
     "refused": _("refused"),
     "inject": _("inject released"),
     "lost": _("inject lost"),
-    "contradiction": _("contradiction"),
+    EventType.CONTRADICTION.value: _("public contradiction"),  # the key is the event type it counts
     "opened": _("channel opened"),
 }
 
