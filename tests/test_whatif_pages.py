@@ -271,14 +271,16 @@ def test_decisions_are_aligned_by_game_time_with_the_divergence_marked() -> None
     a_late = whatif.Item(300, "deploy", "", "Deploy", "executed", 20)
     b_early = whatif.Item(200, "deploy", "", "Deploy", "refused", 18)
     b_late = whatif.Item(300, "deploy", "", "Deploy", "executed", 25)
-    rows = whatif.align([[shared, a_late], [shared, b_early, b_late]], diverge_seq=10)
+    b_again = whatif.Item(100, "travel", "", "Travel", "refused", 12)  # the fork's clock was paused at 100
+    rows = whatif.align([[shared, a_late], [shared, b_again, b_early, b_late]], diverge_seq=10)
     assert [(r.game_time, r.after, [x.seq if x else None for x in r.cells]) for r in rows] == [
         (100, False, [5, 5]),
+        (100, True, [None, 12]),
         (200, True, [None, 18]),
         (300, True, [20, 25]),
     ]
-    assert [r.first_after for r in rows] == [False, True, False]
-    assert [r.differs for r in rows] == [False, True, False]
+    assert [r.first_after for r in rows] == [False, True, False, False]
+    assert [r.differs for r in rows] == [False, True, True, False]
 
 
 def test_compare_shows_branches_side_by_side(staff) -> None:  # noqa: F811
