@@ -6,6 +6,7 @@ Nothing set: SQLite file + in-memory channel layer, one process, zero services.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -241,9 +242,8 @@ if envbool("DJANGO_STATIC_MANIFEST", False):
     WHITENOISE_USE_FINDERS = False
 
 # --- product settings ---------------------------------------------------------------
-CRISIS_TABLE = {
+CRISIS_TABLE: dict[str, Any] = {
     "SCENARIO_DIRS": [BASE_DIR / "scenarios" / "library"],
-    "MESSAGE_MAX_CHARS": envint("CT_MESSAGE_MAX_CHARS", 2000),
     "TICK_SECONDS": float(os.environ.get("CT_TICK_SECONDS", "2")),
     # Commands per participant per 10 s, WebSocket and form posts together (Exercise.rate_limit overrides).
     "RATE_LIMIT_PER_10S": envint("CT_RATE_LIMIT_PER_10S", 30),

@@ -10,7 +10,8 @@ Levels, strongest first:
 Everyone else, signed in or not, gets a 404: an exercise they may not see does not exist for them.
 
 Every console, review, export, PDF and share-management view goes through ``staff_view``; the
-console WebSocket through ``level_of``.
+pages that list what a facilitator may see (home, create, review index, the studio) through
+``staff_only``; the console WebSocket through ``level_of``. There are no other staff checks.
 """
 
 from __future__ import annotations
@@ -69,19 +70,34 @@ def exercise_for(user: Any, code: str, need: str) -> tuple[Exercise, str]:
     """The exercise and the user's level on it; Http404 unless the level meets ``need``."""
     found = Exercise.objects.select_related("scenario", "workshop").filter(code=normalise_code(code)).first()
     level = level_of(user, found) if found is not None else None
-    if found is None or not allows(level, need):
+    if found is None or level is None or not allows(level, need):
         raise Http404("no exercise with this code")
-    assert level is not None
     return found, level
 
 
 def workshop_for(user: Any, code: str, need: str) -> tuple[Workshop, str]:
     found = Workshop.objects.select_related("scenario").filter(code=normalise_code(code)).first()
     level = workshop_level_of(user, found) if found is not None else None
-    if found is None or not allows(level, need):
+    if found is None or level is None or not allows(level, need):
         raise Http404("no workshop with this code")
-    assert level is not None
     return found, level
+
+
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorate a view for any active staff account (lists of what they may see, the studio).
+
+    Anonymous visitors are sent to sign in; anyone else signed in gets 404. A view about one
+    exercise or workshop uses ``staff_view`` instead, which also checks the level on it."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not _staff(request.user):
+            raise Http404("no such page")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def staff_view(

@@ -199,7 +199,7 @@ class SeatSimulation(Simulation):
         )
         playable = sorted((r for r in self.scenario.roles if not r.institution), key=lambda r: (r.fill_order, r.id))
         for role in playable[: self.players or len(playable)]:
-            self.do(engine.FACILITATOR, c.SeatBot(role=role.id, policy=self.policy))  # type: ignore[arg-type]
+            self.do(engine.FACILITATOR, c.SeatBot(role=role.id, policy=self.policy))
         self.do(engine.FACILITATOR, c.Start())
         for _step in range(100_000):
             self.wall += self.step

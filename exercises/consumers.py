@@ -64,7 +64,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
     def _identify(self, code: str, mode: str) -> tuple[int, engine.Viewer, str, bool, int, str] | None:
         try:
             exercise = selectors.exercise_by_code(code)
-        except Exception:
+        except selectors.NotFound:
             if mode != "console":
                 throttle.code_misses().hit(self.ip)
             return None

@@ -35,7 +35,7 @@ class Check:
         return {"ok": self.ok, "ms": round(self.ms, 2), **({"error": self.error} if self.error else {})}
 
 
-def _timed(probe) -> Check:  # type: ignore[no-untyped-def]
+def _timed(probe) -> Check:
     started = time.perf_counter()
     try:
         probe()
@@ -56,7 +56,7 @@ _redis_client = None
 _redis_lock = threading.Lock()
 
 
-def _redis():  # type: ignore[no-untyped-def]
+def _redis():
     global _redis_client
     with _redis_lock:
         if _redis_client is None:

@@ -75,7 +75,7 @@ class ExerciseQuerySet(models.QuerySet):
     def light(self) -> ExerciseQuerySet:
         """With its scenario version, minus the 100+ KB snapshot: hot paths parse a scenario once
         per process (``scenario_for``), so decoding the snapshot on every command is waste."""
-        return self.select_related("scenario").defer("scenario__snapshot", "report_edits")
+        return self.select_related("scenario").defer("scenario__snapshot")
 
 
 class Exercise(models.Model):
@@ -103,7 +103,6 @@ class Exercise(models.Model):
     # Random per exercise; no longer a link (share links are ShareLink rows, made on purpose). The
     # review's cache keys on it so a reused primary key never returns another exercise's analysis.
     share_token = models.CharField(max_length=32, default=new_share_token, unique=True)
-    report_edits = models.JSONField(default=dict, blank=True)
     # Lineage: a fork starts as a copy of ``parent``'s log up to event ``parent_seq``.
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks")
     parent_seq = models.PositiveIntegerField(null=True, blank=True)

@@ -16,9 +16,9 @@ feed items and messages appended to their lists, and the panels the batch may ha
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any
 
+from cachetools import LRUCache
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db.models import F
@@ -41,24 +41,21 @@ INJECT_CHANGES = frozenset({EventType.INJECT_RELEASED, EventType.INJECT_LOST, Ev
 # --------------------------------------------------------------------------- batches
 
 # Every audience of one batch renders from the same snapshot (the hub asks once per key).
-_snapshots: OrderedDict[tuple[int, int], Snapshot] = OrderedDict()
-_snapshots_lock = threading.Lock()
 _SNAPSHOTS_KEPT = 16
+_snapshots: LRUCache[tuple[int, int], Snapshot] = LRUCache(maxsize=_SNAPSHOTS_KEPT)
+_snapshots_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def _snapshot(exercise_id: int, seq: int) -> Snapshot:
     key = (exercise_id, seq)
     with _snapshots_lock:
-        snap = _snapshots.get(key)
-        if snap is not None:
-            _snapshots.move_to_end(key)
-            return snap
+        snap = _snapshots.get(key)  # a hit counts as a use (least recently used goes first)
+    if snap is not None:
+        return snap
     exercise = Exercise.objects.light().get(pk=exercise_id)
     snap = Snapshot.load(exercise, upto=seq)
     with _snapshots_lock:
         _snapshots[key] = snap
-        while len(_snapshots) > _SNAPSHOTS_KEPT:
-            _snapshots.popitem(last=False)
     return snap
 
 
@@ -68,8 +65,8 @@ async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[
 
 # Frames of quiet batches (a chat message, a receipt) shared by every role that sees the
 # same events the same way: a public message renders ~3 frames, not one per role.
-_shared_frames: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 _SHARED_KEPT = 64
+_shared_frames: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=_SHARED_KEPT)
 
 
 def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str) -> tuple[Any, ...] | None:
@@ -102,8 +99,6 @@ def _render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, 
     if signature is not None:
         with _snapshots_lock:
             _shared_frames[shared_key] = html
-            while len(_shared_frames) > _SHARED_KEPT:
-                _shared_frames.popitem(last=False)
     return html
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import yaml
+from cachetools import LRUCache
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
@@ -1332,9 +1333,9 @@ def analyse(log: Log) -> Analysis:
 
 # --------------------------------------------------------------------------- cache
 
-_CACHE: OrderedDict[tuple[int, str, int, str], Analysis] = OrderedDict()
-_LOCK = threading.Lock()
 CACHE_SIZE = 16
+_CACHE: LRUCache[tuple[int, str, int, str], Analysis] = LRUCache(maxsize=CACHE_SIZE)
+_LOCK = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def analysis_for(exercise: Exercise) -> Analysis:
@@ -1346,15 +1347,12 @@ def analysis_for(exercise: Exercise) -> Analysis:
     lang = lang_now()
     key = (exercise.pk, exercise.share_token, exercise.last_seq, lang)
     with _LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            _CACHE.move_to_end(key)
-            return found
+        found = _CACHE.get(key)  # a hit counts as a use (least recently used goes first)
+    if found is not None:
+        return found
     result = analyse(load(exercise, lang=lang))
     with _LOCK:
         _CACHE[key] = result
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
     return result
 
 

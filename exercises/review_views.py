@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,23 +27,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pydantic import ValidationError
 
 from . import access, engine, exports, instructor, review, selectors, services, wording
-from .access import staff_view
+from .access import staff_only, staff_view
 from .engine import commands as c
+from .forms import NoteForm, first_error
 from .models import Exercise, ShareLink, StaffAccess, Workshop
-
-
-def _facilitator(view: Any) -> Any:
-    """Any facilitator account (lists of what they may see): others sign in or get 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not selectors.is_facilitator(request.user):
-            raise Http404("no such page")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -71,7 +56,7 @@ def _base(exercise: Exercise, analysis: review.Analysis, tab: str) -> dict[str, 
 
 
 @require_GET
-@_facilitator
+@staff_only
 def index(request: HttpRequest) -> HttpResponse:
     exercises = (
         access.visible_exercises(request.user).select_related("scenario", "workshop").order_by("-created_at")[:200]
@@ -162,23 +147,22 @@ def note_form(analysis: review.Analysis, request: HttpRequest) -> dict[str, Any]
 @staff_view("note")
 def add_note(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     scenario = selectors.scenario_of(exercise)
-    objective = request.POST.get("objective", "").strip() or None
-    role = request.POST.get("role", "").strip() or None
-    if objective and not role:  # an objective belongs to one role: link both
-        role = next((r.id for r in scenario.roles for o in r.objectives if o.id == objective), None)
     back = request.POST.get("next") or ""
     # Only a path on this site: "//evil.example/" and "https://evil.example/" start elsewhere.
     if not back.startswith("/") or not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = reverse("review:overview", args=[exercise.code])
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        message = _("The note was not saved: %(reason)s") % {"reason": first_error(form)}
+        return redirect(f"{back.split('#')[0].split('?')[0]}?note_error={_quote(message)}#add-note")
+    objective = form.cleaned_data["objective"] or None
+    role = form.cleaned_data["role"] or None
+    if objective and not role:  # an objective belongs to one role: link both
+        role = next((r.id for r in scenario.roles for o in r.objectives if o.id == objective), None)
     try:
-        command = c.AddNote(
-            text=request.POST.get("text", "").strip(),
-            event=_int(request.POST.get("event"), 0) or None,
-            role=role,
-            objective=objective,
-        )
+        command = form.command(role=role)
         result = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
     except (ValidationError, engine.InvalidCommand) as exc:
         message = _("The note was not saved: %(reason)s") % {"reason": _short_error(exc)}
@@ -423,7 +407,8 @@ def sharing(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 
 def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Workshop | None) -> HttpResponse:
     target = exercise or workshop
-    assert target is not None
+    if target is None:
+        raise Http404("no exercise or workshop")
     kind = {"exercise": exercise} if exercise is not None else {"workshop": workshop}
     back = (
         reverse("review:people", args=[target.code])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count
-from django.http import Http404
 
 from scenarios.library import scenario_for
 from scenarios.schema import Scenario
@@ -22,11 +22,16 @@ def is_facilitator(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
 
 
+class NotFound(LookupError):
+    """Nothing has this code or link. Views answer 404; the consumer closes the socket."""
+
+
 def exercise_by_code(code: str) -> Exercise:
+    """The exercise with this code; ``NotFound`` when there is none."""
     try:
         return Exercise.objects.select_related("scenario", "workshop").get(code=normalise_code(code))
     except Exercise.DoesNotExist:
-        raise Http404("no exercise with this code") from None
+        raise NotFound("no exercise with this code") from None
 
 
 def participant_for(session: Any, exercise: Exercise) -> Participant | None:
@@ -101,7 +106,7 @@ def state_at(exercise: Exercise, seq: int) -> engine.State:
     return engine.fold(scenario_of(exercise), log(exercise.pk, upto=seq))
 
 
-def events_of_type(exercise_id: int, types: list[str]) -> list[engine.Event]:
+def events_of_type(exercise_id: int, types: Sequence[str]) -> list[engine.Event]:
     """Every event of these types, in order (proposals for a panel, inject releases for the console)."""
     rows = Event.objects.filter(exercise_id=exercise_id, type__in=types).order_by("seq")
     return [to_engine(r) for r in rows]
@@ -145,7 +150,7 @@ def participant_by_token(token: str) -> Participant:
     try:
         return Participant.objects.select_related("exercise").get(token=token, removed_at=None)
     except Participant.DoesNotExist:
-        raise Http404("no seat with this link") from None
+        raise NotFound("no seat with this link") from None
 
 
 def workshop_by_code(code: str) -> Workshop | None:

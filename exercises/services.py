@@ -264,7 +264,8 @@ def _copy_staff(parent: Exercise, child: Exercise, *, by: Any) -> None:
     for grant in grants:
         if levels.get(grant.user_id) != StaffAccess.FACILITATOR:
             levels[grant.user_id] = grant.level
-    owners = {parent.owner_id, parent.workshop.owner_id if parent.workshop_id else None} - {None}
+    workshop_owner = parent.workshop.owner_id if parent.workshop is not None else None
+    owners = {uid for uid in (parent.owner_id, workshop_owner) if uid is not None}
     for user_id in owners:
         levels[user_id] = StaffAccess.FACILITATOR
     owner_id = getattr(by, "pk", None)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from django.conf import settings
 from django.core.cache import cache
 
@@ -58,20 +58,16 @@ class Bucket:
         self.tokens -= tokens  # may go below zero: a penalty is waited out
 
 
-_buckets: OrderedDict[tuple[int, str], Bucket] = OrderedDict()
-_lock = threading.Lock()  # the WebSocket loop and the request threads share the buckets
+_buckets: LRUCache[tuple[int, str], Bucket] = LRUCache(maxsize=_BUCKETS_KEPT)
+_lock = threading.Lock()  # the WebSocket loop and the request threads share the buckets (cachetools is not thread-safe)
 
 
 def bucket(exercise_id: int, who: str, per_10s: int) -> Bucket:
     key = (exercise_id, who)
     with _lock:
-        found = _buckets.get(key)
+        found = _buckets.get(key)  # a hit counts as a use: the longest-idle bucket goes first
         if found is None or found.capacity != per_10s:
             found = _buckets[key] = Bucket(per_10s)
-            while len(_buckets) > _BUCKETS_KEPT:
-                _buckets.popitem(last=False)
-        else:
-            _buckets.move_to_end(key)
         return found
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import user_passes_test
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,13 +25,12 @@ from pydantic import ValidationError
 from scenarios import library
 
 from . import access, engine, fragments, inputs, push, selectors, services, throttle
-from .access import staff_view
+from .access import staff_only, staff_view
 from .engine import commands as c
 from .logs import security_event
 from .models import Exercise, Workshop, grouped_code, normalise_code
 from .present import Snapshot
 
-facilitator_required = user_passes_test(selectors.is_facilitator)
 MAX_TABLES = 12
 
 
@@ -131,13 +129,21 @@ def find(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _exercise(code: str) -> Exercise:
+    """``selectors.exercise_by_code`` for a view: no such exercise is a 404."""
+    try:
+        return selectors.exercise_by_code(code)
+    except selectors.NotFound as missing:
+        raise Http404(str(missing)) from None
+
+
 def _exercise_or_workshop(code: str) -> tuple[Exercise | None, Workshop | None]:
     try:
         return selectors.exercise_by_code(code), None
-    except Http404:  # maybe a workshop's code
+    except selectors.NotFound as missing:  # maybe a workshop's code
         workshop = selectors.workshop_by_code(code)
         if workshop is None:
-            raise
+            raise Http404(str(missing)) from None
         return None, workshop
 
 
@@ -207,7 +213,10 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def rejoin(request: HttpRequest, token: str) -> HttpResponse:
     """A personal link: this browser becomes that participant again (another device, say)."""
-    participant = selectors.participant_by_token(token)
+    try:
+        participant = selectors.participant_by_token(token)
+    except selectors.NotFound as missing:
+        raise Http404(str(missing)) from None
     selectors.remember_participant(request.session, participant)
     return redirect("play", code=participant.exercise.code)
 
@@ -290,7 +299,7 @@ def _refuse(request: HttpRequest, text: str, status: int, back: str) -> HttpResp
 @require_POST
 def play_command(request: HttpRequest, code: str) -> HttpResponse:
     """Any player command as a form post (the same fields a ws-send form sends)."""
-    exercise = selectors.exercise_by_code(code)
+    exercise = _exercise(code)
     participant = selectors.participant_for(request.session, exercise)
     if participant is None:
         return HttpResponseForbidden(_("Join this exercise first."))
@@ -301,7 +310,7 @@ def play_command(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def auto_role(request: HttpRequest, code: str) -> HttpResponse:
     """Seat me anywhere: the free role that comes first in the scenario's fill order."""
-    exercise = selectors.exercise_by_code(code)
+    exercise = _exercise(code)
     participant = selectors.participant_for(request.session, exercise)
     if participant is None:
         return HttpResponseForbidden(_("Join this exercise first."))
@@ -348,8 +357,7 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
     exercise, _workshop = _lookup(request, code)
     if exercise is None:
         raise Http404("a workshop has a projector per table")
-    viewer = selectors.viewer_for(exercise, user=request.user, session=request.session, mode="projector")
-    assert viewer is not None  # the public board is open to anyone with the code
+    viewer = engine.PUBLIC_VIEW  # the public board is open to anyone with the code
     lang = _lang(request)
     snap = Snapshot.load(exercise)
     events = selectors.visible_log(exercise.pk, viewer, upto=snap.seq)
@@ -427,7 +435,7 @@ def console_as(request: HttpRequest, exercise: Exercise, role: str) -> HttpRespo
     return render(request, "exercises/partials/act_as.html", context)
 
 
-@facilitator_required
+@staff_only
 @require_GET
 def facilitator_home(request: HttpRequest) -> HttpResponse:
     lang = _lang(request)
@@ -457,7 +465,7 @@ def facilitator_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@facilitator_required
+@staff_only
 @require_POST
 def create(request: HttpRequest) -> HttpResponse:
     version = library.latest(request.POST.get("scenario", ""))

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import ScenarioVersion
 
@@ -16,11 +17,11 @@ class ScenarioVersionAdmin(admin.ModelAdmin):
     def short_hash(self, obj: ScenarioVersion) -> str:
         return obj.content_hash[:12]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ScenarioVersion | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ScenarioVersion | None = None) -> bool:
         return False

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from .loader import Problem, ScenarioError, content_hash, discover, load_file, parse
 from .models import ArchivedScenario, ScenarioVersion
@@ -131,7 +131,7 @@ def store_version(
     )
 
 
-def _newest_first():
+def _newest_first() -> QuerySet[ScenarioVersion]:
     return ScenarioVersion.objects.order_by("-loaded_at", "-pk")
 
 

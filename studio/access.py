@@ -19,30 +19,17 @@ everywhere else for staff pages (``exercises.access``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404
 
+from exercises.access import staff_only
 from exercises.selectors import is_facilitator
 
 from .models import Draft
 
-
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Facilitators only: anonymous visitors sign in first; other accounts get 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (is_facilitator(request.user) and request.user.is_active):
-            raise Http404("no such page")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Facilitators only: anonymous visitors sign in first; other accounts get 404 (the one decorator).
+staff_required = staff_only
 
 
 def can_edit(user: Any, draft: Draft | None) -> bool:
@@ -55,7 +42,6 @@ def can_edit(user: Any, draft: Draft | None) -> bool:
 def editable(user: Any, slug: str) -> Draft:
     """The draft of ``slug`` if this user may change it; 404 otherwise (read-only or someone else's)."""
     draft = Draft.objects.select_related("base", "owner").defer("base__snapshot").filter(slug=slug).first()
-    if not can_edit(user, draft):
+    if draft is None or not can_edit(user, draft):
         raise Http404("no scenario you can edit has this name")
-    assert draft is not None
     return draft

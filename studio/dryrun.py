@@ -60,7 +60,7 @@ class MemorySimulation(bots.Simulation):
                 if view.available:
                     self.available.add(view.action.id)
 
-    def run(self) -> None:  # type: ignore[override] - same loop as Simulation.run, storage aside
+    def run(self) -> None:  # type: ignore[override]  # same loop as Simulation.run, storage aside
         sc = self.scenario
         self._state = engine.initial_state(sc)
         first = engine.opening_event(sc, content_hash=self.version.content_hash, seed=self.seed, title="dry run")

@@ -65,7 +65,7 @@ def analyse(scenario: Scenario, events: list[engine.Event], *, langs: tuple[str,
     out: dict[str, Any] = {}
     for lang in langs:
         with translation.override(lang):
-            log = rv.Log(None, scenario, entries, lang)  # type: ignore[arg-type] - no row: it never existed
+            log = rv.Log(None, scenario, entries, lang)  # type: ignore[arg-type]  # no row: it never existed
             final, first_true = rv.fold_tracking(log)
             series: dict[str, list[rv.Entry]] = {i.id: [] for i in scenario.indicators}
             for entry in entries:

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exercises import engine, push, selectors, services
+from exercises import engine, push, services
 from exercises.engine import commands as c
 from exercises.models import Participant
 
@@ -152,10 +152,24 @@ def test_it_renders_frames_in_the_socket_language(bob, mini_table):
 
 
 def test_it_keeps_the_projector_to_public_events(mini_table):
-    events = _facilitate(mini_table, c.AdhocInject(title="Quiet word", text="for defence", recipients=["defence"]))
+    """The projector's frame carries the public inject of a batch and not the private one.
+
+    Mutations (tried): ``push.frame`` returning "" for the public audience → red (the public inject
+    and the seq marker are missing; the old test, which only checked an absence, stayed green);
+    the public viewer seeing every event (``FACILITATOR_VIEW`` for "public") → red.
+    """
+    _facilitate(mini_table, c.Start())
+    events = [
+        *_facilitate(mini_table, c.AdhocInject(title="Quiet word", text="for defence", recipients=["defence"])),
+        *_facilitate(
+            mini_table, c.AdhocInject(title="Loud word", text="for everyone", recipients=["all"], public=True)
+        ),
+    ]
     frame = render(mini_table.pk, events, ("public", "en"))
+    assert "Loud word" in frame  # not an empty frame: the public inject is on the projector
     assert "Quiet word" not in frame
-    assert selectors.state_of(mini_table) is not None
+    assert SEQ.search(frame).group(1) == str(events[-1].seq)
+    assert "Quiet word" in render(mini_table.pk, events, ("role:defence", "en"))  # control: it is in the batch
 
 
 def test_it_renders_a_quiet_batch_once_for_every_role_that_sees_it_alike(bob, dave, carol, mini_table, monkeypatch):

@@ -52,6 +52,7 @@ from exercises.engine import commands as c
 from exercises.models import Event, Exercise
 from scenarios.library import latest, sync_library
 from scenarios.loader import load_file
+from scenarios.schema import ALL
 
 FIXTURES = Path(__file__).parent / "fixtures"
 W0 = 1_000_000_000.0
@@ -432,6 +433,28 @@ def test_it_links_debrief_questions_to_what_happened(played, review_version) -> 
     assert question.rows == []  # nobody proposed assign_tasks in this log
 
 
+def test_it_links_a_debrief_question_to_the_events_of_its_action(played, review_version) -> None:
+    """A question about ``deploy_abroad`` lists that proposal, its execution and the note on it.
+
+    Mutation (tried): ``rows=[]`` in ``review.debrief`` (forcing every question's rows empty) → red.
+    The question above cannot see that: its action never happens in the fixture log.
+    """
+    log = review.load(played, lang="en")
+    [q] = log.scenario.debrief
+    log.scenario = log.scenario.model_copy(update={"debrief": [q.model_copy(update={"actions": ["deploy_abroad"]})]})
+    analysis = review.analyse(log)
+    [question] = review.debrief(analysis)
+    assert question.actions == ["Send troops abroad"]
+    assert [(r.entry.seq, r.entry.type) for r in question.rows] == [
+        (30, "action_proposed"),
+        (33, "action_executed"),
+        (41, "note_added"),  # the evaluator's note on the execution
+    ]
+    assert question.rows[2].text == f"Evaluator note: {NOTE}"
+    [shared] = review.debrief(analysis, public=True)
+    assert shared.rows == []  # all three were Mexican-cabinet or facilitator-only: none on the share link
+
+
 def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_client) -> None:
     url = reverse("review:report_edit", args=[played.code])
     response = facilitator_client.post(
@@ -462,8 +485,6 @@ def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_
     assert row.payload["share"] is False
     page = _text(facilitator_client.get(reverse("review:report", args=[played.code])))
     assert "Brief ministers on Art. 76" in page and "Clear press line" in page
-    played.refresh_from_db()
-    assert played.report_edits == {}  # the log is the record; the reserved field stays unused
 
 
 def test_it_adds_an_evaluator_note_from_the_review_page(played, facilitator_client) -> None:
@@ -492,6 +513,24 @@ def test_it_adds_an_evaluator_note_from_the_review_page(played, facilitator_clie
 def test_it_refuses_a_note_on_an_event_that_does_not_exist(played, facilitator_client) -> None:
     response = facilitator_client.post(reverse("review:add_note", args=[played.code]), {"text": "x", "event": "999"})
     assert response.status_code == 302 and "note_error" in response["Location"]
+    assert Event.objects.filter(exercise=played, type="note_added").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("post", "field"),
+    [({"text": ""}, "text"), ({"text": "x", "event": "abc"}, "event"), ({"text": "x" * 2001}, "text")],
+)
+def test_it_says_which_field_of_a_note_is_wrong_and_saves_nothing(played, facilitator_client, post, field) -> None:
+    """exercises.forms.NoteForm: a bad field is named in the error and nothing reaches the log.
+
+    Mutation (tried): the view not asking ``form.is_valid()`` (``if False:``) → red on all three
+    (no cleaned data: the post fails instead of answering which field is wrong).
+    """
+    from urllib.parse import unquote
+
+    response = facilitator_client.post(reverse("review:add_note", args=[played.code]), post)
+    assert response.status_code == 302
+    assert f"note_error=The note was not saved: {field}: " in unquote(response["Location"])
     assert Event.objects.filter(exercise=played, type="note_added").count() == 1
 
 
@@ -742,14 +781,46 @@ def test_it_renders_the_workshop_page(played, review_version, facilitator_client
 # --------------------------------------------------------------------------- every seed scenario
 
 
+WHISPER = "Whispered only to our own channel: nobody else may read this."
+
+
+def _whispering_simulation(version):
+    """The bots' random simulation, but at step 2 the first bot says ``WHISPER`` on an open, non-public
+    channel it belongs to. Bots otherwise only say six stock phrases, some on public channels, so
+    without this there is no private text whose absence from the share link means anything."""
+    from exercises.bots import Simulation
+
+    class Whisper(Simulation):
+        def facilitate(self, step: int) -> None:
+            super().facilitate(step)
+            if step != 2:
+                return
+            bot = self.bots[0]
+            channel = next(
+                ch
+                for ch in self.scenario.channels
+                if ch.open
+                and not ch.public
+                and ALL not in ch.members
+                and bot.role in self.scenario.roles_of(ch.members)
+            )
+            result = self.do(bot.actor, c.SendMessage(channel=channel.id, text=WHISPER))
+            assert result.rejection is None, result
+
+    return Whisper(version, seed=1)
+
+
 @pytest.mark.parametrize("slug", ["september-2001", "pipeline-2007", "katrina-2005"])
 def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitator_client) -> None:
-    from exercises.bots import simulate
+    """Every review page of a bot-played exercise opens, and its share link leaks no private message.
 
+    Mutation (tried): ``review.shared`` built from every entry instead of ``e.public`` ones
+    (``[e for e in log.entries]``) → red: WHISPER, said on a closed channel, shows on the share link.
+    """
     sync_library()
     version = latest(slug)
     assert version is not None, f"{slug} is missing from scenarios/library"
-    exercise = simulate(version, seed=1).exercise
+    exercise = _whispering_simulation(version).run().exercise
     exercise.refresh_from_db()
     analysis = review.analysis_for(exercise)
     assert analysis.final == engine.State.model_validate(exercise.state)  # the review folds to the live state
@@ -772,4 +843,9 @@ def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitato
         for e in Event.objects.filter(exercise=exercise, type="message_sent")
         if engine.EVERYONE in e.audience
     }
+    assert WHISPER in private and WHISPER not in public  # the seeded secret is really in the log, privately
+    timeline = _text(facilitator_client.get(reverse("review:timeline", args=[exercise.code]) + "?q=whispered"))
+    assert WHISPER in timeline  # control: the facilitator's pages show it, so absence below is meaningful
     assert not [text for text in private if text not in public and text in share]
+    searched = _text(Client().get(reverse("review:share", args=[_link(exercise)]) + "?q=whispered"))
+    assert WHISPER not in searched  # nor on a later page of the shared timeline, found by searching

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -177,6 +178,34 @@ def test_it_gives_any_free_role_in_fill_order(erin, bob, mini_table):
     assert role and role != "president" and role != "senate"
 
 
+def test_it_fills_free_roles_by_fill_order_not_file_order(tmp_path, alice, seat):
+    """Fill order differs from file order here (foreign, us_command, adviser, defence after the president).
+
+    Mutations (tried): sort the free roles by file order (drop ``key=lambda r: r.fill_order``) → red
+    (adviser first); ``reverse=True`` → red (defence first). The test above passes under both.
+    """
+    from scenarios.library import latest, sync_library
+    from scenarios.loader import load_file
+    from tests.conftest import FIXTURES
+
+    raw = load_file(FIXTURES / "mini.yaml")[1]
+    raw["slug"] = "mini-fill"
+    order = {"president": 1, "foreign": 2, "us_command": 3, "adviser": 4, "defence": 5}
+    for role in raw["roles"]:
+        if role["id"] in order:
+            role["fill_order"] = order[role["id"]]
+    (tmp_path / "mini-fill.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    sync_library([tmp_path])
+    exercise = services.create_exercise(scenario=latest("mini-fill"), title="Fill order", by=alice, seed=7)
+    given = []
+    for name in ("Ann", "Ben", "Cat", "Dee", "Eve"):
+        player = seat(exercise, name)
+        assert player.post(reverse("auto_role", args=[exercise.code]), HTTP_HX_REQUEST="true").status_code == 200
+        exercise.refresh_from_db()
+        given.append(selectors.state_of(exercise).role_of(player.participant.pk))
+    assert given == ["president", "foreign", "us_command", "adviser", "defence"]  # never the senate (an institution)
+
+
 # --------------------------------------------------------------------------- the player's room
 
 
@@ -309,7 +338,7 @@ def test_it_keeps_the_console_for_facilitators(client, mallory_client, bob, mini
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert mallory_client.get(url).status_code == 404  # signed in, not staff of this table: no such table
     assert mallory_client.post(reverse("console_command", args=[mini_table.code]), {"type": "start"}).status_code == 404
-    assert mallory_client.post(reverse("facilitator_home"), {"type": "start"}).status_code in (302, 405)
+    assert mallory_client.post(reverse("facilitator_home"), {"type": "start"}).status_code == 404  # access.staff_only
     mini_table.refresh_from_db()
     assert mini_table.status == "lobby"
 

@@ -1,7 +1,9 @@
 """The exercise engine: plain Python, no Django, deterministic for a seed.
 
-    events = decide(scenario, state, actor, command, seed=..., wall=...)
-    for event in events: apply(state, event)
+    events, state = run(scenario, state, actor, command, seed=..., wall=...)
+
+``run`` evolves ``state`` through ``apply`` as it emits each event, so the returned state is
+the fold of the log so far plus ``events``.
 
 ``fold(scenario, events)`` rebuilds the state of any exercise from its log.
 """
@@ -10,7 +12,7 @@ from .commands import FACILITATOR, SYSTEM, Actor, Command, parse_command
 from .errors import Forbidden, InvalidCommand, Rejected
 from .events import EVERYONE, Event
 from .lineage import fork_tail
-from .rules import ActionView, Constraint, action_views, decide, game_now, next_due, opening_event, run
+from .rules import ActionView, Constraint, action_views, game_now, next_due, opening_event, run
 from .state import State, apply, fold, initial_state
 from .visibility import FACILITATOR_VIEW, PUBLIC_VIEW, Viewer, can_see, visible
 
@@ -33,7 +35,6 @@ __all__ = [
     "action_views",
     "apply",
     "can_see",
-    "decide",
     "fold",
     "fork_tail",
     "game_now",

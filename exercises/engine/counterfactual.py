@@ -207,11 +207,11 @@ def _prepare(scenario: Scenario, start: State, seed: int, policy: str, orders: d
         do(c.ReleaseRole(participant=holder), WALL_ZERO)
     for role in list(state.bots):
         do(c.UnseatBot(role=role), WALL_ZERO)
-    for role in scenario.roles:
-        if not role.institution:
-            do(c.SeatBot(role=role.id, policy=policy, orders=orders.get(role.id, {})), WALL_ZERO)  # type: ignore[arg-type]
-        elif role.id in orders:  # an ordered institution: it answers what it is told, the dice the rest
-            do(c.SeatBot(role=role.id, policy="script", orders=orders[role.id]), WALL_ZERO)
+    for seat in scenario.roles:
+        if not seat.institution:
+            do(c.SeatBot(role=seat.id, policy=policy, orders=orders.get(seat.id, {})), WALL_ZERO)
+        elif seat.id in orders:  # an ordered institution: it answers what it is told, the dice the rest
+            do(c.SeatBot(role=seat.id, policy="script", orders=orders[seat.id]), WALL_ZERO)
     if state.status == "lobby":
         do(c.Start(), WALL_ZERO)
     elif state.status == "paused":
@@ -391,7 +391,7 @@ def _aggregate(
                     "actual": holds(objective.done_when, final, scenario) if final is not None else None,
                 }
             )
-    rules = []
+    rules: list[dict[str, Any]] = []
     for rule in sorted({rule for r in runs for rule in r.rules}):
         kinds: Counter[str] = Counter()
         for r in runs:

@@ -969,18 +969,14 @@ def bloc_tally(
 # ---------------------------------------------------------------------- public API
 
 
-def decide(scenario: Scenario, state: State, actor: c.Actor, cmd: c.Cmd, *, seed: int, wall: float) -> list[Event]:
-    """Run one command on a copy of ``state``; return the new events (a rejection included).
-
-    Raises ``InvalidCommand`` for malformed input: then nothing happened at all.
-    """
-    return run(scenario, state.model_copy(deep=True), actor, cmd, seed=seed, wall=wall)[0]
-
-
 def run(
     scenario: Scenario, state: State, actor: c.Actor, cmd: c.Cmd, *, seed: int, wall: float
 ) -> tuple[list[Event], State]:
-    """Like ``decide`` but evolves ``state`` itself (the caller owns it) and returns it."""
+    """Run one command: return the new events (a rejection included) and the evolved state.
+
+    ``state`` itself is evolved (the caller owns it: services.execute passes the row's state,
+    locked). Raises ``InvalidCommand`` for malformed input: then nothing happened at all.
+    """
     decider = Decider(scenario, state, seed=seed, wall=wall)
     try:
         decider.handle(actor, cmd)

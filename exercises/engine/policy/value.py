@@ -302,7 +302,7 @@ class Board:
 
     def pressure_applies(self, pressure: Pressure) -> bool:
         if pressure.id not in self._pressure_now:
-            self._pressure_now[pressure.id] = holds(pressure.when, self.base, self.sc, self.now)
+            self._pressure_now[pressure.id] = holds(pressure.when, self.base, self.sc, self.now)  # type: ignore[arg-type]  # Shadow duck-types State
         return self._pressure_now[pressure.id]
 
     def pressure_cost(self, pressure: Pressure) -> float:
@@ -327,7 +327,7 @@ class Board:
             if not keys & touched:
                 continue
             before = self.pressure_applies(pressure)
-            later = holds(pressure.when, after, self.sc, self.now)
+            later = holds(pressure.when, after, self.sc, self.now)  # type: ignore[arg-type]  # Shadow duck-types State
             if before != later:
                 total += (int(later) - int(before)) * HORIZON * self.pressure_cost(pressure)
         return total

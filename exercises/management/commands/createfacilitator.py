@@ -40,7 +40,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         created = user is None
-        if created:
+        if user is None:
             user = User(username=name, email=email)
         user.is_staff = True
         user.is_active = True

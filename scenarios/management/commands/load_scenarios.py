@@ -4,8 +4,9 @@ Invalid files are reported (one line per problem) and never stored; exit status 
 """
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from scenarios.library import sync_library
 
@@ -13,10 +14,10 @@ from scenarios.library import sync_library
 class Command(BaseCommand):
     help = "Load the scenario library into the database (default: every file in SCENARIO_DIRS)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="*", type=Path, help="scenario files or directories")
 
-    def handle(self, *args, paths: list[Path], **options) -> None:
+    def handle(self, *args: Any, paths: list[Path], **options: Any) -> None:
         report = sync_library(paths or None)
         for version in report.added:
             self.stdout.write(

@@ -7,8 +7,9 @@ Exit status 0 when every file is valid, 1 otherwise (for CI and editors).
 """
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from scenarios.library import check_files, display_path, scenario_dirs
 from scenarios.loader import FILE, Problem, discover
@@ -18,10 +19,10 @@ class Command(BaseCommand):
     help = "Validate scenario files (default: every file in SCENARIO_DIRS). Changes nothing."
     requires_system_checks = []  # a file check: it must run even while the rest of the project is mid-change
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="*", type=Path, help="scenario files or directories")
 
-    def handle(self, *args, paths: list[Path], **options) -> None:
+    def handle(self, *args: Any, paths: list[Path], **options: Any) -> None:
         targets = paths or scenario_dirs()
         missing = [Problem(display_path(p), FILE, "no such file or directory") for p in paths if not p.exists()]
         results = check_files(discover(targets))
