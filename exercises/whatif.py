@@ -118,7 +118,7 @@ def parse_changes(texts: Iterable[str], scenario: Scenario) -> list[cf.Change]:
 @register(KIND)
 def counterfactual_job(progress: Progress, params: dict[str, Any]) -> dict[str, Any]:
     """Play ``seeds`` runs of the exercise from ``at`` with the changes; the result JSON is stored on the job."""
-    exercise = Exercise.objects.select_related("scenario").filter(pk=params.get("exercise")).first()
+    exercise = Exercise.objects.select_related("scenario").filter(pk=int(params.get("exercise") or 0)).first()
     if exercise is None:
         raise JobFailed("this exercise no longer exists")
     scenario = selectors.scenario_of(exercise)

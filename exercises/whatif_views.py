@@ -105,7 +105,7 @@ def counterfactual(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     chosen = [request.POST.get(f"change{n}", "") for n in range(1, whatif.MAX_CHANGES + 1)]
     error, status = "", 200
     if request.method == "POST":
-        busy = Job.objects.filter(kind=whatif.KIND, owner=request.user, status__in=ACTIVE).first()
+        busy = Job.objects.filter(kind=whatif.KIND, owner_id=request.user.pk, status__in=ACTIVE).first()
         if busy is not None and not runner.status_of(busy).active:
             busy = None
         try:
