@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("review/", include("exercises.review_urls")),
+    path("whatif/", include("exercises.whatif_urls")),
     path("studio/", include("studio.urls")),
     path("jobs/", include("jobs.urls")),
     path("debrief/", include("exercises.debrief_urls")),

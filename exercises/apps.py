@@ -21,6 +21,8 @@ class ExercisesConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished
 
+        import exercises.whatif  # noqa: F401  (registers the counterfactual job)
+
         from . import checks  # noqa: F401  (registers the deploy checks)
 
         request_finished.connect(close_request_connections, dispatch_uid="ct-close-request-connections")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from exercises import services
+from exercises import engine, services
 from exercises.bots import simulate
 from exercises.models import Exercise
 from scenarios.library import latest, scenario_for
@@ -77,3 +77,74 @@ def test_a_forks_console_shows_its_lineage(browser: Browser, live_asgi: str, lib
     expect(console.locator("#lineage li")).to_contain_text(parent.title)  # the grandparent, further up
     expect(console.locator("#roster .badge-bot")).to_have_count(0)  # seats emptied
     console.context.close()
+
+
+def test_fork_here_a_counterfactual_and_compare_from_the_review(
+    browser: Browser, live_asgi: str, library, facilitator, shots, csp_watch, axe
+):
+    """The review's what-if journey: a finished exercise's timeline → "Fork here" → the fork's console
+    (paused, with its lineage) → a counterfactual with K = 3 that runs in the background to its
+    results → branches compared. No CSP report; no serious axe violation on the new pages."""
+    import time
+
+    from exercises.engine import commands as c
+
+    parent = simulate(latest("september-2001"), seed=2, step=120, policy="role").exercise
+    Exercise.objects.filter(pk=parent.pk).update(owner=facilitator)
+    parent.refresh_from_db()
+    assert parent.status == "ended"
+    page = _sign_in(browser, live_asgi, facilitator)
+    csp = csp_watch(page)
+
+    page.goto(f"{live_asgi}/review/{parent.code}/timeline/?seq=60#e60")
+    axe(page, "timeline with fork links")
+    page.locator("#e58").scroll_into_view_if_needed()
+    top, bottom = page.locator("#e58").bounding_box(), page.locator("#e61").bounding_box()
+    assert top and bottom
+    page.screenshot(
+        path=shots / "whatif-timeline-fork-here.png",
+        clip={"x": top["x"], "y": top["y"], "width": top["width"], "height": bottom["y"] + bottom["height"] - top["y"]},
+    )
+    page.locator("#e60").get_by_role("link", name="Fork here").click()
+    expect(page.get_by_role("heading", name="Fork after event #60")).to_be_visible()
+    axe(page, "fork form")
+    page.get_by_label("Title of the new exercise (optional)").fill("What if the cabinet waits")
+    page.get_by_label("Keep the seats for the same participants").check()
+    _shoot(page, shots / "whatif-fork-form.png")
+    page.get_by_role("button", name="Fork here").click()
+    child = Exercise.objects.get(parent=parent)
+    expect(page).to_have_url(f"{live_asgi}/x/{child.code}/console/")
+    _live(page)
+    expect(page.locator("#clock")).to_contain_text("Paused")
+    expect(page.locator("#lineage")).to_contain_text("A fork, after event #60 of")
+
+    # the fork plays on a little (its kept bots), so that the branches differ
+    now = time.time()
+    services.execute(exercise_id=child.pk, actor=engine.FACILITATOR, command=c.Resume(), now=now)
+    services.tick(child.pk, now=now + 2400)
+
+    page.goto(f"{live_asgi}/whatif/{parent.code}/counterfactual/?seq=60")
+    axe(page, "counterfactual form")
+    page.get_by_label("Changed decision 1").select_option(index=1)
+    page.get_by_label("Seeds (runs)").fill("3")
+    _shoot(page, shots / "whatif-counterfactual-form.png")
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.locator("#cf-result")).to_be_visible(timeout=60_000)  # htmx polling swapped the results in
+    expect(page.locator("#cf-result .rv-chart").first).to_be_visible()
+    page.reload()  # stored on the job: the page comes back without recomputing
+    expect(page.locator("#cf-result")).to_contain_text("How often each objective was met")
+    axe(page, "counterfactual results")
+    _shoot(page, shots / "whatif-counterfactual.png")
+
+    page.goto(f"{live_asgi}/review/{child.code}/")
+    expect(page.locator("#rv-lineage")).to_contain_text("A fork, after event #60 of")
+    page.locator(".rv-head").screenshot(path=shots / "whatif-review-lineage.png")
+    page.locator("#rv-lineage").get_by_role("link", name="Compare with its parent").click()
+    expect(page.get_by_role("heading", name="Compare branches")).to_be_visible()
+    expect(page.locator(".wi-diverge")).to_contain_text("up to #60")
+    expect(page.locator("#divergence")).to_be_visible()
+    expect(page.locator(".rv-chart").first).to_be_visible()
+    axe(page, "compare branches")
+    _shoot(page, shots / "whatif-compare.png")
+    assert csp == []
+    page.context.close()
