@@ -141,8 +141,21 @@ def counterfactual_job(progress: Progress, params: dict[str, Any]) -> dict[str, 
 # --------------------------------------------------------------------------- band charts
 
 
+class _PlotFrame:
+    """The one chart size of the what-if pages (the review's line-chart margins), for the templates."""
+
+    width = CHART_W
+    height = CHART_H
+    left = PAD_L
+    top = PAD_T
+    plot_w = CHART_W - PAD_L - PAD_R
+    plot_h = CHART_H - PAD_T - PAD_B
+    right = left + plot_w
+    bottom = top + plot_h
+
+
 @dataclass
-class BandChart:
+class BandChart(_PlotFrame):
     indicator: str
     name: str
     meaning: str
@@ -156,20 +169,6 @@ class BandChart:
     actual: str  # SVG polyline points of the real exercise ("" when it did not go on)
     y_ticks: list[tuple[float, int]]
     x_ticks: list[tuple[float, str, str]]
-    width: int = CHART_W
-    height: int = CHART_H
-    left: int = PAD_L
-    top: int = PAD_T
-    plot_w: int = CHART_W - PAD_L - PAD_R
-    plot_h: int = CHART_H - PAD_T - PAD_B
-
-    @property
-    def right(self) -> int:
-        return self.left + self.plot_w
-
-    @property
-    def bottom(self) -> int:
-        return self.top + self.plot_h
 
 
 def _num(value: float) -> str:
@@ -364,27 +363,13 @@ class Branch:
 
 
 @dataclass
-class OverlayChart:
+class OverlayChart(_PlotFrame):
     indicator: str
     name: str
     lines: list[tuple[Branch, str, int]]  # branch, SVG polyline points, final value
     y_ticks: list[tuple[float, int]]
     x_ticks: list[tuple[float, str, str]]
     diverge_x: float | None
-    width: int = CHART_W
-    height: int = CHART_H
-    left: int = PAD_L
-    top: int = PAD_T
-    plot_w: int = CHART_W - PAD_L - PAD_R
-    plot_h: int = CHART_H - PAD_T - PAD_B
-
-    @property
-    def right(self) -> int:
-        return self.left + self.plot_w
-
-    @property
-    def bottom(self) -> int:
-        return self.top + self.plot_h
 
 
 @dataclass
