@@ -26,12 +26,12 @@ FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^:()]+)(?::\d+)?\)$")
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("connect: identify (session, exercise, viewer)", ("_identify (exercises/consumers.py",)),
     ("connect: presence write (+1/-1)", ("presence_changed (exercises/push.py",)),
-    ("console: presence frame", ("presence_frame (exercises/push.py",)),
-    ("catch-up: replay render", ("replay (exercises/push.py",)),
+    ("console: presence frame", ("presence_frame (exercises/screens/answers.py",)),
+    ("catch-up: replay render", ("replay (exercises/screens/audiences.py",)),
     ("clock: tick", ("tick (exercises/services.py",)),
     ("command: services.execute", ("execute (exercises/services.py",)),
-    ("render: snapshot load (row, state, proposals)", ("_snapshot (exercises/push.py",)),
-    ("render: batch frame", ("_render_batch (exercises/push.py",)),
+    ("render: snapshot load (row, state, proposals)", ("snapshot_at (exercises/screens/audiences.py",)),
+    ("render: batch frame", ("batch_frame (exercises/screens/audiences.py",)),
     ("session / auth middleware", ("channels/sessions.py", "channels/auth.py", "django/contrib/sessions")),
     ("hub: dispatch and socket writes", ("exercises/fanout.py", "deliver (exercises/consumers.py")),
     ("websocket protocol (uvicorn/websockets)", ("uvicorn/", "websockets/")),
@@ -42,22 +42,25 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
 
 # Inside a render: which fragment (first match from the leaf up).
 FRAGMENTS: list[tuple[str, tuple[str, ...]]] = [
-    ("actions panel (engine.action_views + template)", ("actions (exercises/fragments.py",)),
-    ("approvals/decisions panels", ("proposals (exercises/fragments.py",)),
-    ("indicators panel", ("indicators (exercises/fragments.py",)),
-    ("console: injects panel", ("injects (exercises/fragments.py",)),
-    ("console: institutions panel", ("institutions (exercises/fragments.py",)),
-    ("console: controls panel", ("controls (exercises/fragments.py",)),
-    ("roster / seats", ("roster (exercises/fragments.py", "seats (exercises/fragments.py")),
-    ("clock", ("clock (exercises/fragments.py",)),
-    ("feed items", ("feed (exercises/present.py", "FEED_ITEM")),
-    ("channel messages / chrome", ("messages (exercises/present.py", "channels (exercises/present.py")),
+    ("actions panel (engine.action_views + template)", ("actions (exercises/screens/contexts.py",)),
+    ("approvals/decisions panels", ("proposals (exercises/screens/contexts.py",)),
+    ("indicators panel", ("indicators (exercises/screens/contexts.py",)),
+    ("console: injects panel", ("injects (exercises/screens/contexts.py",)),
+    ("console: institutions panel", ("institutions (exercises/screens/contexts.py",)),
+    ("console: controls panel", ("controls (exercises/screens/contexts.py",)),
+    ("roster / seats", ("roster (exercises/screens/contexts.py", "seats (exercises/screens/contexts.py")),
+    ("clock", ("clock (exercises/screens/contexts.py",)),
+    ("feed items", ("feed (exercises/screens/feed.py", "FEED_ITEM")),
+    ("channel messages / chrome", ("messages (exercises/screens/feed.py", "channels (exercises/screens/panels.py")),
     (
-        "template rendering (fragments.render/append)",
-        ("render (exercises/fragments.py", "append (exercises/fragments.py"),
+        "template rendering (partials.render/append)",
+        ("render (exercises/screens/partials.py", "append (exercises/screens/partials.py"),
     ),
     ("log read (selectors.log)", ("log (exercises/selectors.py",)),
-    ("row + state load (Snapshot.load)", ("Snapshot.load (exercises/present.py", "_snapshot (exercises/push.py")),
+    (
+        "row + state load (Snapshot.load)",
+        ("Snapshot.load (exercises/screens/snapshot.py", "snapshot_at (exercises/screens/audiences.py"),
+    ),
     ("other database queries (the exercise row, ...)", ("django/db/",)),
     ("pydantic (state validation)", ("pydantic", "model_validate")),
 ]
@@ -127,7 +130,10 @@ def summarise(path: Path, *, top: int, per: float | None, rate: float) -> str:
             own[name(frames[-1])] += n
         categories[classify(frames, CATEGORIES) or "other"] += n
         outer[classify_root_first(frames, CATEGORIES) or "other"] += n
-        if any("_render_batch (exercises/push.py" in f or "replay (exercises/push.py" in f for f in frames):
+        if any(
+            "batch_frame (exercises/screens/audiences.py" in f or "replay (exercises/screens/audiences.py" in f
+            for f in frames
+        ):
             render_total += n
             # Opening a connection counts as such wherever it happens; the rest by the outermost fragment.
             opening = classify(frames, CONNECTION) or classify_root_first(frames, FRAGMENTS)

@@ -11,11 +11,11 @@ from ``benchmarks/mix.py`` through the write path):
   dump, commit (the channel layer is left out: ``fanout.publish`` is a no-op here);
 - ``snapshot``: the first render's ``Snapshot.load`` (row, state validation) and the proposal
   events the panels need, shared by every audience of the batch;
-- ``render role``: ``push._render_batch`` for each of the table's roles (11 in september-2001);
+- ``render role``: ``screens.audiences.batch_frame`` for each of the table's roles (11 in september-2001);
 - ``render console``: the facilitator's frame (the console);
 - connect path: the session load and ``_identify`` (exercise by code, viewer), the presence write
   (``presence_changed``), the console's presence frame, and the catch-up render
-  (``push.replay`` from 5 events back).
+  (``screens.audiences.replay`` from 5 events back).
 
 The database connection is closed between steps as Channels' ``database_sync_to_async`` closes
 it around every call (with ``CONN_MAX_AGE=0``, the setting's default, each step opens a new
@@ -57,7 +57,7 @@ def timed(fn, *args: Any, **kwargs: Any) -> tuple[float, Any]:
 class FragmentClock:
     """Time spent per fragment while rendering: building its context, rendering its template.
 
-    Wraps the module functions ``push.frame`` calls (in this process only); a call inside a
+    Wraps the module functions ``screens.frames.frame`` calls (in this process only); a call inside a
     timed call is not timed again, so every millisecond counts once.
     """
 
@@ -88,14 +88,15 @@ class FragmentClock:
         setattr(module, attr, timed_call)
 
     def install(self) -> None:
-        from exercises import fragments, present
+        from exercises.screens import contexts, feed, panels, partials
 
         for name in self.CONTEXTS:
-            self.wrap(fragments, name, lambda a, k, n=name: f"context: {n}")
-        for name in ("feed", "messages", "channels"):
-            self.wrap(present, name, lambda a, k, n=name: f"context: {n}")
-        self.wrap(fragments, "render", lambda a, k: f"template: {a[0]}")
-        self.wrap(fragments, "append", lambda a, k: f"template: append {a[2].rsplit('/', 1)[-1]}")
+            self.wrap(contexts, name, lambda a, k, n=name: f"context: {n}")
+        for name in ("feed", "messages"):
+            self.wrap(feed, name, lambda a, k, n=name: f"context: {n}")
+        self.wrap(panels, "channels", lambda a, k: "context: channels")
+        self.wrap(partials, "render", lambda a, k: f"template: {a[0]}")
+        self.wrap(partials, "append", lambda a, k: f"template: append {a[2].rsplit('/', 1)[-1]}")
 
 
 def play_history(table: harness.Table, scenario: Any, commands: int, seed: int) -> dict[str, int]:
@@ -149,6 +150,7 @@ def main() -> None:
 
     from exercises import engine, fanout, push, selectors, services
     from exercises.models import Exercise
+    from exercises.screens import answers, audiences
     from scenarios.library import latest, scenario_for
 
     # The channel layer is not measured here (and has no listener in this process).
@@ -190,7 +192,7 @@ def main() -> None:
         )
         close_old_connections()
         events = result.events
-        ms_snap, snap = timed(push._snapshot, table.exercise_id, events[-1].seq)
+        ms_snap, snap = timed(audiences.snapshot_at, table.exercise_id, events[-1].seq)
         t_reads = time.perf_counter()
         _ = snap.proposal_events, snap.releases, snap.participants  # the panels' reads, once per batch
         ms_snap += (time.perf_counter() - t_reads) * 1000
@@ -199,10 +201,10 @@ def main() -> None:
         role_ms = []
         clock.on = True
         for key in keys:
-            ms, html = timed(push._render_batch, table.exercise_id, events, key)
+            ms, html = timed(audiences.batch_frame, table.exercise_id, events, key)
             role_ms.append(ms)
             sizes["role frame"].append(len(html))
-        ms_console, html = timed(push._render_batch, table.exercise_id, events, ("facilitator", "en"))
+        ms_console, html = timed(audiences.batch_frame, table.exercise_id, events, ("facilitator", "en"))
         sizes["console frame"].append(len(html))
         clock.on = False
         if profiler is not None and k == args.repeat // 2:
@@ -225,11 +227,11 @@ def main() -> None:
         close_old_connections()
         ms_presence, _ = timed(push.presence_changed, table.exercise_id, seat.participant, +1)
         close_old_connections()
-        ms_pframe, _ = timed(push.presence_frame, table.exercise_id, "en")
+        ms_pframe, _ = timed(answers.presence_frame, table.exercise_id, "en")
         close_old_connections()
         last = Exercise.objects.get(pk=table.exercise_id).last_seq
         close_old_connections()
-        ms_replay, (html, _seq) = timed(push.replay, table.exercise_id, last - 5, viewer, "en", False)
+        ms_replay, (html, _seq) = timed(audiences.replay, table.exercise_id, last - 5, viewer, "en", False)
         sizes["catch-up frame"].append(len(html))
         close_old_connections()
         steps["session load"].append(ms_session)

@@ -24,6 +24,7 @@ from django.conf import settings
 from exercises.engine.events import EventType
 
 from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle
+from .screens import answers, audiences
 
 MAX_FRAME_BYTES = 16_384
 PRESENCE_EVERY = 0.25  # seconds: a console's presence column is refreshed at most this often
@@ -109,7 +110,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
                 await self._catch_up(self.last_seq)  # a gap: read the log instead
                 return
             if self._removed(events):
-                await self._toast(push.error_text("removed", self.lang))
+                await self._toast(answers.error_text("removed", self.lang))
                 await self.close(code=4403)
                 return
             if await self._role_changed(events):
@@ -132,7 +133,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
     async def _send_presence(self) -> None:
         await asyncio.sleep(PRESENCE_EVERY)
         try:
-            html = await database_sync_to_async(push.presence_frame)(self.exercise_id, self.lang)
+            html = await database_sync_to_async(answers.presence_frame)(self.exercise_id, self.lang)
             await self.send(text_data=html)
         except Exception:  # noqa: BLE001 - the socket closed meanwhile, or the next beat says it
             log.debug("presence frame for exercise %s not sent", self.exercise_id)
@@ -158,10 +159,10 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         return False
 
     async def _catch_up(self, last: int, *, full: bool = False) -> None:
-        html, seq = await database_sync_to_async(push.replay)(self.exercise_id, last, self.viewer, self.lang, full)
+        html, seq = await database_sync_to_async(audiences.replay)(self.exercise_id, last, self.viewer, self.lang, full)
         if html:
             await self.send(text_data=html)
-        self.last_seq = seq  # never above the newest event: a client claiming more is resynced (push.replay)
+        self.last_seq = seq  # never above the newest event: a client claiming more is resynced (audiences.replay)
 
     # ------------------------------------------------------------------ client side
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -170,17 +171,17 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             await self._receive(text_data, bytes_data)
         except Exception:  # a bug, not the client's fault: keep the socket, say so, log it
             log.exception("frame from %s on exercise %s failed", self.who, self.exercise_id)
-            await self._toast(push.error_text("server", self.lang))
+            await self._toast(answers.error_text("server", self.lang))
 
     async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
         if text_data is None:
-            await self._toast(push.error_text("binary", self.lang))
+            await self._toast(answers.error_text("binary", self.lang))
             return
         if not throttle.allow_local(self.exercise_id, self.who, self.limit):
             now = time.monotonic()
             if now - self.toasted >= TOAST_EVERY:  # one notice a second, not one per dropped frame
                 self.toasted = now
-                await self._toast(push.error_text("rate", self.lang))
+                await self._toast(answers.error_text("rate", self.lang))
             return
         try:
             data = inputs.parse_frame(text_data, max_bytes=MAX_FRAME_BYTES)
@@ -190,11 +191,11 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
                     await self._catch_up(last, full=full)
                 return
         except inputs.BadFrame as bad:
-            await self._toast(push.error_text(bad.code, self.lang))
+            await self._toast(answers.error_text(bad.code, self.lang))
             return
         if not self.can_act:
             if self.viewer.facilitator:  # an evaluator on the console watches
-                await self._toast(push.error_text("observer", self.lang))
+                await self._toast(answers.error_text("observer", self.lang))
             return  # the projector only watches
         actor = (
             engine.FACILITATOR
@@ -214,32 +215,32 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
                 cid=cid,
             )
         except engine.Forbidden:
-            await self._answer(cid, "error", push.error_text("forbidden", self.lang))
+            await self._answer(cid, "error", answers.error_text("forbidden", self.lang))
             return
         except engine.InvalidCommand as exc:
             await self._answer(cid, "error", str(exc))
             return
         except services.Throttled:
-            await self._answer(cid, "retry", push.error_text("rate", self.lang))
+            await self._answer(cid, "retry", answers.error_text("rate", self.lang))
             return
         except services.Unavailable:
-            await self._answer(cid, "retry", push.error_text("unavailable", self.lang))
+            await self._answer(cid, "retry", answers.error_text("unavailable", self.lang))
             return
         if result.rejection is not None:
-            answer = await database_sync_to_async(push.rejection_toast_for)(
+            answer = await database_sync_to_async(answers.rejection_toast_for)(
                 self.exercise_id, result.rejection, self.lang
             )
-            await self.send(text_data=answer + push.ack(cid, "rejected"))
+            await self.send(text_data=answer + answers.ack(cid, "rejected"))
             return
         if cid:
-            await self.send(text_data=push.ack(cid, "ok"))
+            await self.send(text_data=answers.ack(cid, "ok"))
 
     async def _answer(self, cid: str, status: str, text: str) -> None:
         """A toast, and for a composer's command the ack that tells it what became of its text."""
-        await self.send(text_data=push.toast(text, "error") + push.ack(cid, status))
+        await self.send(text_data=answers.toast(text, "error") + answers.ack(cid, status))
 
     async def _toast(self, text: str, level: str = "error") -> None:
-        await self.send(text_data=push.toast(text, level))
+        await self.send(text_data=answers.toast(text, level))
 
 
 class _PresenceBatch:

@@ -1,7 +1,7 @@
 """The debrief panel on each screen (projector, rooms, the facilitator's page): read only.
 
 Rendered on a page (``page_panel``, through the ``debrief_slot`` tag), pushed over the WebSocket
-(``pushed``, from ``push.frame``) and polled by the facilitator's page. Writes live in
+(``pushed``, from ``screens.frames.frame``) and polled by the facilitator's page. Writes live in
 ``debrief_views`` (through ``services``); this module never writes.
 """
 
@@ -60,7 +60,7 @@ PUBLIC_PUSH = d.PUSHED | {EventType.EXERCISE_ENDED}
 
 
 def pushed(snap: Any, types: set[str], viewer: engine.Viewer, lang: str, *, everything: bool) -> str:
-    """The debrief panel for a pushed frame (``push.frame``), or "" when the batch leaves it as is."""
+    """The debrief panel for a pushed frame (``screens.frames.frame``), or "" when the batch leaves it as is."""
     kind = "facilitator" if viewer.facilitator else "role" if viewer.role else "public"
     wanted = ROLE_PUSH if kind == "role" else PUBLIC_PUSH if kind == "public" else frozenset()
     if not (types & wanted) and not (everything and kind != "facilitator"):

@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import access, engine, inputs, push, selectors, services, throttle
+from . import access, engine, inputs, selectors, services, throttle
 from . import debrief as domain
 from .access import staff_view
 from .debrief_panels import page_panel, panel_html, pushed  # noqa: F401 - re-exported for templates and push
 from .engine import debrief as d
 from .models import Exercise
+from .screens import answers
 
 facilitator_required = user_passes_test(selectors.is_facilitator)
 
@@ -160,7 +161,7 @@ def console_do(request: HttpRequest, exercise: Exercise) -> HttpResponse:  # noq
         return redirect(back)
     if result.rejection is not None:
         payload = result.rejection.payload
-        messages.error(request, f"[{payload['rule']}] {push.rejection_message(payload, _lang(request))}")
+        messages.error(request, f"[{payload['rule']}] {answers.rejection_message(payload, _lang(request))}")
     return redirect(back)
 
 
@@ -186,7 +187,7 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
     lang = _lang(request)
     limit = throttle.limit_of(exercise)
     if not throttle.allow_local(exercise.pk, participant.pk, limit):
-        return HttpResponse(push.toast(push.error_text("rate", lang), "error"), status=429)
+        return HttpResponse(answers.toast(answers.error_text("rate", lang), "error"), status=429)
     actor = engine.Actor(kind="participant", participant=participant.pk)
     toast = ""
     try:
@@ -200,15 +201,15 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
             ip=throttle.client_ip(request),
         )
         if result.rejection is not None:
-            toast = push.rejection_toast(result.rejection, lang)
+            toast = answers.rejection_toast(result.rejection, lang)
         else:
-            toast = push.toast(_("Your answer is in."), "ok")
+            toast = answers.toast(_("Your answer is in."), "ok")
     except engine.Forbidden:
-        return HttpResponse(push.toast(push.error_text("forbidden", lang), "error"), status=403)
+        return HttpResponse(answers.toast(answers.error_text("forbidden", lang), "error"), status=403)
     except engine.InvalidCommand as exc:
-        toast = push.toast(str(exc), "error")
+        toast = answers.toast(str(exc), "error")
     except (services.Throttled, services.Unavailable):
-        return HttpResponse(push.toast(push.error_text("rate", lang), "error"), status=429)
+        return HttpResponse(answers.toast(answers.error_text("rate", lang), "error"), status=429)
     exercise.refresh_from_db()
     state = engine.State.model_validate(exercise.state)
     viewer = engine.Viewer(role=state.role_of(participant.pk), participant=participant.pk)

@@ -1,6 +1,6 @@
 """Thin function views: authenticate through ``selectors``, call a ``service``, render.
 
-Pages render the same partials that ``push`` sends over the WebSocket (``fragments``).
+Pages render the same partials that the WebSocket pushes (``exercises.screens``: ``contexts``, ``frames``).
 Every command, from a form POST or a ws-send frame, goes through ``services.execute``.
 """
 
@@ -28,12 +28,13 @@ from pydantic import ValidationError
 
 from scenarios import library
 
-from . import access, engine, fragments, inputs, present, push, selectors, services, throttle
+from . import access, engine, inputs, selectors, services, throttle
 from .access import staff_only, staff_view
 from .engine import commands as c
 from .logs import security_event
 from .models import Exercise, Workshop, grouped_code, normalise_code
-from .present import Snapshot
+from .screens import answers, contexts, feed
+from .screens.snapshot import Snapshot
 
 MAX_TABLES = 12
 
@@ -243,8 +244,8 @@ def play(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "exercises/play.html",
         {
-            **fragments.base(snap),
-            **fragments.play(snap, viewer, lang, events),
+            **contexts.base(snap),
+            **contexts.play(snap, viewer, lang, events),
             "seq": snap.seq,
             "exercise": exercise,
             "participant": participant,
@@ -265,12 +266,12 @@ def _older(request: HttpRequest, exercise: Exercise, viewer: engine.Viewer) -> H
     lang = _lang(request)
     snap = Snapshot.load(exercise)
     events = selectors.visible_log(exercise.pk, viewer, upto=min(before - 1, snap.seq))
-    items = present.feed(snap, events, viewer, lang)
+    items = feed.feed(snap, events, viewer, lang)
     return render(
         request,
         "exercises/partials/feed_page.html",
         {
-            **fragments.base(snap),
+            **contexts.base(snap),
             "items": items,
             "feed_url": request.path,
             "feed_public": bool(request.GET.get("public")),
@@ -300,7 +301,7 @@ def console_feed(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 def _answer(request: HttpRequest, text: str, *, level: str, rule: str, back: str) -> HttpResponse:
     """htmx gets a toast to show; a plain form post goes back to its page with a message."""
     if request.htmx:  # type: ignore[attr-defined]
-        return HttpResponse(push.toast(text, level, rule, _lang(request)) if text else "")
+        return HttpResponse(answers.toast(text, level, rule, _lang(request)) if text else "")
     if text:
         messages.add_message(
             request, messages.ERROR if level == "error" else messages.SUCCESS, f"[{rule}] {text}" if rule else text
@@ -313,23 +314,23 @@ def _run(request: HttpRequest, exercise: Exercise, actor: engine.Actor, back: st
     lang = _lang(request)
     limit = throttle.limit_of(exercise)
     if not throttle.allow_local(exercise.pk, who, limit):
-        return _refuse(request, push.error_text("rate", lang), 429, back)
+        return _refuse(request, answers.error_text("rate", lang), 429, back)
     try:
         command = inputs.command_from(inputs.from_post(request.POST))
         result = services.perform(
             exercise_id=exercise.pk, actor=actor, command=command, who=who, limit=limit, ip=throttle.client_ip(request)
         )
     except engine.Forbidden:
-        return _refuse(request, push.error_text("forbidden", lang), 403, back)
+        return _refuse(request, answers.error_text("forbidden", lang), 403, back)
     except engine.InvalidCommand as exc:
         return _answer(request, str(exc), level="error", rule="", back=back)
     except services.Throttled:
-        return _refuse(request, push.error_text("rate", lang), 429, back)
+        return _refuse(request, answers.error_text("rate", lang), 429, back)
     except services.Unavailable:
-        return _refuse(request, push.error_text("unavailable", lang), 503, back)
+        return _refuse(request, answers.error_text("unavailable", lang), 503, back)
     if result.rejection is not None:
         payload = result.rejection.payload
-        text = push.rejection_message(payload, lang, selectors.scenario_of(exercise))
+        text = answers.rejection_message(payload, lang, selectors.scenario_of(exercise))
         return _answer(request, text, level="error", rule=str(payload["rule"]), back=back)
     return _answer(request, "", level="ok", rule="", back=back)
 
@@ -338,7 +339,7 @@ def _refuse(request: HttpRequest, text: str, status: int, back: str) -> HttpResp
     """A command not done (forbidden, too many, layer down): say why, with the status that says it.
     htmx swaps the toast of these statuses too (``responseHandling`` in base.html's htmx-config)."""
     if request.htmx:  # type: ignore[attr-defined]
-        return HttpResponse(push.toast(text, "error"), status=status)
+        return HttpResponse(answers.toast(text, "error"), status=status)
     return render(request, "exercises/refused.html", {"text": text, "back": back}, status=status)
 
 
@@ -363,7 +364,7 @@ def auto_role(request: HttpRequest, code: str) -> HttpResponse:
     back = reverse("play", args=[exercise.code])
     limit = throttle.limit_of(exercise)
     if not throttle.allow_local(exercise.pk, participant.pk, limit):  # the same bucket as every command
-        return _refuse(request, push.error_text("rate", _lang(request)), 429, back)
+        return _refuse(request, answers.error_text("rate", _lang(request)), 429, back)
     actor = engine.Actor(kind="participant", participant=participant.pk)
     scenario = selectors.scenario_of(exercise)
     for _attempt in range(3):  # another player may take the same role at the same moment
@@ -387,9 +388,9 @@ def auto_role(request: HttpRequest, code: str) -> HttpResponse:
                 ip=throttle.client_ip(request),
             )
         except services.Throttled:
-            return _refuse(request, push.error_text("rate", _lang(request)), 429, back)
+            return _refuse(request, answers.error_text("rate", _lang(request)), 429, back)
         except services.Unavailable:
-            return _refuse(request, push.error_text("unavailable", _lang(request)), 503, back)
+            return _refuse(request, answers.error_text("unavailable", _lang(request)), 503, back)
         if result.ok:
             break
         exercise.refresh_from_db()
@@ -411,8 +412,8 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "exercises/projector.html",
         {
-            **fragments.base(snap),
-            **fragments.lobby(snap, viewer, lang, events),
+            **contexts.base(snap),
+            **contexts.lobby(snap, viewer, lang, events),
             **_share(request, exercise.code),
             "seq": snap.seq,
             "exercise": exercise,
@@ -436,8 +437,8 @@ def console(request: HttpRequest, exercise: Exercise) -> HttpResponse:
         request,
         "exercises/console.html",
         {
-            **fragments.base(snap),
-            **fragments.console(snap, lang, events),
+            **contexts.base(snap),
+            **contexts.console(snap, lang, events),
             **_share(request, exercise.code),
             "seq": snap.seq,
             "exercise": exercise,
@@ -478,7 +479,7 @@ def console_as(request: HttpRequest, exercise: Exercise, role: str) -> HttpRespo
     snap = Snapshot.load(exercise)
     if role not in snap.scenario.roles_by_id:
         return HttpResponse(status=404)
-    context = {**fragments.base(snap), **fragments.act_as(snap, role, _lang(request))}
+    context = {**contexts.base(snap), **contexts.act_as(snap, role, _lang(request))}
     return render(request, "exercises/partials/act_as.html", context)
 
 

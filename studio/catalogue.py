@@ -127,5 +127,5 @@ WORDS = [
 ELSEWHERE = [
     gettext_noop("Studio"),
     gettext_noop("Adapt or import a scenario in the studio"),
-    gettext_noop("from: %(who)s"),  # an inject's sender, on the players' cards (exercises/present.py)
+    gettext_noop("from: %(who)s"),  # an inject's sender, on the players' cards (exercises/screens/describe.py)
 ]

@@ -3,7 +3,7 @@
 The opening events of an exercise (created, a player joins and claims the role, the
 facilitator starts, the clock fires what is due at the first phase's start) are run through
 the engine in memory, and the player's room is rendered from them with the same presenter
-and partials a live exercise uses (``exercises.present`` / ``fragments``), so the preview is
+and partials a live exercise uses (``exercises.screens``), so the preview is
 what a player will see, not a second drawing of it.
 """
 
@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from exercises import engine, fragments
+from exercises import engine
 from exercises.engine import commands as c
 from exercises.engine.events import EventType
 from exercises.models import Exercise, Participant
-from exercises.present import Snapshot
+from exercises.screens import contexts
+from exercises.screens.snapshot import Snapshot
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
@@ -73,4 +74,4 @@ def first_screen(version: ScenarioVersion, role: str, lang: str) -> dict[str, An
     snap = _MemorySnapshot(exercise, scenario, state, events=events)
     viewer = engine.Viewer(role=role, participant=PLAYER)
     visible = list(engine.visible(events, viewer))
-    return {**fragments.base(snap), **fragments.play(snap, viewer, lang, visible), "exercise": exercise}
+    return {**contexts.base(snap), **contexts.play(snap, viewer, lang, visible), "exercise": exercise}

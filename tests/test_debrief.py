@@ -9,11 +9,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exercises import debrief, debrief_views, engine, push, review_views, selectors, services
+from exercises import debrief, debrief_views, engine, review_views, selectors, services
 from exercises.engine import commands as c
 from exercises.engine import debrief as d
 from exercises.models import Event
-from exercises.present import Snapshot
+from exercises.screens import frames
+from exercises.screens.snapshot import Snapshot
 from scenarios.library import scenario_for
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +183,7 @@ def test_free_answers_stay_with_the_facilitator_until_shown(played, bob, dave, a
     snap = Snapshot.load(played)
     events = selectors.log(played.pk, after=seq - 1)
     for viewer in (engine.PUBLIC_VIEW, dave_viewer):
-        assert secret not in push.frame(snap, events, viewer, "en", everything=True)
+        assert secret not in frames.frame(snap, events, viewer, "en", everything=True)
     # the facilitator reads it, and shows it
     page = alice_client.get(reverse("debrief:console", args=[played.code])).content.decode()
     assert secret in page
@@ -199,12 +200,12 @@ def test_the_projector_frame_shows_live_counts_and_what_each_side_saw(played, bo
     result = _run(played, d.AnswerPoll(step=st.step, option=2), _as(bob))
     played.refresh_from_db()
     snap = Snapshot.load(played)
-    html = push.frame(snap, result.events, engine.PUBLIC_VIEW, "en")
+    html = frames.frame(snap, result.events, engine.PUBLIC_VIEW, "en")
     assert 'id="debrief-panel"' in html and 'hx-swap-oob="true"' in html
     assert 'data-option="2">1<' in html
     assert "What each side saw then" in html
     # a player's room is not re-rendered by someone else's vote (their own answer would be lost)
-    role_html = push.frame(snap, result.events, engine.Viewer(role="defence"), "en")
+    role_html = frames.frame(snap, result.events, engine.Viewer(role="defence"), "en")
     assert "debrief-panel" not in role_html
 
 

@@ -1,13 +1,13 @@
 """Incremental frames never leave a panel stale (issue #11).
 
 A pushed frame leaves out the panels a batch cannot change (by its event types) and the panels
-whose content the audience's screens already show (``push._Sent``). The property: for random
+whose content the audience's screens already show (``screens.audiences._Sent``). The property: for random
 command batches on a real scenario (september-2001, every playable role seated, started), a
 screen that applies each batch's incremental frame shows, panel for panel, exactly what a full
 re-render of every panel at that batch shows.
 
 Mutation that turns it red (tried): dropping ``indicator_changed`` from
-``push.INDICATOR_CHANGES`` (an adjusted indicator stays old on the players' screens; found in the
+``screens.frames.INDICATOR_CHANGES`` (an adjusted indicator stays old on the players' screens; found in the
 first examples). The contiguity check (a batch not rendered for an audience) needs an A → B → A
 sequence the random walk rarely draws; the second test pins it.
 """
@@ -21,9 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exercises import engine, push, services
+from exercises import engine, services
 from exercises.engine import commands as c
 from exercises.models import Exercise
+from exercises.screens import frames
+from exercises.screens.audiences import render_parts, snapshot_at
 
 pytestmark = pytest.mark.django_db
 
@@ -66,9 +68,9 @@ def _full(exercise_id: int, seq: int, events: list[engine.Event], viewer: engine
     """Every panel of the viewer's screen re-rendered at ``seq`` (the same snapshot as the push)."""
     from django.utils import translation
 
-    snap = push._snapshot(exercise_id, seq)
+    snap = snapshot_at(exercise_id, seq)
     with translation.override(lang):
-        parts, _ = push.frame_parts(snap, events, viewer, lang, everything=True)
+        parts, _ = frames.frame_parts(snap, events, viewer, lang, everything=True)
     return {name: html for name, html in parts if not name.startswith(NOT_PANELS)}
 
 
@@ -177,10 +179,10 @@ def test_incremental_frames_equal_a_full_rerender(data, version, alice):
             if any(e.type == "role_released" and e.payload.get("participant") == viewer.participant for e in events):
                 continue  # that socket re-renders its whole screen (consumers._role_changed)
             if key in away:  # no socket of this audience on the worker: nothing rendered for it;
-                # its next socket resumes, and the resume re-renders every panel (push.replay)
+                # its next socket resumes, and the resume re-renders every panel (screens.audiences.replay)
                 screens[key] = _full(exercise.pk, events[-1].seq, events, viewer, key[1])
                 continue
-            parts = push.render_parts(exercise.pk, events, key)
+            parts = render_parts(exercise.pk, events, key)
             assert parts[0][0] == "seq"
             for name, html in parts:
                 if not name.startswith(NOT_PANELS):
@@ -201,7 +203,7 @@ def test_an_audience_that_missed_a_batch_gets_every_panel_again(version, alice):
     """A → B → A: the console had no socket here while the exercise was paused (its next socket
     resumed from the log, paused controls); on resume the controls are what the worker last
     rendered for it, and must still be sent. Mutation: drop the contiguity check in
-    ``push.render_parts``: the console keeps the paused controls."""
+    ``screens.audiences.render_parts``: the console keeps the paused controls."""
     exercise, _seats = _table(version, alice)
     key = ("facilitator", "en")
     run = services.execute
@@ -210,13 +212,13 @@ def test_an_audience_that_missed_a_batch_gets_every_panel_again(version, alice):
         actor=engine.FACILITATOR,
         command=c.AdhocInject(title="A", text="a", recipients=["all"]),
     )
-    assert "controls.html" in dict(push.render_parts(exercise.pk, first.events, key))
+    assert "controls.html" in dict(render_parts(exercise.pk, first.events, key))
     run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Pause())  # not rendered here: no socket
     resumed = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Resume())
-    assert "controls.html" in dict(push.render_parts(exercise.pk, resumed.events, key))
+    assert "controls.html" in dict(render_parts(exercise.pk, resumed.events, key))
     again = run(
         exercise_id=exercise.pk,
         actor=engine.FACILITATOR,
         command=c.AdhocInject(title="B", text="b", recipients=["all"]),
     )
-    assert "controls.html" not in dict(push.render_parts(exercise.pk, again.events, key))  # unchanged: left out
+    assert "controls.html" not in dict(render_parts(exercise.pk, again.events, key))  # unchanged: left out

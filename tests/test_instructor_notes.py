@@ -7,7 +7,7 @@ The player room, the projector, the share link and the players' WebSocket frames
 them: each test below tries.
 
 Mutations tried: including ``instructor_notes.html`` in ``play.html`` (the room test fails);
-pushing the panel to every viewer kind in ``push.frame`` (the frame test fails); putting
+pushing the panel to every viewer kind in ``frames.frame`` (the frame test fails); putting
 ``instructor`` in the share view's context and the appendix into ``share.html`` (the share
 test fails).
 """
@@ -19,8 +19,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from exercises import engine, fragments, instructor, present, push, selectors, services
+from exercises import engine, instructor, selectors, services
 from exercises.engine import commands as c
+from exercises.screens import contexts, frames
+from exercises.screens.snapshot import Snapshot
 from scenarios.glossary import RULES, gloss
 from scenarios.library import latest, sync_library
 
@@ -94,16 +96,16 @@ def test_it_pushes_the_panel_to_the_console_only(sept_table) -> None:
         command=c.ReleaseInject(inject="leaders_converge_washington"),
     )
     sept_table.refresh_from_db()
-    snap = present.Snapshot.load(sept_table)
+    snap = Snapshot.load(sept_table)
     events = selectors.log(sept_table.pk)[-3:]
-    console = push.frame(snap, events, engine.FACILITATOR_VIEW, "en")
+    console = frames.frame(snap, events, engine.FACILITATOR_VIEW, "en")
     assert 'id="instructor-notes"' in console and INJECT_NOTE in console
     for viewer in (engine.Viewer(role="mx_president"), engine.PUBLIC_VIEW):
-        frame = push.frame(snap, events, viewer, "en", everything=True)
+        frame = frames.frame(snap, events, viewer, "en", everything=True)
         assert "instructor-notes" not in frame
         for secret in SECRETS:
             assert secret not in frame, secret
-    assert fragments.instructor_notes(snap, "en")["notes"].current.id == snap.state.phase
+    assert contexts.instructor_notes(snap, "en")["notes"].current.id == snap.state.phase
 
 
 def test_it_shows_the_notes_and_the_rule_glossary_in_the_review(alice_client, sept_table) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from exercises import present
+from exercises.screens import labels
 from scenarios.loader import load_file
 
 MINI = load_file(Path(__file__).parent / "fixtures" / "mini.yaml")[0]
@@ -23,20 +23,20 @@ MINI = load_file(Path(__file__).parent / "fixtures" / "mini.yaml")[0]
     ],
 )
 def test_it_cuts_a_brief_to_its_first_sentence(text, line):
-    assert present.first_sentence(text) == line
+    assert labels.first_sentence(text) == line
 
 
 def test_it_names_an_audience_as_people_would():
     with translation.override("en"):
-        assert present.audience_label(MINI, MINI.roles_of(["all"]), "en") == "everyone"
-        assert present.audience_label(MINI, MINI.roles_of(["mx"]), "en") == "all of Mexico, Senate"
-        assert present.audience_label(MINI, ["defence", "us_command"], "en") == "Defence, US command"
+        assert labels.audience_label(MINI, MINI.roles_of(["all"]), "en") == "everyone"
+        assert labels.audience_label(MINI, MINI.roles_of(["mx"]), "en") == "all of Mexico, Senate"
+        assert labels.audience_label(MINI, ["defence", "us_command"], "en") == "Defence, US command"
     with translation.override("es"):
-        assert present.audience_label(MINI, ["defence", "us_command"], "es") == "Defensa, Comando de EUA"
+        assert labels.audience_label(MINI, ["defence", "us_command"], "es") == "Defensa, Comando de EUA"
 
 
 def test_it_labels_rules_for_people():
     with translation.override("es"):
-        assert present.rule_label("R5") == "R5"
-        assert present.rule_label("phase") == "momento"
-    assert present.is_scenario_rule("R12") and not present.is_scenario_rule("once")
+        assert labels.rule_label("R5") == "R5"
+        assert labels.rule_label("phase") == "momento"
+    assert labels.is_scenario_rule("R12") and not labels.is_scenario_rule("once")

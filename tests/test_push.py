@@ -13,6 +13,7 @@ from django.urls import reverse
 from exercises import engine, push, services
 from exercises.engine import commands as c
 from exercises.models import Participant
+from exercises.screens import answers, audiences, frames
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def _facilitate(exercise, command) -> list[engine.Event]:
 def render(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
     """``push.render_batch`` without its thread hop (its database_sync_to_async would close
     the test's connection; the consumer tests run the async path for real)."""
-    return push._render_batch(exercise_id, events, key)
+    return audiences.batch_frame(exercise_id, events, key)
 
 
 def _items(html: str) -> list[str]:
@@ -52,12 +53,12 @@ def test_it_replays_exactly_what_a_fresh_page_adds(bob, dave, mini_table):
     _act(bob, mini_table, type="send_message", channel="cabinet", text="two")
     _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
     viewer = engine.Viewer(role="president", participant=bob.participant.pk)
-    frame, last = push.replay(mini_table.pk, seq, viewer, "en", False)
+    frame, last = audiences.replay(mini_table.pk, seq, viewer, "en", False)
     after = _page(bob, mini_table)
     assert last == int(SEQ.search(after).group(1)) > seq
     assert sorted(set(_items(before)) | set(_items(frame))) == sorted(_items(after))
     assert not set(_items(before)) & set(_items(frame))  # nothing twice
-    assert push.replay(mini_table.pk, last, viewer, "en", False) == ("", last)
+    assert audiences.replay(mini_table.pk, last, viewer, "en", False) == ("", last)
 
 
 def test_it_renders_one_frame_per_audience_with_only_what_it_may_see(bob, carol, mini_table):
@@ -99,21 +100,21 @@ def test_it_renders_a_rejection_only_to_the_one_refused(bob, mini_table):
         command=c.ProposeAction(action="travel"),
     ).events
     assert events[-1].type == "command_rejected"
-    assert "clock" in push.rejection_text(events[-1], "en")
-    toast = push.rejection_toast(events[-1], "es")
+    assert "clock" in answers.rejection_text(events[-1], "en")
+    toast = answers.rejection_toast(events[-1], "es")
     assert "El ejercicio no ha comenzado: será posible cuando el facilitador lo inicie." in toast
 
 
 def test_it_rerenders_a_players_whole_screen_when_their_role_changes(erin, mini_table):
     viewer = engine.Viewer(participant=erin.participant.pk)
-    lobby, seq = push.replay(mini_table.pk, 0, viewer, "en", True)
+    lobby, seq = audiences.replay(mini_table.pk, 0, viewer, "en", True)
     assert 'id="ct-main"' in lobby and 'id="lobby-roles"' in lobby
     services.execute(
         exercise_id=mini_table.pk,
         actor=engine.FACILITATOR,
         command=c.AssignRole(participant=erin.participant.pk, role="foreign"),
     )
-    room, later = push.replay(
+    room, later = audiences.replay(
         mini_table.pk, seq, engine.Viewer(role="foreign", participant=erin.participant.pk), "en", True
     )
     assert later > seq
@@ -127,11 +128,11 @@ def test_it_counts_sockets_for_presence(bob, mini_table):
     push.presence_changed(mini_table.pk, bob.participant.pk, -1)
     participant = Participant.objects.get(pk=bob.participant.pk)
     assert participant.connections == 1 and participant.last_seen_at is not None
-    assert "presence-connected" in push.presence_frame(mini_table.pk, "en")
+    assert "presence-connected" in answers.presence_frame(mini_table.pk, "en")
     for _ in range(3):
         push.presence_changed(mini_table.pk, bob.participant.pk, -1)
     assert Participant.objects.get(pk=bob.participant.pk).connections == 0  # never negative
-    assert f'id="presence-{bob.participant.pk}" class="presence presence-away"' in push.presence_frame(
+    assert f'id="presence-{bob.participant.pk}" class="presence presence-away"' in answers.presence_frame(
         mini_table.pk, "en"
     )
 
@@ -154,7 +155,7 @@ def test_it_renders_frames_in_the_socket_language(bob, mini_table):
 def test_it_keeps_the_projector_to_public_events(mini_table):
     """The projector's frame carries the public inject of a batch and not the private one.
 
-    Mutations (tried): ``push.frame`` returning "" for the public audience → red (the public inject
+    Mutations (tried): ``frames.frame`` returning "" for the public audience → red (the public inject
     and the seq marker are missing; the old test, which only checked an absence, stayed green);
     the public viewer seeing every event (``FACILITATOR_VIEW`` for "public") → red.
     """
@@ -179,12 +180,12 @@ def test_it_renders_a_quiet_batch_once_for_every_role_that_sees_it_alike(bob, da
         exercise_id=mini_table.pk, actor=sender, command=c.SendMessage(channel="press", text="Solidarity")
     ).events
     renders = []
-    real = push.frame_parts
-    monkeypatch.setattr(push, "frame_parts", lambda *a, **k: renders.append(a[2]) or real(*a, **k))
-    frames = {
+    real = frames.frame_parts
+    monkeypatch.setattr(frames, "frame_parts", lambda *a, **k: renders.append(a[2]) or real(*a, **k))
+    by_role = {
         role: render(mini_table.pk, events, (f"role:{role}", "en")) for role in ("president", "defence", "us_command")
     }
-    assert frames["defence"] == frames["us_command"] != frames["president"]  # the sender's is marked as theirs
+    assert by_role["defence"] == by_role["us_command"] != by_role["president"]  # the sender's is marked as theirs
     assert [v.role for v in renders] == ["president", "defence"]  # us_command reused defence's frame
     dave_page_frame = render(mini_table.pk, events, ("role:defence", "es"))
     assert "Solidarity" in dave_page_frame and len(renders) == 3  # another language is another frame

@@ -71,7 +71,7 @@ def test_a_player_cannot_seat_a_bot(bob, mini_table, caplog) -> None:
 def test_every_screen_labels_the_bot(alice_client, bob, erin, client, mini_table) -> None:
     """The roster, the lobby, the room's table, the projector and the feed all say "bot".
 
-    Mutation: ``present.seats`` leaving ``bot`` empty → the seat reads "free" on the lobby.
+    Mutation: ``screens.roster.seats`` leaving ``bot`` empty → the seat reads "free" on the lobby.
     """
     _console_do(alice_client, mini_table, type="seat_bot", role="adviser")
     lobby = _page(erin, "play", mini_table.code)

@@ -172,7 +172,7 @@ def test_it_never_raises_whatever_frames_arrive(bob, mini_table, caplog, batch) 
 
 @pytest.mark.asyncio
 async def test_it_resyncs_a_client_that_claims_more_than_exists(bob, dave, mini_table) -> None:
-    """Mutation: ``if after >= snap.seq: return "", snap.seq`` in push.replay and
+    """Mutation: ``if after >= snap.seq: return "", snap.seq`` in screens.audiences.replay and
     ``self.last_seq = max(seq, last)`` in the consumer: the socket stays deaf to later events."""
     await database_sync_to_async(services.execute)(
         exercise_id=mini_table.pk, actor=engine.FACILITATOR, command=c.Start()

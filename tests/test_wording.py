@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from exercises import engine, push, wording
+from exercises import engine, wording
 from exercises.engine import commands as c
 from exercises.engine.refusals import Refusal, Rule
+from exercises.screens import answers
 from scenarios.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,11 +93,11 @@ def test_the_spanish_approval_says_del_senado(september: Scenario) -> None:
 
 
 def test_the_rule_name_opens_its_one_line_explanation() -> None:
-    """Mutation: drop ``explain`` from ``push.toast``'s context: no <details> with the line."""
+    """Mutation: drop ``explain`` from ``answers.toast``'s context: no <details> with the line."""
     from django.utils import translation
 
     with translation.override("es"):
-        html = push.toast("No.", "error", "R1", "es")
+        html = answers.toast("No.", "error", "R1", "es")
     assert '<details class="rule-explain"><summary class="badge badge-rule">R1</summary>' in html
     assert wording.rule_explanation("R1", "es") in html and "Congreso" in wording.rule_explanation("R1", "es")
     assert (

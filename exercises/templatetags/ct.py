@@ -1,7 +1,7 @@
 from django import template
 from django.utils.translation import get_language
 
-from exercises import present
+from exercises.screens import labels
 from scenarios.glossary import gloss as _gloss
 
 register = template.Library()
@@ -10,12 +10,12 @@ register = template.Library()
 @register.filter
 def status_label(status: str) -> str:
     """An exercise status (lobby, running, paused, ended) in the active language."""
-    return str(present.STATUS_LABELS.get(status, status))
+    return str(labels.STATUS_LABELS.get(status, status))
 
 
 @register.filter
 def rule_label(rule: str) -> str:
-    return present.rule_label(rule)
+    return labels.rule_label(rule)
 
 
 @register.filter

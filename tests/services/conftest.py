@@ -19,6 +19,7 @@ from django.conf import settings
 
 from exercises import engine, push, selectors, services
 from exercises.engine import commands as c
+from exercises.screens import audiences
 from scenarios.library import latest, sync_library
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -58,7 +59,7 @@ def app_path() -> str:
     if os.environ.get("CT_TEST_PUSH") == "probe":
         return "tests.services.probe_asgi:application"
     if "NotImplementedError" in inspect.getsource(push.render_batch) or "NotImplementedError" in inspect.getsource(
-        push.replay
+        audiences.replay
     ):
         return "tests.services.probe_asgi:application"
     return "config.asgi:application"

@@ -1,7 +1,7 @@
 """``config.asgi`` with a stand-in push renderer, used only while ``exercises.push`` is unwritten.
 
 The transport tests need frames that say which events they carry. Once ``push.render_batch``
-and ``push.replay`` exist, the tests run the real application instead (see conftest.app_path).
+and ``screens.audiences.replay`` exist, the tests run the real application instead (see conftest.app_path).
 The stand-in obeys the same contract: one frame per audience key, an ``id="ct-seq"`` marker
 with the last seq, and only events the viewer may see.
 """
@@ -14,6 +14,7 @@ from django.utils.html import escape
 
 from config.asgi import application  # noqa: F401 - the ASGI entry point
 from exercises import engine, push, selectors
+from exercises.screens import answers, audiences
 
 
 def _viewer(audience_key: str) -> engine.Viewer:
@@ -47,5 +48,5 @@ def toast(text: str, level: str = "error", rule: str = "") -> str:
 
 
 push.render_batch = render_batch
-push.replay = replay
-push.toast = toast
+audiences.replay = replay
+answers.toast = toast

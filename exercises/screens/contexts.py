@@ -1,123 +1,27 @@
-"""Named fragments: one partial template each, rendered in a page or pushed out-of-band.
+"""The context of each named fragment (a panel's partial template), and of whole screens.
 
-A page includes the partials with the context built here; ``push`` renders the same
-partials with ``oob=True`` so each top-level element carries ``hx-swap-oob`` and htmx's
-ws extension swaps it by id. One fragment, two transports.
+``room``, ``lobby``, ``console`` and ``act_as`` are what a page renders; the panel builders
+(``clock``, ``indicators``, ``actions``…) are what ``screens.frames`` pushes when a batch may
+have changed that panel. Call inside ``translation.override(lang)``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
-import hashlib
-import threading
+from functools import partial
 from typing import Any
 
-from cachetools import LRUCache
 from django.template.loader import render_to_string
-from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
 
-from . import engine, instructor, present
-from .engine import Viewer
-from .present import Snapshot
+from exercises import engine, instructor
+from exercises.engine import Viewer
 
-P = "exercises/partials/"
-FEED_ITEM = P + "feed_item.html"
-MESSAGE = P + "message.html"
-
-
-OOB = ' hx-swap-oob="true"'
-HASH = 'data-hash=""'
-
-
-# --------------------------------------------------------------------------- one render per content
-#
-# A partial's HTML is a function of its template, its context and the active language. The
-# fragments a batch pushes are mostly the same for many audiences (the clock and the feed item
-# of an inject for every role of a table, the indicators for the roles of one side): each is
-# rendered once per distinct content and reused across roles and tables (issue #11).
-
-UNKEYABLE = object()
-_SCALARS = (str, int, float, bool, type(None), datetime.date, datetime.datetime, datetime.time)
-
-
-def content_key(value: Any) -> Any:
-    """A hashable value equal for two contexts exactly when they render alike, or ``UNKEYABLE``.
-
-    Only plain data is keyed (scalars, lazy translations as their text in the active language,
-    lists, tuples, dicts and dataclasses of those); anything else (a model instance, whose repr
-    does not show its content) makes the whole context unkeyable, so it is rendered every time.
-    """
-    if isinstance(value, _SCALARS):
-        return (type(value).__name__, value)
-    if isinstance(value, Promise):
-        return ("str", str(value))
-    if isinstance(value, list | tuple):
-        keys = tuple(content_key(v) for v in value)
-        return UNKEYABLE if any(k is UNKEYABLE for k in keys) else (type(value).__name__, keys)
-    if isinstance(value, dict):
-        items = tuple((k, content_key(v)) for k, v in value.items())
-        if any(k is UNKEYABLE or not isinstance(name, str) for name, k in items):
-            return UNKEYABLE
-        return ("dict", items)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = tuple(content_key(getattr(value, f.name)) for f in dataclasses.fields(value))
-        return UNKEYABLE if any(k is UNKEYABLE for k in fields) else (type(value).__qualname__, fields)
-    return UNKEYABLE
-
-
-_rendered: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=4096)
-_rendered_lock = threading.Lock()
-stats = {"rendered": 0, "reused": 0}  # for tests and benchmarks
-
-
-# Partials whose output depends on the wall clock (``timesince``): rendered every time.
-UNCACHED = frozenset({"presence.html", "roster.html"})
-
-
-def _cached(template: str, context: dict[str, Any], build: Any) -> str:
-    key = UNKEYABLE if template in UNCACHED else content_key(context)
-    if key is UNKEYABLE:
-        stats["rendered"] += 1
-        return build()
-    full = (template, translation.get_language(), key)
-    with _rendered_lock:
-        html = _rendered.get(full)
-    if html is not None:
-        stats["reused"] += 1
-        return html
-    html = build()
-    stats["rendered"] += 1
-    with _rendered_lock:
-        _rendered[full] = html
-    return html
-
-
-def render(template: str, context: dict[str, Any], *, oob: bool = False) -> str:
-    """Render one partial; a panel that carries ``data-hash`` gets the hash of its content.
-
-    The client skips a pushed panel whose hash equals the one on screen, so an unchanged
-    panel is not swapped (a half-typed rationale, an open ``<details>`` stay as they are).
-    Rendered once per distinct (template, language, context): see ``content_key``.
-    """
-    context = {**context, "oob": oob}
-
-    def build() -> str:
-        html = render_to_string(P + template, context)
-        if HASH in html:
-            digest = hashlib.blake2b(html.replace(OOB, "").encode(), digest_size=8).hexdigest()
-            html = html.replace(HASH, f'data-hash="{digest}"', 1)
-        return html
-
-    return _cached(template, context, build)
-
-
-def append(swap: str, target: str, template: str, items: list[Any], context: dict[str, Any] | None = None) -> str:
-    """Items to add at one end of a list (``afterbegin`` for the feed, ``beforeend`` for chat)."""
-    full = {**(context or {}), "swap": swap, "target": target, "items": items, "item_template": template}
-    return _cached("append.html", full, lambda: render_to_string(P + "append.html", full))
+from . import feed as feeds
+from . import panels
+from . import roster as seating
+from .labels import clock as clock_bar
+from .partials import P, cached
+from .snapshot import Snapshot
 
 
 def base(snap: Snapshot) -> dict[str, Any]:
@@ -129,19 +33,19 @@ def base(snap: Snapshot) -> dict[str, Any]:
 
 
 def clock(snap: Snapshot, lang: str) -> dict[str, Any]:
-    return {"clock": present.clock(snap, lang)}
+    return {"clock": clock_bar(snap, lang)}
 
 
 def indicators(snap: Snapshot, viewer: Viewer, lang: str) -> dict[str, Any]:
-    return {"indicators": present.indicators(snap, viewer, lang)}
+    return {"indicators": panels.indicators(snap, viewer, lang)}
 
 
 def actions(snap: Snapshot, role: str, lang: str, *, as_role: str = "") -> dict[str, Any]:
-    return {"actions": present.actions(snap, role, lang), "as_role": as_role, "status": snap.state.status}
+    return {"actions": panels.actions(snap, role, lang), "as_role": as_role, "status": snap.state.status}
 
 
 def proposals(snap: Snapshot, viewer: Viewer, lang: str, *, as_role: str = "") -> dict[str, Any]:
-    rows = present.proposals(snap, viewer, lang, as_role=as_role)
+    rows = panels.proposals(snap, viewer, lang, as_role=as_role)
     return {
         "pending": [p for p in rows if p.status == "pending"],
         "decisions": [p for p in rows if p.status != "pending"],
@@ -150,27 +54,28 @@ def proposals(snap: Snapshot, viewer: Viewer, lang: str, *, as_role: str = "") -
 
 
 def seats(snap: Snapshot, lang: str, *, with_presence: bool = False) -> dict[str, Any]:
-    return {"sides": present.seats(snap, lang, with_presence=with_presence), "status": snap.state.status}
+    return {"sides": seating.seats(snap, lang, with_presence=with_presence), "status": snap.state.status}
 
 
 def channels(
     snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event] | None, *, as_role: str = ""
 ) -> dict[str, Any]:
-    found = present.channels(snap, viewer, lang, as_role=as_role)
-    msgs = present.messages(snap, events, viewer, lang) if events is not None else {}
+    found = panels.channels(snap, viewer, lang, as_role=as_role)
+    msgs = feeds.messages(snap, events, viewer, lang) if events is not None else {}
     for channel in found:
         channel.messages = msgs.get(channel.id, [])
     return {"channels": found, "as_role": as_role}
 
 
+def _inject_row_html(row: panels.InjectRow) -> str:
+    return render_to_string(P + "inject_row.html", {"row": row})
+
+
 def injects(snap: Snapshot, lang: str) -> dict[str, Any]:
-    """The console's inject list; each row rendered once per content (``_cached``): a release
+    """The console's inject list; each row rendered once per content (``partials.cached``): a release
     re-renders its own row, not the whole list (the list grows by one row an inject)."""
-    rows = present.injects(snap, lang)
-    html = "".join(
-        _cached("inject_row.html", {"row": row}, lambda row=row: render_to_string(P + "inject_row.html", {"row": row}))
-        for row in rows
-    )
+    rows = panels.injects(snap, lang)
+    html = "".join(cached("inject_row.html", {"row": row}, partial(_inject_row_html, row)) for row in rows)
     return {"inject_rows_html": mark_safe(html)}  # noqa: S308 - our own escaped partials
 
 
@@ -182,7 +87,7 @@ def instructor_notes(snap: Snapshot, lang: str) -> dict[str, Any]:
 
 
 def institutions(snap: Snapshot, lang: str) -> dict[str, Any]:
-    return {"institutions": present.institution_approvals(snap, lang)}
+    return {"institutions": panels.institution_approvals(snap, lang)}
 
 
 def ended(snap: Snapshot, *, facilitator: bool = False) -> dict[str, Any]:
@@ -192,7 +97,7 @@ def ended(snap: Snapshot, *, facilitator: bool = False) -> dict[str, Any]:
         from django.urls import reverse
         from django.utils import timezone
 
-        from .models import ShareLink
+        from exercises.models import ShareLink
 
         link = (
             ShareLink.objects.filter(exercise_id=snap.exercise.pk, revoked_at=None)
@@ -221,7 +126,7 @@ def controls(snap: Snapshot, lang: str) -> dict[str, Any]:
 
 
 def roster(snap: Snapshot, lang: str) -> dict[str, Any]:
-    people = present.people(snap, lang)
+    people = seating.people(snap, lang)
     return {
         **seats(snap, lang, with_presence=True),
         "people": people,
@@ -243,8 +148,8 @@ def room(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event]) 
     return {
         "mode": "room",
         **ended(snap),
-        "brief": present.brief(snap, role, lang),
-        "items": present.feed(snap, events, viewer, lang),
+        "brief": panels.brief(snap, role, lang),
+        "items": feeds.feed(snap, events, viewer, lang),
         **clock(snap, lang),
         **indicators(snap, viewer, lang),
         **channels(snap, viewer, lang, events),
@@ -259,7 +164,7 @@ def lobby(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event])
     return {
         "mode": "lobby",
         **ended(snap),
-        "items": present.feed(snap, events, viewer, lang),
+        "items": feeds.feed(snap, events, viewer, lang),
         **clock(snap, lang),
         **indicators(snap, viewer, lang),
         **seats(snap, lang),
@@ -275,7 +180,7 @@ def console(snap: Snapshot, lang: str, events: list[engine.Event]) -> dict[str, 
     return {
         "mode": "console",
         **ended(snap, facilitator=True),
-        "items": present.feed(snap, events, viewer, lang),
+        "items": feeds.feed(snap, events, viewer, lang),
         **clock(snap, lang),
         **indicators(snap, viewer, lang),
         **channels(snap, viewer, lang, events),

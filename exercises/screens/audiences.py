@@ -1,0 +1,174 @@
+"""A batch's frame for each audience, and the catch-up replay of one socket.
+
+Every audience of a batch renders from one snapshot (``snapshot_at``, loaded once for all of
+them); a quiet batch (a chat message, a receipt) renders once for every role that sees it alike
+(``quiet_signature``); and each audience's frames leave out the panels its screens already show
+(``_Sent``). ``exercises.push`` runs ``batch_frame`` on its render threads; the consumer calls
+``replay`` on (re)connect.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import LRUCache
+from django.utils import translation
+
+from exercises import engine, selectors
+from exercises.models import Exercise
+
+from . import contexts, frames
+from .partials import render
+from .snapshot import MESSAGES, QUIET, Snapshot, viewer_kind, viewer_of_key
+
+# Every audience of one batch renders from the same snapshot (the hub asks once per key).
+_SNAPSHOTS_KEPT = 16
+_snapshots: LRUCache[tuple[int, int], Snapshot] = LRUCache(maxsize=_SNAPSHOTS_KEPT)
+_snapshots_lock = threading.Lock()  # cachetools' caches are not thread-safe
+
+
+_loading: dict[tuple[int, int], threading.Lock] = {}
+
+
+def snapshot_at(exercise_id: int, seq: int, code: str = "") -> Snapshot:
+    """The exercise at ``seq``, loaded once for every audience (``code``, when known, guards
+    against a cached snapshot of an exercise whose id was reused: a test database)."""
+    key = (exercise_id, seq)
+    with _snapshots_lock:
+        snap = _snapshots.get(key)  # a hit counts as a use (least recently used goes first)
+        if snap is not None and code and snap.exercise.code != code:
+            del _snapshots[key]
+            snap = None
+        if snap is not None:
+            return snap
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:  # the render threads of one batch load its snapshot once
+        with _snapshots_lock:
+            snap = _snapshots.get(key)
+        if snap is not None and (not code or snap.exercise.code == code):
+            return snap
+        exercise = Exercise.objects.light().get(pk=exercise_id)
+        snap = Snapshot.load(exercise, upto=seq)
+        snap.now = time.time()  # one clock for every audience of the batch: one clock fragment
+        with _snapshots_lock:
+            _snapshots[key] = snap
+            _loading.pop(key, None)
+    return snap
+
+
+# Frames of quiet batches (a chat message, a receipt) shared by every role that sees the
+# same events the same way: a public message renders ~3 frames, not one per role.
+_SHARED_KEPT = 64
+
+
+def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str) -> tuple[Any, ...] | None:
+    """What a role's frame of a quiet batch depends on, or None when it depends on more.
+
+    In a quiet batch only channel messages reach a player's screen (the feed, actions and
+    panels do not change), so two roles that see the same messages, neither or both as
+    sender, get the same frame.
+    """
+    if viewer_kind(viewer) != "role" or not {e.type for e in events} <= QUIET:
+        return None
+    visible = tuple(e.seq for e in events if engine.can_see(e, viewer))
+    mine = tuple(e.seq for e in events if e.role == viewer.role and e.type in MESSAGES)
+    return (lang, visible, mine)
+
+
+# What each audience was last sent, panel by panel: the content key (``partials.content_key``)
+# of every panel in the frames this worker rendered for it, and the seq those frames end at.
+# Every socket of an audience either received each of those frames or caught up from the log
+# with every panel re-rendered (a gap, a role change, a resume), so while the audience's frames
+# are contiguous a panel whose content key is unchanged is already on every one of its screens.
+
+
+@dataclass
+class _Sent:
+    code: str
+    seq: int
+    panels: dict[str, Any] = field(default_factory=dict)
+
+
+_sent: dict[tuple[int, str, str], _Sent] = {}
+_SENT_KEPT = 20_000
+
+
+def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Event]) -> None:
+    """A frame that changes no panel went out (a quiet batch): the audience's panels stand."""
+    with _snapshots_lock:
+        sent = _sent.get((exercise_id, *key))
+        if sent is not None and sent.seq == events[0].seq - 1:
+            sent.seq = events[-1].seq
+
+
+def batch_frame(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
+    """The frame of audience ``key`` (``(Viewer.audience_key, lang)``) for a batch."""
+    return "".join(html for _name, html in render_parts(exercise_id, events, key))
+
+
+# Frames of quiet batches, by part: see ``quiet_signature``.
+_shared_parts: LRUCache[tuple[Any, ...], list[tuple[str, str]]] = LRUCache(maxsize=_SHARED_KEPT)
+
+
+def render_parts(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> list[tuple[str, str]]:
+    """The frame of audience ``key`` for a batch, by part (``frame_parts``), leaving out the
+    panels this audience's screens already show (``_Sent``)."""
+    audience, lang = key
+    viewer = viewer_of_key(audience)
+    signature = quiet_signature(events, viewer, lang)
+    shared_key = (exercise_id, events[0].seq, events[-1].seq, signature)
+    if signature is not None:
+        with _snapshots_lock:
+            shared = _shared_parts.get(shared_key)
+        if shared is not None:
+            _advance_sent(exercise_id, key, events)
+            return shared
+    snap = snapshot_at(exercise_id, events[-1].seq)
+    memo_key = (exercise_id, audience, lang)
+    with _snapshots_lock:
+        sent = _sent.get(memo_key)
+        if sent is None or sent.code != snap.exercise.code or sent.seq != events[0].seq - 1:
+            # Not contiguous with what this audience was sent (first batch here, a batch skipped
+            # or overtaken): nothing is known of its screens, every panel the batch may change goes.
+            known: dict[str, Any] = {}
+        else:
+            known = dict(sent.panels)
+    with translation.override(lang):
+        parts, panels = frames.frame_parts(snap, events, viewer, lang, known=known)
+    with _snapshots_lock:
+        sent = _sent.get(memo_key)
+        if sent is None or sent.code != snap.exercise.code or sent.seq < events[-1].seq:
+            _sent[memo_key] = _Sent(snap.exercise.code, events[-1].seq, {**known, **panels})
+            if len(_sent) > _SENT_KEPT:
+                _sent.pop(next(iter(_sent)))
+        if signature is not None:
+            _shared_parts[shared_key] = parts
+    return parts
+
+
+def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
+    """Everything ``viewer`` may see after ``after``, as one frame, and the seq it ends at."""
+    # The table's snapshot at its newest event, shared with the batch renders and with every other
+    # socket catching up at the same moment (a reconnect storm: one load per table, not per socket).
+    last_seq, code = Exercise.objects.filter(pk=exercise_id).values_list("last_seq", "code").get()
+    snap = snapshot_at(exercise_id, last_seq, code)
+    with translation.override(lang):
+        if full and viewer.participant:
+            # The participant's role changed: their whole screen (lobby or room) changes with it.
+            events = selectors.visible_log(exercise_id, viewer, upto=snap.seq)
+            context = {**contexts.base(snap), **contexts.play(snap, viewer, lang, events)}
+            html = render("seq.html", {"seq": snap.seq}, oob=True)
+            return html + render("main_play.html", context, oob=True), snap.seq
+        if after == snap.seq:
+            return "", snap.seq
+        if after > snap.seq:
+            # The client claims events that do not exist (another database, a forged or stale
+            # number): send it everything, as a fresh page would show, so it is not left deaf.
+            after = 0
+            if viewer.participant:
+                return replay(exercise_id, 0, viewer, lang, True)
+        events = selectors.log(exercise_id, after=after, upto=snap.seq)
+        return frames.frame(snap, events, viewer, lang, everything=True), snap.seq

@@ -1,0 +1,193 @@
+"""The situation feed (``feed``: one card per event, indicator changes grouped by cause) and the
+channels' messages (``messages``), for one viewer in one language.
+
+The words of each card are ``describe``'s; this module decides which events are cards for
+which kind of viewer, adds the inject receipts, and groups the indicator changes of a batch.
+Call inside ``translation.override(lang)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from exercises import engine
+from exercises.engine import Viewer
+from exercises.engine.clock import offset_label
+from exercises.engine.events import EventType
+
+from .describe import describe
+from .labels import Labels, signed
+from .snapshot import MESSAGES, NOT_FOR_CONSOLE, NOT_FOR_PLAYERS, Snapshot, viewer_kind
+
+
+@dataclass
+class FeedItem:
+    seq: int
+    type: str
+    kind: str
+    title: str
+    body: str = ""
+    when: str = ""
+    offset: str = ""
+    side: str = ""
+    who: str = ""
+    badges: list[tuple[str, str]] = field(default_factory=list)  # (label, css modifier)
+    ack: bool = False  # a player acknowledges this (inject receipts)
+    seen: bool = False
+    changes: list[tuple[str, int]] = field(default_factory=list)  # grouped indicator changes: (name, delta)
+
+
+def _in_feed(event: engine.Event, kind: str) -> bool:
+    """Whether this kind of viewer gets a card for this type of event."""
+    if kind == "facilitator":
+        return event.type not in NOT_FOR_CONSOLE
+    if event.type in NOT_FOR_PLAYERS - (MESSAGES if kind == "public" else set()):
+        return False
+    # The board shows the values; the causes belong to the players' screens.
+    return not (kind == "public" and event.type == EventType.INDICATOR_CHANGED)
+
+
+def feed_item(
+    snap: Snapshot, event: engine.Event, viewer: Viewer, lang: str, labels: Labels | None = None
+) -> FeedItem | None:
+    """One event as a line of the situation feed, or None when it has no place there."""
+    kind = viewer_kind(viewer)
+    if not _in_feed(event, kind):
+        return None
+    if event.type == EventType.PRESSURE_CHECKED and not event.payload.get("applied"):
+        return None  # a pressure that did not apply is not news
+    said = describe(event, viewer, lang, labels or snap.labels(lang))
+    if said is None:
+        return None
+    item = FeedItem(
+        seq=event.seq,
+        type=event.type,
+        kind=said.kind,
+        title=said.title,
+        body=said.body,
+        when=snap.when(event.game_time),
+        offset=offset_label(event.game_time),
+        side=snap.side_of(event.role) if said.side is None else said.side,
+        who=(snap.role_title(event.role, lang) if event.role else "") if said.who is None else said.who,
+        badges=said.badges,
+    )
+    if event.type == EventType.INJECT_RELEASED and kind == "role":
+        item.ack = True
+        holder = snap.state.holders.get(viewer.role, "")
+        item.seen = bool(holder) and holder in snap.state.receipts.get(event.seq, [])
+    return item
+
+
+FEED_PAGE = 30  # items a screen shows at first; "Older" fetches the next page over HTTP
+
+
+def _indicator_group_key(event: engine.Event) -> tuple[Any, ...]:
+    cause = event.payload.get("cause") or {}
+    return (event.game_time, event.role, tuple(sorted((k, str(v)) for k, v in cause.items())))
+
+
+def _merge_indicator(group: FeedItem, item: FeedItem, event: engine.Event, snap: Snapshot, lang: str) -> None:
+    """Fold one more indicator change into the card of its batch: one card per cause, not per number."""
+    p = event.payload
+    group.changes.append((snap.scenario.indicators_by_id[p["indicator"]].name.get(lang), int(p["delta"])))
+    group.title = indicator_group_title(group.changes)
+    if item.body and item.body not in group.body:
+        group.body = f"{group.body} · {item.body}" if group.body else item.body
+    group.badges = [b for b in group.badges if b[1] not in ("up", "down")]
+    for badge in item.badges:
+        if badge[1] not in ("up", "down") and badge not in group.badges:
+            group.badges.append(badge)
+
+
+def indicator_group_title(changes: list[tuple[str, int]]) -> str:
+    moves = ", ".join(f"{name} {signed(delta)}" for name, delta in changes)
+    return _("Indicators: %(changes)s") % {"changes": moves}
+
+
+def feed(snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str) -> list[FeedItem]:
+    """Feed items for events the viewer may see, newest first.
+
+    The indicator changes of one batch (same moment, same cause, next to each other in the log)
+    become one card ("after Next phase: trust −2, security +8"), not one card each.
+    """
+    items: list[FeedItem] = []
+    labels = snap.labels(lang)
+    last_key: tuple[Any, ...] | None = None
+    for event in events:
+        if not engine.can_see(event, viewer):
+            continue
+        item = feed_item(snap, event, viewer, lang, labels)
+        if item is None:
+            continue
+        if event.type == EventType.INDICATOR_CHANGED:
+            key = _indicator_group_key(event)
+            if items and last_key == key and items[-1].type == EventType.INDICATOR_CHANGED:
+                _merge_indicator(items[-1], item, event, snap, lang)
+                continue
+            p = event.payload
+            item.changes = [(snap.scenario.indicators_by_id[p["indicator"]].name.get(lang), int(p["delta"]))]
+            last_key = key
+        else:
+            last_key = None
+        items.append(item)
+    return list(reversed(items))
+
+
+# --------------------------------------------------------------------------- channel messages
+
+
+@dataclass
+class Message:
+    seq: int
+    channel: str
+    text: str
+    role: str
+    side: str
+    author: str
+    when: str
+    mine: bool = False
+    pending: bool = False
+    arrives: str = ""
+    replaces: int = 0
+
+
+def messages(
+    snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str, *, live: bool = False
+) -> dict[str, list[Message]]:
+    """Channel messages the viewer may see, by channel, oldest first.
+
+    A message on a slow channel shows to its sender as in transit until delivered; in a
+    page render the delivered copy stands alone, in a push it replaces the pending one.
+    """
+    out: dict[str, list[Message]] = {}
+    visible = [e for e in events if e.type in MESSAGES and engine.can_see(e, viewer)]
+    delivered = {e.payload["message"] for e in visible if e.type == EventType.MESSAGE_DELIVERED}
+    for event in visible:
+        p = event.payload
+        if (
+            event.type == EventType.MESSAGE_SENT
+            and p.get("deliver_at") is not None
+            and event.seq in delivered
+            and not live
+        ):
+            continue
+        sent = event.type == EventType.MESSAGE_SENT
+        out.setdefault(p["channel"], []).append(
+            Message(
+                seq=event.seq,
+                channel=p["channel"],
+                text=(p.get("text_es") if lang == "es" else "") or p.get("text", ""),  # a bot's line has both
+                role=snap.role_title(event.role, lang),
+                side=snap.side_of(event.role),
+                author=snap.actor_name(event.actor) if sent else "",
+                when=snap.when(event.game_time),
+                mine=bool(viewer.role) and event.role == viewer.role,
+                pending=sent and p.get("deliver_at") is not None,
+                arrives=snap.when(p["deliver_at"]) if sent and p.get("deliver_at") is not None else "",
+                replaces=0 if sent else p["message"],
+            )
+        )
+    return out

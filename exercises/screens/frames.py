@@ -1,0 +1,186 @@
+"""A frame: what one viewer receives over the WebSocket for a batch of committed events.
+
+A frame is a string of top-level elements, each with an id and ``hx-swap-oob``: the sequence
+marker (``#ct-seq``, which the client sends back on resume), the clock bar, new feed items and
+messages appended to their lists, and the panels the batch may have changed, rendered from the
+same partial templates as the pages (``screens.contexts``). ``frame_parts`` leaves out a panel
+whose content the audience's screens already show (``known``, kept by ``screens.audiences``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from exercises import debrief_panels, engine
+from exercises.engine.commands import BOT_PREFIX
+from exercises.engine.events import EventType
+
+from . import contexts, panels, partials
+from . import feed as feeds
+from .snapshot import QUIET, ROSTER, Snapshot, viewer_kind
+
+CHANNEL_CHANGES = frozenset({EventType.CHANNEL_OPENED, EventType.CHANNEL_CLOSED})
+INJECT_CHANGES = frozenset({EventType.INJECT_RELEASED, EventType.INJECT_LOST, EventType.INJECT_SEEN})
+# Panels that may be left out of a frame when their content is what the audience has.
+MEMO_PANELS = frozenset(
+    {
+        "indicators.html",
+        "actions.html",
+        "approvals.html",
+        "decisions.html",
+        "table.html",
+        "controls.html",
+        "institutions.html",
+        "injects.html",
+        "instructor_notes.html",
+        "lobby_roles.html",
+    }
+)
+# Event types that can change a role's approvals and decisions panels (beyond a bot's move: any
+# event a bot makes updates its seat, which the "played" marks read) and its indicators.
+PROPOSAL_CHANGES = frozenset(
+    {
+        EventType.ACTION_PROPOSED,
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_RESOLVED,
+        EventType.ACTION_EXECUTED,
+        EventType.ACTION_REFUSED,
+        EventType.ACTION_WITHDRAWN,
+        *ROSTER,
+    }
+)
+INDICATOR_CHANGES = frozenset({EventType.INDICATOR_CHANGED})
+
+
+def frame(
+    snap: Snapshot, events: list[engine.Event], viewer: engine.Viewer, lang: str, *, everything: bool = False
+) -> str:
+    """What ``viewer`` receives for ``events`` (already committed), ending at ``snap``.
+
+    ``everything`` re-renders every panel of the viewer's screen (a catch-up may have
+    skipped any number of batches); otherwise only the panels the batch may have changed.
+    """
+    parts, _panels = frame_parts(snap, events, viewer, lang, everything=everything)
+    return "".join(part for _name, part in parts)
+
+
+@dataclass
+class _Frame:
+    """The parts of one frame being built, and the content key of each panel considered."""
+
+    snap: Snapshot
+    events: list[engine.Event]
+    viewer: engine.Viewer
+    lang: str
+    everything: bool
+    known: dict[str, Any]
+    types: set[str] = field(default_factory=set)
+    parts: list[tuple[str, str]] = field(default_factory=list)
+    panels: dict[str, Any] = field(default_factory=dict)
+    base: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return self.everything or bool(self.types - QUIET)
+
+    @property
+    def roster(self) -> bool:
+        return self.everything or bool(self.types & ROSTER)
+
+    def put(self, template: str, context: dict[str, Any], name: str = "") -> None:
+        name = name or template
+        context = {**self.base, **context}
+        if template in MEMO_PANELS:
+            content = partials.content_key(context)
+            self.panels[name] = content
+            if name in self.known and self.known[name] == content and content is not partials.UNKEYABLE:
+                return  # already on every screen of this audience
+        self.parts.append((name, partials.render(template, context, oob=True)))
+
+
+def _role_panels(f: _Frame) -> None:
+    snap, viewer, lang = f.snap, f.viewer, f.lang
+    if f.changed:
+        f.put("actions.html", contexts.actions(snap, viewer.role, lang))
+        bot_moved = any(e.actor.startswith(BOT_PREFIX) for e in f.events)
+        if (
+            f.everything
+            or bot_moved
+            or f.types & PROPOSAL_CHANGES
+            or "approvals.html" not in f.known
+            or "decisions.html" not in f.known
+        ):
+            proposals = contexts.proposals(snap, viewer, lang)
+            f.put("approvals.html", proposals)
+            f.put("decisions.html", proposals)
+    if f.roster:
+        f.put("table.html", contexts.seats(snap, lang))
+
+
+def _console_panels(f: _Frame) -> None:
+    snap, lang = f.snap, f.lang
+    if f.changed:
+        f.put("controls.html", contexts.controls(snap, lang))
+        f.put("institutions.html", contexts.institutions(snap, lang))
+    if f.changed or f.types & INJECT_CHANGES:
+        f.put("injects.html", contexts.injects(snap, lang))
+        f.put("instructor_notes.html", contexts.instructor_notes(snap, lang))
+    if f.roster:
+        f.put("roster.html", contexts.roster(snap, lang))
+
+
+def _public_panels(f: _Frame) -> None:
+    if f.roster or f.types & {EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED}:
+        f.put("lobby_roles.html", contexts.seats(f.snap, f.lang))
+
+
+PANELS_BY_KIND = {"role": _role_panels, "facilitator": _console_panels, "public": _public_panels}
+
+
+def _feed_and_messages(f: _Frame, kind: str) -> None:
+    items = feeds.feed(f.snap, f.events, f.viewer, f.lang)
+    if items:
+        f.parts.append(("feed", partials.append("afterbegin", "feed", partials.FEED_ITEM, items, f.base)))
+    if kind == "public":  # the public board shows public-channel messages in its feed
+        return
+    for channel, said in feeds.messages(f.snap, f.events, f.viewer, f.lang, live=True).items():
+        f.parts.append(
+            (f"msgs-{channel}", partials.append("beforeend", f"msgs-{channel}", partials.MESSAGE, said, f.base))
+        )
+
+
+def frame_parts(
+    snap: Snapshot,
+    events: list[engine.Event],
+    viewer: engine.Viewer,
+    lang: str,
+    *,
+    everything: bool = False,
+    known: dict[str, Any] | None = None,
+) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The parts of ``frame`` by name (a panel's template, ``channel_chrome.html:<id>``, ``seq``,
+    ``feed``, ``msgs-<channel>``), and the content key of each panel it considered.
+
+    ``known``: the content keys of the panels the audience's screens show now (see
+    ``audiences``); a panel whose content key is the same is left out. ``everything`` ignores it.
+    """
+    kind = viewer_kind(viewer)
+    f = _Frame(snap, events, viewer, lang, everything, {} if everything or known is None else known)
+    f.types = {e.type for e in events}
+    f.base = contexts.base(snap)
+    f.parts.append(("seq", partials.render("seq.html", {"seq": snap.seq}, oob=True)))
+    f.put("clock.html", contexts.clock(snap, lang))
+    if everything or EventType.EXERCISE_ENDED in f.types:
+        f.put("ended.html", contexts.ended(snap, facilitator=kind == "facilitator"))
+    _feed_and_messages(f, kind)
+    if f.changed and (everything or f.types & INDICATOR_CHANGES or "indicators.html" not in f.known):
+        f.put("indicators.html", contexts.indicators(snap, viewer, lang))
+    PANELS_BY_KIND[kind](f)
+    if kind != "public" and (everything or f.types & CHANNEL_CHANGES):
+        for chrome in panels.channels(snap, viewer, lang):
+            f.put("channel_chrome.html", {"ch": chrome}, f"channel_chrome.html:{chrome.id}")
+    debrief = debrief_panels.pushed(snap, f.types, viewer, lang, everything=everything)
+    if debrief:
+        f.parts.append(("debrief", debrief))
+    return f.parts, f.panels
