@@ -40,8 +40,14 @@ class FeedItem:
     changes: list[tuple[str, int]] = field(default_factory=list)  # grouped indicator changes: (name, delta)
 
 
+# Worded for the review only: a report edit is the review's business, not the room's.
+NOT_IN_FEED = frozenset({EventType.REPORT_EDITED})
+
+
 def _in_feed(event: engine.Event, kind: str) -> bool:
     """Whether this kind of viewer gets a card for this type of event."""
+    if event.type in NOT_IN_FEED:
+        return False
     if kind == "facilitator":
         return event.type not in NOT_FOR_CONSOLE
     if event.type in NOT_FOR_PLAYERS - (MESSAGES if kind == "public" else set()):
