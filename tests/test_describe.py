@@ -75,3 +75,15 @@ def test_a_bot_is_marked():
     with translation.override("es"):
         said = describe(moved, engine.FACILITATOR_VIEW, "es", Seen(lang="es"))
     assert said.badges[0][1] == "bot" and said.title == "Retirada: Viajar a Washington" and said.details == ["#4"]
+
+
+def test_a_description_reads_as_one_line():
+    """The review's rows and CSV read ``line()``: title, body, rule tags once, then the details."""
+    executed = _event(
+        EventType.ACTION_EXECUTED,
+        {"action": "travel", "proposal": 4, "chance": {"success": True, "probability": 0.6, "rule": "R9"}},
+    )
+    with translation.override("en"):
+        said = describe(executed, engine.FACILITATOR_VIEW, "en", Seen())
+        assert said.line() == "Carried out: Travel to Washington (succeeded (p=0.6); #4)"
+        assert describe(executed, PLAYER, "en", Seen()).line() == "Carried out: Travel to Washington"

@@ -32,6 +32,20 @@ class Description:
     side: str | None = None
     details: list[str] = field(default_factory=list)  # for the facilitator only
 
+    def line(self, *, with_body: bool = True) -> str:
+        """One line of text (a timeline row, a CSV cell, a search haystack): the title, the body,
+        the rule tags and the facilitator's details. ``with_body=False`` where the body is shown
+        apart (an inject's text)."""
+        text = self.title
+        if with_body and self.body:
+            text = f"{text} — {self.body}" if text else self.body
+        rules = [label for label, css in self.badges if css == "rule" and label]
+        if rules:
+            text += " [" + ", ".join(dict.fromkeys(rules)) + "]"
+        if self.details:
+            text += " (" + "; ".join(self.details) + ")"
+        return text
+
 
 # --------------------------------------------------------------------------- causes
 
