@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import access, engine, review, wording
+from . import access, engine, live_replay, review, wording
 from .engine import debrief as d
 from .engine.events import EventType
 from .models import Event, Exercise
@@ -136,8 +136,10 @@ def then(exercise: Exercise, seq: int, lang: str) -> list[SideView]:
         role = next((r.id for r in sc.roles if r.side == side.id and not r.institution), "")
         if not role:
             continue
-        screen = review.replay(log, role=role, seq=max(seq, 1), feed_size=3, message_size=0)
-        out.append(SideView(side.name.get(lang), screen.title, screen.indicators[:4], [r.text for r in screen.feed]))
+        screen = live_replay.screen(exercise, log, role=role, seq=max(seq, 1), lang=lang)
+        indicators = [(i.name, i.value, i.percent) for i in screen.context["indicators"][:4]]
+        feed = [item.title for item in screen.context["items"][:3]]
+        out.append(SideView(side.name.get(lang), screen.title, indicators, feed))
     with _sides_lock:
         _sides_cache[key] = out
         while len(_sides_cache) > 32:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import ValidationError
 
-from . import access, engine, exports, instructor, review, selectors, services, wording
+from . import access, engine, exports, instructor, live_replay, review, selectors, services, wording
 from .access import staff_only, staff_view
 from .engine import commands as c
 from .forms import NoteForm, first_error
@@ -104,9 +104,10 @@ def replay(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     if at and moved_clock:
         with contextlib.suppress(ValueError):
             seq = log.seq_at(log.game_time_of(datetime.fromisoformat(at)))
-    screen = review.replay(log, role=role, seq=seq)
+    screen = live_replay.screen(exercise, log, role=role, seq=seq, lang=log.lang)
     sc = log.scenario
     context = {
+        **screen.context,  # the live partials' own context at seq (exercises/live_replay.py)
         **_base(exercise, analysis, "replay"),
         "screen": screen,
         "roles": [(r.id, r.title.get(log.lang)) for r in sc.roles if not r.institution],
