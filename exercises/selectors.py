@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -177,3 +177,27 @@ def recent(user: Any, *, limit: int = 20) -> tuple[list[Exercise], list[Workshop
         visible_workshops(user).select_related("scenario").annotate(n=Count("tables")).order_by("-created_at")[:limit]
     )
     return list(exercises), list(workshops)
+
+
+# --------------------------------------------------------------------------- the review (review/*)
+
+LOG_COLUMNS = ("seq", "type", "game_time", "role", "actor", "payload", "audience", "created_at")
+
+
+def log_rows(exercise: Exercise) -> Iterable[tuple[Any, ...]]:
+    """The whole log up to ``last_seq`` in one query, as tuples in ``LOG_COLUMNS`` order (the review's read)."""
+    return (
+        Event.objects.filter(exercise_id=exercise.pk, seq__lte=exercise.last_seq)
+        .order_by("seq")
+        .values_list(*LOG_COLUMNS)
+    )
+
+
+def event_rows(exercise: Exercise) -> Iterator[Event]:
+    """Every event row of an exercise in order, fetched in chunks (the exports stream them)."""
+    return exercise.events.order_by("seq").iterator(chunk_size=2000)
+
+
+def workshop_exercises(workshop: Workshop) -> list[Exercise]:
+    """A workshop's tables in table order, with their scenario (the review's comparison)."""
+    return list(workshop.tables.select_related("scenario").order_by("table", "pk"))

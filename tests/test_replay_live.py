@@ -14,7 +14,8 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from exercises import engine, review, services
+import review.analytics
+from exercises import engine, services
 from exercises.engine import commands as c
 from exercises.models import Event
 
@@ -101,7 +102,7 @@ def test_the_replay_of_a_role_is_the_room_it_saw_after_every_move(table) -> None
                 players["defence"].get(reverse("play", args=[exercise.code])).content.decode(), "ct-main"
             )
     assert len(set(seen.values())) == len(seen)  # every move changed Defence's screen: the test can tell them apart
-    review.clear_cache()
+    review.analytics.clear_cache()
     for seq, live in seen.items():
         assert element(replayed(staff, exercise, "defence", seq), "ct-main") == live, f"seq {seq}"
 
@@ -124,7 +125,7 @@ def test_the_projector_and_the_console_replay_their_own_panels(table) -> None:
             board[exercise.last_seq] = (element(projector, "feed"), element(projector, "indicators"))
             console = staff.get(reverse("console", args=[exercise.code])).content.decode()
             desk[exercise.last_seq] = tuple(element(console, i) for i in ("feed", "injects", "indicators"))
-    review.clear_cache()
+    review.analytics.clear_cache()
     for seq, (feed, indicators) in board.items():
         html = replayed(staff, exercise, "", seq)
         assert (element(html, "feed"), element(html, "indicators")) == (feed, indicators), f"projector at {seq}"
@@ -145,7 +146,7 @@ def test_the_replayed_screen_takes_no_moves_and_keeps_secrets(table) -> None:
         wall += 60
         with at_wall(wall):
             services.execute(exercise_id=exercise.pk, actor=_actor(players, who), command=command, now=wall)
-    review.clear_cache()
+    review.analytics.clear_cache()
     last = Event.objects.filter(exercise=exercise).count()
     defence = replayed(staff, exercise, "defence", last)
     assert 'class="rv-live-frame screen-play" inert' in defence

@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from . import engine, fragments, selectors
-from .engine.clock import offset_label
-from .engine.events import EventType
-from .present import Snapshot
+from exercises import engine, fragments, selectors
+from exercises.engine.clock import offset_label
+from exercises.engine.events import EventType
+from exercises.present import Snapshot
+
+from .log import Log
 
 if TYPE_CHECKING:
-    from .models import Exercise
-    from .review import Log
+    from exercises.models import Exercise
 
 FACILITATOR = "facilitator"
 PROJECTOR = ""
