@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 import review.log
-import review.wording
 from jobs import runner
 from jobs.models import ACTIVE, Job
 
@@ -49,7 +48,7 @@ def _point(exercise: Exercise, seq: int) -> dict[str, Any]:
         "seq": seq,
         "entry": entry,
         "when": log.when(entry.game_time) if entry is not None else "",
-        "what": review.wording.describe(log, entry) if entry is not None else "",
+        "what": log.describe(entry) if entry is not None else "",
         "last_seq": log.last_seq,
     }
 

@@ -1,7 +1,7 @@
 """The instructor review: every page derived from one exercise's event log. It only reads.
 
-- ``log``: ``Entry``, ``Log`` and ``load`` (the log in memory, read through ``exercises.selectors``).
-- ``wording``: ``describe`` and ``cause_label`` (one line per event; replaced later by ``exercises.screens``).
+- ``log``: ``Entry``, ``Log`` and ``load`` (the log in memory, read through ``exercises.selectors``);
+  ``Log.describe``: one line per event, the live feed's wording (``exercises.screens.describe``).
 - ``coordination``: decisions and approvals, first responses, who talked to whom, blocking rules, contradictions.
 - ``analytics``: ``Analysis``, ``analyse`` (one fold), objectives, phase summaries, ``analysis_for`` (cache).
 - ``timeline``: the filter form, the paginated timeline and its rows.

@@ -8,7 +8,6 @@ from exercises.engine.clock import offset_label
 from scenarios.schema import ALL
 
 from .log import Entry, Log
-from .wording import describe
 
 # --------------------------------------------------------------------------- charts
 
@@ -57,7 +56,7 @@ def charts(log: Log, series: dict[str, list[Entry]], *, public: bool = False) ->
                     seq=e.seq,
                     delta=e.payload.get("delta", 0),
                     value=value,
-                    label=f"#{e.seq} {offset_label(e.game_time)}: {describe(log, e, public=public)}",
+                    label=f"#{e.seq} {offset_label(e.game_time)}: {log.describe(e, public=public)}",
                 )
             )
         points.append((x_of(end), y_of(value)))

@@ -1,5 +1,6 @@
 """The log in memory: ``Entry`` (one event with its phase, side, channel), ``Log`` (the look-ups
-every analytic needs) and ``load`` (one read through ``exercises.selectors``)."""
+every analytic needs, and each event in words through ``exercises.screens.describe``) and
+``load`` (one read through ``exercises.selectors``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from exercises import engine, selectors
 from exercises.engine.clock import local_game_datetime, offset_label
 from exercises.engine.events import EventType
 from exercises.models import Exercise
+from exercises.screens.describe import describe
+from exercises.screens.labels import ScenarioLabels
 from scenarios.schema import Scenario
 
 
@@ -186,6 +189,21 @@ class Log:
             for e in self.entries
         }
 
+    # ------------------------------------------------------------------ words
+    @cached_property
+    def labels(self) -> LogLabels:
+        """The look-up ``screens.describe`` reads, over this log."""
+        return LogLabels(self)
+
+    def describe(self, e: Entry, *, public: bool = False) -> str:
+        """One line saying what happened (``screens.describe``, the live feed's wording): as the
+        facilitator reads it (with the seed, probabilities, proposal numbers), or as the public does."""
+        viewer = engine.PUBLIC_VIEW if public else engine.FACILITATOR_VIEW
+        said = describe(e.event(), viewer, self.lang, self.labels)
+        if said is None:
+            return e.type  # the debrief's own events
+        return said.line(with_body=e.type != EventType.INJECT_RELEASED)  # a row shows the inject's text apart
+
     # ------------------------------------------------------------------ reads
     def visible(self, viewer: engine.Viewer) -> list[Entry]:
         if viewer.facilitator:
@@ -205,6 +223,27 @@ class Log:
                 break
             engine.apply(state, e.event())
         return state
+
+
+class LogLabels(ScenarioLabels):
+    """``exercises.screens.labels.Labels`` over a log: names from its joins, and what a viewer saw
+    from its entries (the release of an inject, the proposal of an action)."""
+
+    def __init__(self, log: Log) -> None:
+        super().__init__(log.scenario, log.lang, log.names)
+        self.log = log
+
+    def inject_visible(self, inject: str, viewer: engine.Viewer) -> bool:
+        released = self.log.releases.get(inject)
+        return released is not None and engine.can_see(released.event(), viewer)
+
+    def proposal_visible(self, proposal: int, viewer: engine.Viewer) -> bool:
+        proposed = self.log.by_seq.get(proposal)
+        return proposed is not None and engine.can_see(proposed.event(), viewer)
+
+    def proposal_action(self, proposal: int) -> str:
+        proposed = self.log.by_seq.get(proposal)
+        return proposed.payload.get("action", "") if proposed else ""
 
 
 def load(exercise: Exercise, *, lang: str | None = None) -> Log:

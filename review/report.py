@@ -14,7 +14,6 @@ from .analytics import Analysis, PhaseSummary
 from .charts import Chart
 from .coordination import PROPOSAL_TYPES, Contradiction
 from .timeline import Row, rows_for
-from .wording import proposal_action
 
 
 @dataclass
@@ -46,7 +45,7 @@ def debrief(analysis: Analysis, *, public: bool = False, limit: int = 25) -> lis
             if public and not e.public:
                 continue
             if e.type in PROPOSAL_TYPES:
-                action = e.payload.get("action") or proposal_action(log, e.payload)
+                action = e.payload.get("action") or log.labels.proposal_action(int(e.payload.get("proposal") or 0))
                 if action in action_set and e.type in (
                     EventType.ACTION_PROPOSED,
                     EventType.ACTION_EXECUTED,

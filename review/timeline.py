@@ -15,7 +15,6 @@ from exercises.engine.events import EventType
 from .analytics import Analysis, Note
 from .coordination import Decision
 from .log import Entry, Log
-from .wording import describe
 
 PAGE_SIZE = 100
 
@@ -77,7 +76,7 @@ def make_row(
         detail = inject.text.get(log.lang) if inject else e.payload.get("text", "")
     return Row(
         entry=e,
-        text=describe(log, e, public=public),
+        text=log.describe(e, public=public),
         decision=decision,
         notes=notes or [],
         actor=log.actor_label(e.actor),
@@ -146,7 +145,7 @@ def timeline(
     if filters.q:
         words = filters.q.lower().split()
         if public:  # search only what the page would show
-            matched = [e for e in matched if all(w in describe(log, e, public=True).lower() for w in words)]
+            matched = [e for e in matched if all(w in log.describe(e, public=True).lower() for w in words)]
         else:
             hay = log.haystacks
             matched = [e for e in matched if all(w in hay[e.seq] for w in words)]

@@ -56,7 +56,6 @@ import review.report
 import review.share
 import review.timeline
 import review.views.pages
-import review.wording
 from exercises import engine, services
 from exercises.engine import commands as c
 from exercises.models import Event, Exercise
@@ -287,7 +286,7 @@ def test_the_review_words_refusals_with_labels_in_both_languages(played) -> None
         ("es", "«Enviar tropas de EUA»", "no tropas"),
     ]:
         log = review.log.load(played, lang=lang)
-        texts = [review.wording.describe(log, e) for e in log.entries if e.type == "command_rejected"]
+        texts = [log.describe(e) for e in log.entries if e.type == "command_rejected"]
         assert any(title in t and reason in t for t in texts), texts
         assert not any("send_troops_us" in t or "deploy_home" in t for t in texts), texts
 
@@ -471,7 +470,7 @@ def test_it_links_a_debrief_question_to_the_events_of_its_action(played, review_
         (33, "action_executed"),
         (41, "note_added"),  # the evaluator's note on the execution
     ]
-    assert question.rows[2].text == f"Evaluator note: {NOTE}"
+    assert question.rows[2].text == f"Note — {NOTE}"  # the live feed's wording (screens.describe)
     [shared] = review.report.debrief(analysis, public=True)
     assert shared.rows == []  # all three were Mexican-cabinet or facilitator-only: none on the share link
 

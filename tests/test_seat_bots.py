@@ -162,7 +162,6 @@ async def test_the_console_socket_seats_a_bot_and_every_console_sees_it(mini_tab
 def test_the_review_names_bots_and_their_seating(mini_table, dave) -> None:
     import review.analytics
     import review.log
-    import review.wording
 
     for cmd in (c.SeatBot(role="president"), c.Start()):
         services.execute(exercise_id=mini_table.pk, actor=engine.FACILITATOR, command=cmd, now=W0)
@@ -172,7 +171,7 @@ def test_the_review_names_bots_and_their_seating(mini_table, dave) -> None:
         services.tick(mini_table.pk, now=wall)
     review.analytics.clear_cache()
     log = review.log.load(Exercise.objects.get(pk=mini_table.pk), lang="en")
-    lines = [review.wording.describe(log, e) for e in log.entries]
+    lines = [log.describe(e) for e in log.entries]
     assert "A bot plays President" in lines
     proposed = next(e for e in log.entries if e.type == "action_proposed")
     assert log.actor_label(proposed.actor) == "Bot"

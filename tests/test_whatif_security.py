@@ -22,11 +22,11 @@ from django.test import Client
 from django.urls import reverse
 
 import review.log
-import review.wording
 from exercises import access, engine, selectors, services
 from exercises.bots import simulate
 from exercises.engine import commands as c
 from exercises.models import Event, Exercise, Participant, StaffAccess
+from exercises.screens.labels import command_label
 from scenarios.library import latest, sync_library
 from tests.conftest import _seat
 
@@ -234,6 +234,6 @@ def test_the_review_names_a_removal_and_the_new_commands(mini_table) -> None:
     )
     mini_table.refresh_from_db()
     log = review.log.load(mini_table, lang="en")
-    lines = [review.wording.describe(log, e) for e in log.entries if e.type == "participant_removed"]
+    lines = [log.describe(e) for e in log.entries if e.type == "participant_removed"]
     assert lines == ["The facilitator removed Erin from the table"]
-    assert review.wording.command_label("seat_bot") == "putting a bot in a seat"
+    assert command_label("seat_bot") == "putting a bot in a seat"

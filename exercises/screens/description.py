@@ -34,14 +34,15 @@ class Description:
 
     def line(self, *, with_body: bool = True) -> str:
         """One line of text (a timeline row, a CSV cell, a search haystack): the title, the body,
-        the rule tags and the facilitator's details. ``with_body=False`` where the body is shown
+        the badges' words (rule tags, option, sender, recipients) and the facilitator's details. ``with_body=False`` where the body is shown
         apart (an inject's text)."""
         text = self.title
         if with_body and self.body:
             text = f"{text} — {self.body}" if text else self.body
-        rules = [label for label, css in self.badges if css == "rule" and label]
-        if rules:
-            text += " [" + ", ".join(dict.fromkeys(rules)) + "]"
+        # The indicator's move is in the title already; a bot is the row's actor.
+        tags = [label for label, css in self.badges if label and css not in ("up", "down", "bot")]
+        if tags:
+            text += " [" + ", ".join(dict.fromkeys(tags)) + "]"
         if self.details:
             text += " (" + "; ".join(self.details) + ")"
         return text
