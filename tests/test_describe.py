@@ -87,3 +87,14 @@ def test_a_description_reads_as_one_line():
         said = describe(executed, engine.FACILITATOR_VIEW, "en", Seen())
         assert said.line() == "Carried out: Travel to Washington (succeeded (p=0.6); #4)"
         assert describe(executed, PLAYER, "en", Seen()).line() == "Carried out: Travel to Washington"
+
+
+def test_a_line_keeps_the_cause_beside_a_reason():
+    """The feed shows the facilitator's reason in place of the cause; the review's line has both."""
+    moved = _event(
+        EventType.INDICATOR_CHANGED,
+        {"indicator": "legitimacy", "delta": -2, "value": 48, "reason": "Protests", "cause": {"inject": "attack"}},
+    )
+    with translation.override("en"):
+        said = describe(moved, engine.FACILITATOR_VIEW, "en", Seen())
+    assert said.body == "Protests" and said.line() == "Legitimacy: 50 → 48 — Protests (after: Attack)"

@@ -33,12 +33,14 @@ class Description:
     details: list[str] = field(default_factory=list)  # for the facilitator only
 
     def line(self, *, with_body: bool = True) -> str:
-        """One line of text (a timeline row, a CSV cell, a search haystack): the title, the body,
-        the badges' words (rule tags, option, sender, recipients) and the facilitator's details. ``with_body=False`` where the body is shown
-        apart (an inject's text)."""
+        """One line of text (a timeline row, a chart marker, a search haystack): the title, the
+        body, the cause, the badges' words (rule tags, option, sender, recipients) and the
+        facilitator's details. ``with_body=False`` where the body is shown apart (an inject's text)."""
         text = self.title
         if with_body and self.body:
             text = f"{text} — {self.body}" if text else self.body
+        if self.cause and self.cause not in text:  # a reason given may stand in the body for its cause
+            text += f" ({self.cause})"
         # The indicator's move is in the title already; a bot is the row's actor.
         tags = [label for label, css in self.badges if label and css not in ("up", "down", "bot")]
         if tags:
