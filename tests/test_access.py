@@ -62,7 +62,7 @@ TABLE_URLS = [
     ("get", "review:people", [], None, "own"),
     ("post", "review:people", [], {"username": "otto", "level": "evaluator"}, "own"),
 ]
-WORKSHOP_URLS = [
+WORKSHOP_URLS: list[tuple[str, str, list[str], dict[str, str] | None, str]] = [
     ("get", "workshop_console", [], None, "view"),
     ("post", "workshop_command", [], {"type": "pause"}, "run"),
     ("post", "workshop_command", [], {"type": "release_inject", "inject": "background"}, "run"),

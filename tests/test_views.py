@@ -448,7 +448,9 @@ def test_it_lists_scenarios_and_creates_an_exercise(alice_client, mini_version):
 
 def test_it_creates_a_workshop_and_seats_players_at_the_emptiest_table(alice_client, mini_version):
     response = alice_client.post(reverse("create"), {"scenario": "mini", "title": "Workshop", "tables": "3"})
-    workshop = Exercise.objects.filter(workshop__isnull=False).first().workshop
+    table = Exercise.objects.filter(workshop__isnull=False).first()
+    assert table is not None and table.workshop is not None
+    workshop = table.workshop
     assert response["Location"] == reverse("workshop_console", args=[workshop.code])
     seated = []
     for name in ("A", "B", "C", "D"):
