@@ -44,6 +44,7 @@ TABLE_URLS = [
     ("post", "console_command", [], {"type": "unseat_bot", "role": "adviser"}, "run"),
     ("post", "console_command", [], {"type": "remove_participant", "participant": "nobody"}, "run"),
     ("get", "console_as", ["president"], None, "run"),
+    ("get", "console_as_chosen", [], None, "run"),
     ("post", "join_lock", [], {"locked": "1"}, "run"),
     ("get", "review:overview", [], None, "view"),
     ("get", "review:timeline", [], None, "view"),
