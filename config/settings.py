@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "jobs",
     "hotwash",
     "studio",
+    "review",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count
@@ -106,6 +107,11 @@ def state_at(exercise: Exercise, seq: int) -> engine.State:
     return engine.fold(scenario_of(exercise), log(exercise.pk, upto=seq))
 
 
+def event_wall(exercise_id: int, seq: int) -> datetime | None:
+    """When event ``seq`` was committed (the replay freezes the clock bar there)."""
+    return Event.objects.filter(exercise_id=exercise_id, seq=seq).values_list("created_at", flat=True).first()
+
+
 def events_of_type(exercise_id: int, types: Sequence[str]) -> list[engine.Event]:
     """Every event of these types, in order (proposals for a panel, inject releases for the console)."""
     rows = Event.objects.filter(exercise_id=exercise_id, type__in=types).order_by("seq")
@@ -171,3 +177,27 @@ def recent(user: Any, *, limit: int = 20) -> tuple[list[Exercise], list[Workshop
         visible_workshops(user).select_related("scenario").annotate(n=Count("tables")).order_by("-created_at")[:limit]
     )
     return list(exercises), list(workshops)
+
+
+# --------------------------------------------------------------------------- the review (review/*)
+
+LOG_COLUMNS = ("seq", "type", "game_time", "role", "actor", "payload", "audience", "created_at")
+
+
+def log_rows(exercise: Exercise) -> Iterable[tuple[Any, ...]]:
+    """The whole log up to ``last_seq`` in one query, as tuples in ``LOG_COLUMNS`` order (the review's read)."""
+    return (
+        Event.objects.filter(exercise_id=exercise.pk, seq__lte=exercise.last_seq)
+        .order_by("seq")
+        .values_list(*LOG_COLUMNS)
+    )
+
+
+def event_rows(exercise: Exercise) -> Iterator[Event]:
+    """Every event row of an exercise in order, fetched in chunks (the exports stream them)."""
+    return exercise.events.order_by("seq").iterator(chunk_size=2000)
+
+
+def workshop_exercises(workshop: Workshop) -> list[Exercise]:
+    """A workshop's tables in table order, with their scenario (the review's comparison)."""
+    return list(workshop.tables.select_related("scenario").order_by("table", "pk"))

@@ -9,7 +9,7 @@ inject stays as it was) and its problem names the sheet, row and column, e.g.
 
 Spreadsheets run formulas: a cell that starts with = + - @ (or a tab or carriage return)
 could run one when the CSV is opened. The CSV export goes through the app's one CSV writer
-(``exercises.exports.csv_lines``, which prefixes such cells with ``'``: OWASP's advice) and the
+(``review.exports.csv_lines``, which prefixes such cells with ``'``: OWASP's advice) and the
 import takes the prefix off again; the XLSX export stores every text as text.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from exercises.exports import FORMULA_START, csv_lines
+from review.exports import FORMULA_START, csv_lines
 from scenarios.loader import Problem, ScenarioError
 from scenarios.messages import Msg
 from scenarios.schema import Condition, Delivery, Outcome, parse_offset
@@ -134,7 +134,7 @@ def rows(raw: dict[str, Any]) -> list[list[Any]]:
 
 
 def to_csv(raw: dict[str, Any]) -> str:
-    """Every cell through the app's one CSV writer (``exercises.exports.csv_lines``: formulas made inert)."""
+    """Every cell through the app's one CSV writer (``review.exports.csv_lines``: formulas made inert)."""
     return "".join(csv_lines(rows(raw)))
 
 

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exercises import debrief, debrief_views, engine, push, review_views, selectors, services
+import review.pdf
+from exercises import debrief, debrief_views, engine, push, selectors, services
 from exercises.engine import commands as c
 from exercises.engine import debrief as d
 from exercises.models import Event
@@ -234,7 +235,7 @@ def test_answers_and_notes_go_into_the_after_action_report_html_and_pdf(
         seen["html"] = html
         return b"%PDF-1.7 fake"
 
-    monkeypatch.setattr(review_views, "html_to_pdf", capture)
+    monkeypatch.setattr(review.pdf, "html_to_pdf", capture)
     assert alice_client.get(reverse("review:report_pdf", args=[played.code])).status_code == 200
     assert "Ask about the order&#x27;s timing next time" in seen["html"]
 

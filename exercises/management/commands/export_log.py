@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises import exports
 from exercises.models import Exercise
+from review import exports
 
 
 class Command(BaseCommand):
