@@ -21,7 +21,9 @@ PLAYER = engine.Viewer(role="defence")
 class Seen(ScenarioLabels):
     """Labels where the viewer saw the given injects and proposals."""
 
-    def __init__(self, injects: set[str] = frozenset(), proposals: set[int] = frozenset(), lang: str = "en") -> None:
+    def __init__(
+        self, injects: frozenset[str] = frozenset(), proposals: frozenset[int] = frozenset(), lang: str = "en"
+    ) -> None:
         super().__init__(MINI, lang, {"p1": "Bob"})
         self.injects, self.proposals = injects, proposals
 
@@ -53,7 +55,7 @@ def test_a_cause_is_named_only_to_who_saw_it():
     )
     with translation.override("en"):
         blind = describe(moved, PLAYER, "en", Seen())
-        saw = describe(moved, PLAYER, "en", Seen(injects={"attack"}))
+        saw = describe(moved, PLAYER, "en", Seen(injects=frozenset({"attack"})))
     assert blind.cause == "" and ("R5", "rule") in blind.badges  # the rule is no secret; the inject is
     assert saw.cause == "after: Attack" == saw.body
 
