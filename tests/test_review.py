@@ -375,7 +375,7 @@ def _seqs(page: review.timeline.TimelinePage) -> list[int]:
 
 def test_it_filters_the_timeline_by_role_side_phase_type_channel_and_text(analysis) -> None:
     def page(**filters: str) -> review.timeline.TimelinePage:
-        return review.timeline.timeline(analysis, review.timeline.Filters(**filters))
+        return review.timeline.timeline(analysis, review.timeline.TimelineFilters(filters))
 
     assert page().matched == 44
     assert _seqs(page(role="defence")) == [5, 12, 30, 31, 32, 33, 40, 41]
@@ -389,10 +389,26 @@ def test_it_filters_the_timeline_by_role_side_phase_type_channel_and_text(analys
 
 def test_it_pages_the_timeline_and_jumps_to_an_event(analysis, monkeypatch) -> None:
     monkeypatch.setattr(review.timeline, "PAGE_SIZE", 10)
-    last = review.timeline.timeline(analysis, review.timeline.Filters(page="last"))
+    last = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"page": "last"}))
     assert (last.page, last.pages, _seqs(last)) == (5, 5, [41, 42, 43, 44])
-    jump = review.timeline.timeline(analysis, review.timeline.Filters(seq="23"))
+    jump = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"seq": "23"}))
     assert (jump.page, jump.highlight, _seqs(jump)[0]) == (3, 23, 21)
+
+
+def test_the_pager_links_keep_the_filters_and_drop_the_jump(played, facilitator_client, monkeypatch) -> None:
+    """``{% querystring %}`` builds the pager's links from the request's query.
+
+    Mutations (tried): keep ``seq`` in the links (the jump would win over ``page``: stuck on page 3);
+    write ``page=1`` for the first page instead of dropping it."""
+    monkeypatch.setattr(review.timeline, "PAGE_SIZE", 10)
+    url = reverse("review:timeline", args=[played.code])
+    text = _text(facilitator_client.get(url + "?q=&seq=23", headers={"HX-Request": "true"}))
+    assert 'href="?q=&amp;page=4" data-rv-link rel="next"' in text
+    assert 'href="?q=&amp;page=2" data-rv-link rel="prev"' in text
+    assert 'href="?q=&amp;page=5" data-rv-link>' in text  # the last page
+    text = _text(facilitator_client.get(url + "?phase=before&page=2", headers={"HX-Request": "true"}))
+    assert 'href="?phase=before" data-rv-link rel="prev"' in text  # page 1: no page parameter
+    assert 'rel="next"' not in text
 
 
 def test_it_replays_what_defence_could_see_after_the_senate_was_asked(played) -> None:

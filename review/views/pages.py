@@ -29,7 +29,7 @@ from ..coordination import playable_roles
 from ..replay import replay as replay_screen
 from ..report import report as build_report
 from ..share import shared as build_shared
-from ..timeline import Filters
+from ..timeline import TimelineFilters
 from ..timeline import timeline as timeline_page
 from .common import base_context, int_or, is_partial, live_link, note_form
 
@@ -57,7 +57,7 @@ def overview(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 @staff_view("view")
 def timeline(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = analysis_for(exercise)
-    page = timeline_page(analysis, Filters.from_query(request.GET))
+    page = timeline_page(analysis, TimelineFilters(request.GET))
     context = {**base_context(exercise, analysis, "timeline"), "page": page}
     if is_partial(request):
         return render(request, "review/_timeline.html", context)
@@ -178,7 +178,7 @@ def share(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("no such link")
     exercise = link.exercise
     analysis = analysis_for(exercise)
-    shared = build_shared(analysis, Filters.from_query(request.GET))
+    shared = build_shared(analysis, TimelineFilters(request.GET))
     context = {"exercise": exercise, "shared": shared, "page": shared.timeline, "public": True, "token": token}
     if is_partial(request):
         return render(request, "review/_timeline.html", context)

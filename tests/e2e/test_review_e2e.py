@@ -182,14 +182,14 @@ def test_it_filters_scrubs_and_charts_a_simulated_exercise(browser, live_url, fa
     page.goto(f"/review/{exercise.code}/timeline/")
     page.evaluate("window.__noReload = true")
     page.select_option("select[name=role]", "mx_sedena")
-    expected = review.timeline.timeline(analysis, review.timeline.Filters(role="mx_sedena"))
+    expected = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"role": "mx_sedena"}))
     page.wait_for_selector(f"#rv-results[data-matched='{expected.matched}']")
     roles = page.locator("#rv-results tr.rv-ev").evaluate_all("rows => rows.map(r => r.dataset.role)")
     assert roles and set(roles) == {"mx_sedena"}
     assert "role=mx_sedena" in page.url
     page.select_option("select[name=role]", "")
     page.fill("input[name=q]", "senate")
-    searched = review.timeline.timeline(analysis, review.timeline.Filters(q="senate"))
+    searched = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"q": "senate"}))
     page.wait_for_selector(f"#rv-results[data-matched='{searched.matched}']")
     assert page.evaluate("window.__noReload") is True
     _shot(page, "timeline")
