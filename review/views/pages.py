@@ -9,8 +9,8 @@ events and aggregates.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -141,9 +141,9 @@ def report_pdf(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 
 EXPORTS = {
     "events.jsonl": "application/x-ndjson; charset=utf-8",
-    "events.csv": "text/csv; charset=utf-8",
-    "decisions.csv": "text/csv; charset=utf-8",
-    "messages.csv": "text/csv; charset=utf-8",
+    "events.csv": exports.CSV_CONTENT_TYPE,
+    "decisions.csv": exports.CSV_CONTENT_TYPE,
+    "messages.csv": exports.CSV_CONTENT_TYPE,
     "scenario.json": "application/json; charset=utf-8",
     "scenario.yaml": "application/yaml; charset=utf-8",
 }
@@ -152,20 +152,21 @@ EXPORTS = {
 @require_GET
 @staff_view("view")
 def export(request: HttpRequest, exercise: Exercise, name: str) -> StreamingHttpResponse:
-    if name not in EXPORTS:
-        raise Http404("no such export")
+    filename = f"{exercise.code}-{name}"
+    if name == "events.csv":
+        return exports.csv_response(exports.event_table(exercise), filename)
+    if name == "decisions.csv":
+        return exports.csv_response(exports.decision_table(analysis_for(exercise)), filename)
+    if name == "messages.csv":
+        return exports.csv_response(exports.message_table(analysis_for(exercise)), filename)
     if name == "events.jsonl":
-        body: Any = exports.jsonl(exercise)
-    elif name == "events.csv":
-        body = exports.csv_rows(exercise)
-    elif name == "decisions.csv":
-        body = exports.decisions_csv(analysis_for(exercise))
-    elif name == "messages.csv":
-        body = exports.messages_csv(analysis_for(exercise))
-    else:
+        body: Iterable[str] = exports.jsonl(exercise)
+    elif name in ("scenario.json", "scenario.yaml"):
         body = [exports.scenario_snapshot(exercise, name.rsplit(".", 1)[1])]
+    else:
+        raise Http404("no such export")
     response = StreamingHttpResponse(body, content_type=EXPORTS[name])
-    response["Content-Disposition"] = f'attachment; filename="{exercise.code}-{name}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
