@@ -403,11 +403,12 @@ def test_the_pager_links_keep_the_filters_and_drop_the_jump(played, facilitator_
     monkeypatch.setattr(review.timeline, "PAGE_SIZE", 10)
     url = reverse("review:timeline", args=[played.code])
     text = _text(facilitator_client.get(url + "?q=&seq=23", headers={"HX-Request": "true"}))
-    assert 'href="?q=&amp;page=4" data-rv-link rel="next"' in text
-    assert 'href="?q=&amp;page=2" data-rv-link rel="prev"' in text
-    assert 'href="?q=&amp;page=5" data-rv-link>' in text  # the last page
+    assert 'href="?q=&amp;page=4" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="next"' in text
+    assert 'href="?q=&amp;page=2" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="prev"' in text
+    assert 'href="?q=&amp;page=5" hx-boost="true" hx-swap="outerHTML show:#rv-results:top">' in text  # the last page
     text = _text(facilitator_client.get(url + "?phase=before&page=2", headers={"HX-Request": "true"}))
-    assert 'href="?phase=before" data-rv-link rel="prev"' in text  # page 1: no page parameter
+    # page 1: no page parameter
+    assert 'href="?phase=before" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="prev"' in text
     assert 'rel="next"' not in text
 
 
