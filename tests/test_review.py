@@ -37,6 +37,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -876,3 +877,17 @@ def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitato
     assert not [text for text in private if text not in public and text in share]
     searched = _text(Client().get(reverse("review:share", args=[_link(exercise)]) + "?q=whispered"))
     assert WHISPER not in searched  # nor on a later page of the shared timeline, found by searching
+
+
+def test_the_review_queries_nothing_itself() -> None:
+    """Issue #10: the review reads through ``exercises.selectors``. No manager, no queryset, no
+    ``get_object_or_404`` in any of its modules.
+
+    Mutation (tried): put back ``ShareLink.objects.filter(...)`` in the sharing view → red."""
+    root = Path(review.log.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in sorted(root.rglob("*.py"))
+        if re.search(r"\.objects\b|get_object_or_404|\.select_related\(|\.values_list\(", path.read_text())
+    ]
+    assert offenders == []

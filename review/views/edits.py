@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,11 +20,11 @@ from exercises import engine, selectors, services
 from exercises.access import staff_view
 from exercises.engine import commands as c
 from exercises.forms import NoteForm, first_error
-from exercises.models import Exercise, ShareLink, StaffAccess, Workshop
+from exercises.models import Exercise, StaffAccess, Workshop
 
 from ..analytics import analysis_for
 from ..report import report as build_report
-from .common import base_context, live_link, quote_message, refusal_text, short_error
+from .common import base_context, quote_message, refusal_text, short_error
 
 
 @require_POST
@@ -135,19 +134,19 @@ def sharing(request: HttpRequest, exercise: Exercise) -> HttpResponse:
             services.share_rotate(exercise=exercise, by=request.user)
             messages.success(request, _("The old link no longer works; here is the new one."))
         elif act == "revoke":
-            for open_link in ShareLink.objects.filter(exercise=exercise, revoked_at=None):
+            for open_link in selectors.open_share_links(exercise):
                 services.share_revoke(link=open_link, by=request.user)
             messages.success(request, _("The read-only link no longer works."))
         else:
             return HttpResponse(status=400)
         return redirect("review:sharing", exercise.code)
     analysis = analysis_for(exercise)
-    link = live_link(exercise)
+    link = selectors.live_share_link(exercise)
     context = {
         **base_context(exercise, analysis, "report"),
         "link": link,
         "share_url": request.build_absolute_uri(reverse("review:share", args=[link.token])) if link else "",
-        "history": ShareLink.objects.filter(exercise=exercise).select_related("created_by", "revoked_by")[:20],
+        "history": selectors.share_history(exercise),
     }
     return render(request, "review/sharing.html", context)
 
@@ -156,7 +155,7 @@ def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Worksh
     target = exercise or workshop
     if target is None:
         raise Http404("no exercise or workshop")
-    kind = {"exercise": exercise} if exercise is not None else {"workshop": workshop}
+    kind: dict[str, Any] = {"exercise": exercise} if exercise is not None else {"workshop": workshop}
     back = (
         reverse("review:people", args=[target.code])
         if exercise is not None
@@ -165,13 +164,13 @@ def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Worksh
     error = ""
     if request.method == "POST":
         if request.POST.get("remove"):
-            grant = StaffAccess.objects.filter(pk=request.POST["remove"], **kind).first()
+            grant = selectors.staff_grant(request.POST["remove"], exercise=exercise, workshop=workshop)
             if grant is not None:
                 services.revoke_staff(access=grant, by=request.user)
             return redirect(back)
         name = request.POST.get("username", "").strip()
         level = request.POST.get("level", "")
-        user = get_user_model().objects.filter(username=name, is_staff=True, is_active=True).first()
+        user = selectors.facilitator_named(name)
         if level not in dict(StaffAccess.LEVELS):
             error = _("Choose co-facilitator or evaluator.")
         elif user is None:
@@ -185,7 +184,7 @@ def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Worksh
         "target": target,
         "exercise": exercise,
         "workshop": workshop,
-        "grants": StaffAccess.objects.filter(**kind).select_related("user").order_by("user__username"),
+        "grants": selectors.staff_grants(exercise=exercise, workshop=workshop),
         "levels": StaffAccess.LEVELS,
         "error": error,
     }

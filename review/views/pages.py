@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from exercises import access
+from exercises import access, selectors
 from exercises.access import staff_only, staff_view
-from exercises.models import Exercise, ShareLink, Workshop
+from exercises.models import Exercise, Workshop
 
 from .. import exports, pdf
 from ..analytics import analysis_for
@@ -31,16 +31,13 @@ from ..report import report as build_report
 from ..share import shared as build_shared
 from ..timeline import TimelineFilters
 from ..timeline import timeline as timeline_page
-from .common import base_context, int_or, is_partial, live_link, note_form
+from .common import base_context, int_or, is_partial, note_form
 
 
 @require_GET
 @staff_only
 def index(request: HttpRequest) -> HttpResponse:
-    exercises = (
-        access.visible_exercises(request.user).select_related("scenario", "workshop").order_by("-created_at")[:200]
-    )
-    workshops = access.visible_workshops(request.user).select_related("scenario").order_by("-created_at")[:50]
+    exercises, workshops = selectors.review_index(request.user)
     return render(request, "review/index.html", {"exercises": exercises, "workshops": workshops})
 
 
@@ -104,7 +101,7 @@ def replay(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 def report(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = analysis_for(exercise)
     context = {**base_context(exercise, analysis, "report"), "report": build_report(analysis)}
-    link = live_link(exercise)
+    link = selectors.live_share_link(exercise)
     context["share_url"] = request.build_absolute_uri(reverse("review:share", args=[link.token])) if link else ""
     context["can_share"] = access.allows(request.access, "run")  # type: ignore[attr-defined]
     return render(request, "review/report.html", context)
@@ -174,7 +171,10 @@ def export(request: HttpRequest, exercise: Exercise, name: str) -> StreamingHttp
 def share(request: HttpRequest, token: str) -> HttpResponse:
     """The players' read-only report: no account, nothing facilitator-only (see ``review.shared``).
     Only while the link is live: revoked, rotated away or expired, it is a 404 like any unknown token."""
-    link = get_object_or_404(ShareLink.objects.select_related("exercise__scenario"), token=token)
+    try:
+        link = selectors.share_link_by_token(token)
+    except selectors.NotFound:
+        raise Http404("no such link") from None
     if not link.live:
         raise Http404("no such link")
     exercise = link.exercise
