@@ -2,7 +2,8 @@
 
 - ``log``: ``Entry``, ``Log`` and ``load`` (the log in memory, read through ``exercises.selectors``).
 - ``wording``: ``describe`` and ``cause_label`` (one line per event; replaced later by ``exercises.screens``).
-- ``coordination``: decisions and approvals, first responses, who talked to whom, blocking rules, contradictions.
+- ``decisions``: every proposal and its fate, each approval asked and how long it took.
+- ``coordination``: first responses to injects, who talked to whom, blocking rules, contradictions.
 - ``analytics``: ``Analysis``, ``analyse`` (one fold), objectives, phase summaries, ``analysis_for`` (cache).
 - ``timeline``: the filter form, the paginated timeline and its rows.
 - ``charts``: the SVG series of the indicator charts.

@@ -11,7 +11,8 @@ from exercises.engine.events import EventType
 
 from .analytics import Analysis
 from .charts import Chart, charts
-from .coordination import ApprovalRow, Contradiction, InjectResponses, Matrix
+from .coordination import Contradiction, InjectResponses, Matrix
+from .decisions import ApprovalRow
 from .log import Log
 from .report import QuestionReview, debrief, lines
 from .timeline import TimelineFilters, TimelinePage, timeline

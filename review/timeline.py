@@ -16,7 +16,7 @@ from exercises.engine.clock import offset_label
 from exercises.engine.events import EventType
 
 from .analytics import Analysis, Note
-from .coordination import Decision
+from .decisions import Decision
 from .log import Entry, Log
 from .wording import describe
 
