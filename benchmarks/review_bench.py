@@ -231,7 +231,7 @@ def main() -> None:
     parts = {
         "load_log": lambda: review.log.load(ex),
         "analyse": lambda: review.analytics.analyse(review.log.load(ex)),
-        "replay_end": lambda: review.replay.replay(review.log.load(ex), role="mx_sedena", seq=count),
+        "replay_end": lambda: review.replay.screen(ex, review.log.load(ex), role="mx_sedena", seq=count, lang="en"),
     }
     for name, fn in parts.items():
         print(json.dumps({"bench": "part", "part": name, "events": count, **_time(fn, args.runs)}))

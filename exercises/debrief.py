@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cachetools import LRUCache, cached
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -123,16 +123,16 @@ class Panel:
     mine: dict[str, Any] | None = None  # a player's own answer to this step
 
 
-_sides_cache: OrderedDict[tuple[int, str, int, str], list[SideView]] = OrderedDict()
-_sides_lock = threading.Lock()
-
-
+@cached(
+    cache=LRUCache(maxsize=32),
+    key=lambda exercise, seq, lang: (exercise.pk, exercise.share_token, seq, lang),
+    lock=threading.Lock(),  # cachetools' caches are not thread-safe
+)
 def then(exercise: Exercise, seq: int, lang: str) -> list[SideView]:
-    """What each side saw right after event ``seq`` (the review's replay), cached per step."""
-    key = (exercise.pk, exercise.share_token, seq, lang)
-    with _sides_lock:
-        if key in _sides_cache:
-            return _sides_cache[key]
+    """What each side saw right after event ``seq`` (the review's replay), cached per step.
+
+    The share token is in the key with the primary key: a reused id never returns another
+    exercise's screens."""
     log = review.log.load(exercise, lang=lang)
     out = []
     sc = log.scenario
@@ -140,12 +140,10 @@ def then(exercise: Exercise, seq: int, lang: str) -> list[SideView]:
         role = next((r.id for r in sc.roles if r.side == side.id and not r.institution), "")
         if not role:
             continue
-        screen = review.replay.replay(log, role=role, seq=max(seq, 1), feed_size=3, message_size=0)
-        out.append(SideView(side.name.get(lang), screen.title, screen.indicators[:4], [r.text for r in screen.feed]))
-    with _sides_lock:
-        _sides_cache[key] = out
-        while len(_sides_cache) > 32:
-            _sides_cache.popitem(last=False)
+        screen = review.replay.screen(exercise, log, role=role, seq=max(seq, 1), lang=lang)
+        indicators = [(i.name, i.value, i.percent) for i in screen.context["indicators"][:4]]
+        feed = [item.title for item in screen.context["items"][:3]]
+        out.append(SideView(side.name.get(lang), screen.title, indicators, feed))
     return out
 
 

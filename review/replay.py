@@ -1,192 +1,136 @@
-"""A role's screen at an earlier event, drawn from the log (``replay``). Another helper replaces it
-with the live screens at an earlier seq."""
+"""Replay: the live screens of one viewer, rendered at an earlier sequence number.
+
+There is no second drawing of a player's screen for the review. The replay loads the exercise
+as it stood right after event ``seq`` (``Snapshot.load(upto=seq)``), takes the events that
+viewer could see up to then, and hands both to the same context builders and partial templates
+the live room, projector and console use. The clock is frozen at the wall time of event ``seq``,
+so it reads what the room read at that moment.
+
+Three viewers, as in the room:
+- a role: the player's room (``exercises/partials/main_play.html``), what that role's holder saw;
+- ``""``: the projector's public board (clock, feed, indicators, seats);
+- ``"facilitator"``: the console's read-only panels (clock, indicators, feed, injects, notes,
+  institutions, channels). The console's forms are not replayed: nothing can be done in the past.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from exercises import engine
+from exercises import engine, fragments, selectors
 from exercises.engine.clock import offset_label
 from exercises.engine.events import EventType
-from scenarios.schema import ALL
+from exercises.present import Snapshot
 
-from .log import Entry, Log
-from .timeline import Row, make_row
+from .log import Log
 
-# Left out of a replayed feed: bookkeeping, or shown in their own panel.
-NOT_IN_FEED = frozenset(
-    {
-        EventType.PARTICIPANT_JOINED,
-        EventType.ROLE_CLAIMED,
-        EventType.ROLE_RELEASED,
-        EventType.INJECT_SEEN,
-        EventType.PRESSURE_CHECKED,
-        EventType.MESSAGE_SENT,
-        EventType.MESSAGE_DELIVERED,
-    }
-)
+if TYPE_CHECKING:
+    from exercises.models import Exercise
 
+FACILITATOR = "facilitator"
+PROJECTOR = ""
 
-# --------------------------------------------------------------------------- replay
+ROOM = "room"
+CONSOLE = "console"
+BOARD = "projector"
 
 
 @dataclass
-class ReplayMessage:
-    entry: Entry
-    channel: str
-    sender: str
-    text: str
-    in_transit: bool
-    clock: datetime
-    offset: str
-
-
-@dataclass
-class PendingApproval:
-    proposal: int
-    action: str
-    proposer: str
-    rule: str
-    waiting_on: list[str]
-    since: str
-
-
-@dataclass
-class Screen:
-    """A role's screen as it was right after event ``seq``: built from the log, filtered by ``can_see``."""
+class ReplayScreen:
+    """What the replay page shows: the live partials' context at ``seq``, and a caption."""
 
     role: str
-    title: str
-    holder: str
+    mode: str  # ROOM, BOARD or CONSOLE: which live layout the partials sit in
     seq: int
     last_seq: int
-    game_time: int
-    clock: datetime
+    title: str
+    holder: str
+    clock: datetime  # the in-game date and time at seq, naive, in the scenario's zone
     offset: str
     phase: str
-    status: str
-    indicators: list[tuple[str, int, int]]  # name, value, percent of its range
-    feed: list[Row]
-    feed_total: int
-    messages: list[ReplayMessage]
-    messages_total: int
-    to_answer: list[PendingApproval]
-    waiting: list[PendingApproval]
-    channels: list[tuple[str, bool]]
-    injects: list[tuple[str, datetime, str]]
-    ticks: list[tuple[int, str]]  # seq of each phase change, its title (scrubber marks)
+    ticks: list[tuple[int, str]] = field(default_factory=list)  # (seq, phase title): the scrubber's marks
+    context: dict[str, Any] = field(default_factory=dict)
 
 
-def replay_viewer(log: Log, role: str, state: engine.State) -> engine.Viewer:
-    if role == "facilitator":
+def viewer_at(state: engine.State, role: str, roles: set[str]) -> engine.Viewer:
+    """The viewer a role had at that moment: the role with whoever held it then."""
+    if role == FACILITATOR:
         return engine.FACILITATOR_VIEW
-    if role in log.scenario.roles_by_id:
+    if role in roles:
         return engine.Viewer(role=role, participant=state.holders.get(role, ""))
     return engine.PUBLIC_VIEW
 
 
-def replay(log: Log, *, role: str, seq: int, feed_size: int = 40, message_size: int = 40) -> Screen:
-    """What ``role`` ("" for the projector) could see right after event ``seq``: fold to ``seq``, then ``can_see``."""
-    seq = max(1, min(seq, log.last_seq)) if log.entries else 0
-    state = log.state_at(seq)
-    viewer = replay_viewer(log, role, state)
-    sc = log.scenario
-    seen = [e for e in log.entries if e.seq <= seq and engine.can_see(e.event(), viewer)]
-    feed_entries = [e for e in seen if e.type not in NOT_IN_FEED and e.type != EventType.REPORT_EDITED]
-    message_entries = [e for e in seen if e.type in (EventType.MESSAGE_SENT, EventType.MESSAGE_DELIVERED)]
-    delivered = {e.payload.get("message") for e in message_entries if e.type == EventType.MESSAGE_DELIVERED}
-    messages = []
-    for e in reversed(message_entries[-message_size:]):
-        messages.append(
-            ReplayMessage(
-                entry=e,
-                channel=log.channel_name(e.payload.get("channel", "")),
-                sender=log.role_title(e.role),
-                text=e.payload.get("text", ""),
-                in_transit=e.type == EventType.MESSAGE_SENT
-                and e.payload.get("deliver_at") is not None
-                and e.seq not in delivered,
-                clock=log.game_clock(e.game_time),
-                offset=offset_label(e.game_time),
-            )
-        )
-    feed = [make_row(log, e, public=not viewer.facilitator) for e in reversed(feed_entries[-feed_size:])]
-    indicators = []
-    for spec in sc.indicators:
-        if viewer.facilitator or ALL in spec.visible_to or (role and role in sc.roles_of(spec.visible_to)):
-            value = state.indicators.get(spec.id, spec.start)
-            indicators.append((spec.name.get(log.lang), value, round((value - spec.min) / (spec.max - spec.min) * 100)))
-    to_answer, waiting = [], []
-    visible_seqs = {e.seq for e in seen}
-    for proposal in state.pending_proposals():
-        if proposal.id not in visible_seqs:
-            continue
-        outstanding = [a for a in proposal.approvals if a.status == "pending"]
-        item = PendingApproval(
-            proposal=proposal.id,
-            action=log.action_title(proposal.action),
-            proposer=log.role_title(proposal.role),
-            rule=", ".join(a.rule for a in outstanding),
-            waiting_on=[log.role_title(a.approver) for a in outstanding],
-            since=offset_label(proposal.game_time),
-        )
-        if viewer.facilitator or any(a.approver == role for a in outstanding):
-            to_answer.append(item)
-        elif proposal.role == role or (role and sc.side_of(proposal.role) == sc.side_of(role)):
-            waiting.append(item)
-    if viewer.facilitator:
-        channels = [(c.name.get(log.lang), state.channels.get(c.id, False)) for c in sc.channels]
-    elif role:
-        channels = [
-            (c.name.get(log.lang), state.channels.get(c.id, False))
-            for c in sc.channels
-            if role in sc.roles_of(c.members)
-        ]
+def frozen_now(snap: Snapshot) -> float | None:
+    """The wall time at which the table's clock read the state's game time: the clock bar is
+    drawn as it stood when event ``seq`` landed. From the state's own anchor, not the row's
+    commit time, so logs played on a virtual clock (simulations, benchmarks) replay right too."""
+    st = snap.state
+    if st.status == "running":
+        rate = snap.scenario.phases[snap.scenario.phase_index[st.phase]].rate
+        return st.anchor_wall + (st.game_time - st.anchor_game) / rate
+    wall = selectors.event_wall(snap.exercise.pk, snap.seq)  # stopped: the time only feeds the page's script
+    return wall.timestamp() if wall else None
+
+
+def live_context(snap: Snapshot, viewer: engine.Viewer, mode: str, lang: str) -> dict[str, Any]:
+    """The same context the live page of that viewer builds (views.play / projector / console)."""
+    exercise = snap.exercise
+    if mode == CONSOLE:
+        events = selectors.log(exercise.pk, upto=snap.seq)
+        built = fragments.console(snap, lang, events)
     else:
-        channels = [(c.name.get(log.lang), state.channels.get(c.id, False)) for c in sc.channels if c.public]
-    injects = [
-        (
-            log.inject_title(e.payload.get("inject", ""), e.payload),
-            log.game_clock(e.game_time),
-            offset_label(e.game_time),
-        )
-        for e in reversed(seen)
-        if e.type == EventType.INJECT_RELEASED
-    ]
-    holder = state.holders.get(role, "")
+        events = selectors.visible_log(exercise.pk, viewer, upto=snap.seq)
+        built = fragments.play(snap, viewer, lang, events)
+    return {
+        **fragments.base(snap),
+        **built,
+        "seq": snap.seq,
+        "exercise": exercise,
+        "feed_public": mode == BOARD,
+        "replaying": True,
+    }
+
+
+def screen(exercise: Exercise, log: Log, *, role: str, seq: int, lang: str) -> ReplayScreen:
+    """What ``role`` (``""`` the projector, ``"facilitator"`` everything) saw right after event ``seq``."""
+    seq = max(1, min(seq, log.last_seq)) if log.entries else 0
+    snap = Snapshot.load(exercise, upto=seq)
+    snap.now = frozen_now(snap)
+    scenario = log.scenario
+    viewer = viewer_at(snap.state, role, set(scenario.roles_by_id))
+    mode = CONSOLE if viewer.facilitator else ROOM if viewer.role else BOARD
+    holder = snap.state.holders.get(role, "")
     entry = log.by_seq.get(seq)
-    game_time = entry.game_time if entry else state.game_time
-    return Screen(
-        role=role,
-        title=_("Facilitator (everything)")
-        if role == "facilitator"
-        else log.role_title(role)
-        if role
-        else _("Projector (public)"),
-        holder=state.participants[holder].name if holder in state.participants else "",
+    game_time = entry.game_time if entry else snap.state.game_time
+    return ReplayScreen(
+        role=viewer.role or (FACILITATOR if viewer.facilitator else PROJECTOR),
+        mode=mode,
         seq=seq,
         last_seq=log.last_seq,
-        game_time=game_time,
+        title=_("Facilitator (everything)")
+        if viewer.facilitator
+        else log.role_title(viewer.role)
+        if viewer.role
+        else _("Projector (public)"),
+        holder=snap.name_of(holder) if holder else "",
         clock=log.game_clock(game_time),
         offset=offset_label(game_time),
-        phase=log.phase_title(state.phase),
-        status=state.status,
-        indicators=indicators,
-        feed=feed,
-        feed_total=len(feed_entries),
-        messages=messages,
-        messages_total=len(message_entries),
-        to_answer=to_answer,
-        waiting=waiting,
-        channels=channels,
-        injects=injects,
-        ticks=[
-            (e.seq, log.phase_title(e.payload.get("phase") or sc.phases[0].id))
-            for e in log.entries
-            if e.type == EventType.EXERCISE_STARTED
-            or (e.type == EventType.PHASE_CHANGED and not e.payload.get("stopped"))
-        ],
+        phase=log.phase_title(snap.state.phase),
+        ticks=phase_ticks(log),
+        context=live_context(snap, viewer, mode, lang),
     )
+
+
+def phase_ticks(log: Log) -> list[tuple[int, str]]:
+    """Where each phase begins, for the scrubber's marks and the phase buttons."""
+    first = log.scenario.phases[0].id
+    return [
+        (e.seq, log.phase_title(e.payload.get("phase") or first))
+        for e in log.entries
+        if e.type == EventType.EXERCISE_STARTED or (e.type == EventType.PHASE_CHANGED and not e.payload.get("stopped"))
+    ]

@@ -413,33 +413,44 @@ def test_the_pager_links_keep_the_filters_and_drop_the_jump(played, facilitator_
     assert 'rel="next"' not in text
 
 
+def _replay(played, role: str, seq: int):
+    return review.replay.screen(played, review.log.load(played, lang="en"), role=role, seq=seq, lang="en")
+
+
 def test_it_replays_what_defence_could_see_after_the_senate_was_asked(played) -> None:
-    log = review.log.load(played, lang="en")
-    screen = review.replay.replay(log, role="defence", seq=31)
-    assert screen.game_time == 1800
-    assert screen.indicators == [
-        ("Trust", 63, 63),
-        ("Sovereignty", 55, 55),
-        ("Legitimacy", 45, 45),
-        ("Cohesion", 50, 50),
+    """The replay is the live room's context at seq 31 (review/replay.py).
+
+    Mutation: fold to the last seq instead of 31 -> red (the proposal is no longer pending).
+    """
+    screen = _replay(played, "defence", 31)
+    assert (screen.mode, screen.clock, screen.holder) == ("room", datetime(2001, 9, 11, 13, 16), "Bob")
+    room = screen.context
+    assert [(i.name, i.value) for i in room["indicators"]] == [
+        ("Trust", 63),
+        ("Sovereignty", 55),
+        ("Legitimacy", 45),
+        ("Cohesion", 50),
     ]
-    assert [(p.proposal, p.waiting_on) for p in screen.waiting] == [(30, ["Senate"])]
-    assert screen.to_answer == []
-    assert [m.text for m in screen.messages] == [CABINET]
-    feed = [row.entry.seq for row in screen.feed]
+    assert [(p.id, [a.approver for a in p.approvals if a.status == "pending"]) for p in room["pending"]] == [
+        (30, ["Senate"])
+    ]
+    assert not any(p.awaits_me for p in room["pending"])
+    assert [m.text for ch in room["channels"] for m in ch.messages] == [CABINET]
+    feed = [item.seq for item in room["items"]]
     assert 26 not in feed and 25 not in feed  # the US card was never on Mexico's screens
     assert 27 in feed  # ... but its effect on a public indicator was, without naming the cause
-    assert "unilateral" not in next(row.text for row in screen.feed if row.entry.seq == 27).lower()
+    assert "unilateral" not in str(vars(next(i for i in room["items"] if i.seq == 27))).lower()
 
 
 def test_it_replays_the_us_command_and_the_projector_with_their_own_view(played) -> None:
-    log = review.log.load(played, lang="en")
-    us = review.replay.replay(log, role="us_command", seq=44)
-    assert [name for name, _, _ in us.indicators] == ["Trust", "Sovereignty"]
-    assert [(m.text, m.in_transit) for m in us.messages] == [(CABLE, True), (PRESS, False)]
-    projector = review.replay.replay(log, role="", seq=44)
-    assert [m.text for m in projector.messages] == [PRESS]
-    assert all(row.entry.public for row in projector.feed)
+    us = _replay(played, "us_command", 44).context
+    assert [i.name for i in us["indicators"]] == ["Trust", "Sovereignty"]
+    assert {m.text for ch in us["channels"] for m in ch.messages} == {CABLE, PRESS}
+    projector = _replay(played, "", 44)
+    assert projector.mode == "projector"
+    shown = [i.seq for i in projector.context["items"]]
+    assert all(engine.EVERYONE in e.audience for e in Event.objects.filter(exercise=played, seq__in=shown))
+    assert not any(seq in (26, 30, 41, 43) for seq in shown)
 
 
 def test_it_finds_the_last_event_at_an_in_game_moment(played) -> None:

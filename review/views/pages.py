@@ -23,10 +23,10 @@ from exercises.access import staff_only, staff_view
 from exercises.models import Exercise, Workshop
 
 from .. import exports, pdf
+from .. import replay as live_replay
 from ..analytics import analysis_for
 from ..compare import compare
 from ..coordination import playable_roles
-from ..replay import replay as replay_screen
 from ..report import report as build_report
 from ..share import shared as build_shared
 from ..timeline import TimelineFilters
@@ -80,9 +80,10 @@ def replay(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     if at and moved_clock:
         with contextlib.suppress(ValueError):
             seq = log.seq_at(log.game_time_of(datetime.fromisoformat(at)))
-    screen = replay_screen(log, role=role, seq=seq)
+    screen = live_replay.screen(exercise, log, role=role, seq=seq, lang=log.lang)
     sc = log.scenario
     context = {
+        **screen.context,  # the live partials' own context at seq (review/replay.py)
         **base_context(exercise, analysis, "replay"),
         "screen": screen,
         "roles": [(r.id, r.title.get(log.lang)) for r in sc.roles if not r.institution],

@@ -199,9 +199,9 @@ def test_it_filters_scrubs_and_charts_a_simulated_exercise(browser, live_url, fa
     middle = exercise.last_seq // 2
     page.locator("[data-rv-scrub]").fill(str(middle))
     page.wait_for_selector(f"#rv-screen[data-seq='{middle}']")
-    screen = review.replay.replay(log, role="mx_sedena", seq=middle)
-    shown = page.locator(".rv-panel-indicators li b").all_inner_texts()
-    assert shown == [str(value) for _, value, _ in screen.indicators]
+    screen = review.replay.screen(exercise, log, role="mx_sedena", seq=middle, lang="en")
+    shown = page.locator("#rv-screen #indicators .ind-value").all_inner_texts()
+    assert shown == [str(i.value) for i in screen.context["indicators"]]
     assert page.locator("#rv-screen h3").inner_text().startswith("Defence Minister")
     page.locator("[data-rv-step='1']").click()
     page.wait_for_selector(f"#rv-screen[data-seq='{middle + 1}']")
@@ -306,8 +306,10 @@ def test_it_reviews_an_exercise_played_in_the_browser(browser, live_url, facilit
     # The review replays the player's own screen from the log.
     state = selectors.state_of(exercise)
     assert state.holders.get("president")
-    screen = review.replay.replay(review.log.load(exercise, lang="en"), role="president", seq=exercise.last_seq)
-    assert {m.text for m in screen.messages} == {"We stand with Washington.", "Cabinet only: hold the line."}
+    log = review.log.load(exercise, lang="en")
+    screen = review.replay.screen(exercise, log, role="president", seq=exercise.last_seq, lang="en")
+    said = {m.text for ch in screen.context["channels"] for m in ch.messages}
+    assert said == {"We stand with Washington.", "Cabinet only: hold the line."}
     assert Exercise.objects.get(pk=exercise.pk).status == "running"
     assert engine.EVERYONE not in Event.objects.get(exercise=exercise, type="note_added").audience
     console.context.close()
