@@ -11,6 +11,7 @@
 - ``share``: the players' read-only share page (``Shared``).
 - ``exports``: JSON Lines and every CSV export, through one streaming CSV helper.
 - ``compare``: a workshop's tables side by side.
+- ``forms``: the report's written parts (a form) and its improvement plan (a formset).
 - ``pdf``: the after-action report drawn to PDF by WeasyPrint.
 - ``replay``: a role's screen at an earlier event.
 - ``views``: the pages (``views.pages`` reads; ``views.edits`` writes through ``exercises.services``).

@@ -502,11 +502,15 @@ def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_
             "summary": "A short afternoon.",
             "strengths": "Fast statements\n- Clear press line",
             "improvements": "Ask the Senate first",
-            "issue": ["Bypassed the Senate", ""],
-            "action": ["Brief ministers on Art. 76", ""],
-            "owner": ["Defence", ""],
-            "due": ["2001-10-01", ""],
-            "status": ["open", ""],
+            "actions-TOTAL_FORMS": "3",
+            "actions-INITIAL_FORMS": "0",
+            "actions-0-issue": "",  # a blank row first: ignored, the rows keep their order
+            "actions-1-issue": " Bypassed the Senate ",
+            "actions-1-action": "Brief ministers on Art. 76",
+            "actions-1-owner": "Defence",
+            "actions-1-due": "2001-10-01",
+            "actions-1-status": "open",
+            "actions-2-status": "",
         },
     )
     assert response.status_code == 302
@@ -524,6 +528,23 @@ def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_
     assert row.payload["share"] is False
     page = _text(facilitator_client.get(reverse("review:report", args=[played.code])))
     assert "Brief ministers on Art. 76" in page and "Clear press line" in page
+
+
+def test_the_report_edit_page_offers_the_plan_as_a_formset_with_three_blank_rows(played, facilitator_client) -> None:
+    """Mutation: ``extra=0`` on the formset → no blank row to write a first action in, red."""
+    url = reverse("review:report_edit", args=[played.code])
+    page = _text(facilitator_client.get(url))
+    assert 'name="actions-TOTAL_FORMS" value="3"' in page and 'name="actions-2-issue"' in page
+    facilitator_client.post(
+        url,
+        {"summary": "s", "actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-issue": "One"},
+    )
+    page = _text(facilitator_client.get(url))
+    assert 'name="actions-TOTAL_FORMS" value="4"' in page and 'name="actions-0-issue" value="One"' in page
+    too_long = facilitator_client.post(
+        url, {"actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-due": "x" * 41}
+    )
+    assert too_long.status_code == 400 and 'name="actions-0-due" value="xxxx' in _text(too_long)
 
 
 def test_it_adds_an_evaluator_note_from_the_review_page(played, facilitator_client) -> None:

@@ -23,6 +23,7 @@ from exercises.forms import NoteForm, first_error
 from exercises.models import Exercise, StaffAccess, Workshop
 
 from ..analytics import analysis_for
+from ..forms import ACTIONS_PREFIX, ReportForm, action_formset, filled_rows
 from ..report import report as build_report
 from .common import base_context, quote_message, refusal_text, short_error
 
@@ -57,63 +58,48 @@ def add_note(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     return redirect(back)
 
 
-BLANK_ACTIONS = 3  # empty improvement-plan rows offered below the filled ones
-
-
 @require_http_methods(["GET", "POST"])
 @staff_view("run")
 def report_edit(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    """The written parts (a form) and the improvement plan (a formset, three blank rows below the
+    filled ones); a save is one ``edit_report`` command through ``services``."""
     error = ""
-    if request.method == "POST":
-        actions = []
-        issues = request.POST.getlist("issue")
-        for n, issue in enumerate(issues):
-            row = {
-                "issue": issue.strip(),
-                "action": _nth(request.POST.getlist("action"), n),
-                "owner": _nth(request.POST.getlist("owner"), n),
-                "due": _nth(request.POST.getlist("due"), n),
-                "status": _nth(request.POST.getlist("status"), n),
-            }
-            if any(row.values()):
-                actions.append(row)
-        try:
-            command = c.EditReport(
-                summary=request.POST.get("summary", "").strip(),
-                strengths=request.POST.get("strengths", "").strip(),
-                improvements=request.POST.get("improvements", "").strip(),
-                actions=[c.CorrectiveAction(**row) for row in actions],
-                share=request.POST.get("share") == "on",
-            )
-            result = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
-            if result.ok:
-                return redirect("review:report", exercise.code)
-            error = refusal_text(exercise, result.rejection.payload) if result.rejection else ""
-        except (ValidationError, engine.InvalidCommand) as exc:
-            error = short_error(exc)
-        written: dict[str, Any] = {
-            "summary": request.POST.get("summary", ""),
-            "strengths": request.POST.get("strengths", ""),
-            "improvements": request.POST.get("improvements", ""),
-            "actions": actions,
-            "share": request.POST.get("share") == "on",
-        }
     analysis = analysis_for(exercise)
-    if request.method == "GET":
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        # A post without the plan's rows (no management form) saves no rows, as it always did.
+        with_rows = f"{ACTIONS_PREFIX}-TOTAL_FORMS" in request.POST
+        formset = action_formset(request.POST if with_rows else None)
+        if form.is_valid() and (not with_rows or formset.is_valid()):
+            actions = filled_rows(formset) if with_rows else []
+            try:
+                command = c.EditReport(
+                    **{name: form.cleaned_data[name] for name in ("summary", "strengths", "improvements", "share")},
+                    actions=[c.CorrectiveAction(**row) for row in actions],
+                )
+                result = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
+                if result.ok:
+                    return redirect("review:report", exercise.code)
+                error = refusal_text(exercise, result.rejection.payload) if result.rejection else ""
+            except (ValidationError, engine.InvalidCommand) as exc:
+                error = short_error(exc)
+        else:
+            error = first_error(form) or _("The improvement plan's rows were not sent whole.")
+        written: dict[str, Any] = {
+            name: request.POST.get(name, "") for name in ("summary", "strengths", "improvements")
+        }
+        written["share"] = bool(form.is_valid() and form.cleaned_data["share"])
+    else:
         written = analysis.report
-    rows = list(written.get("actions") or []) + [{} for _ in range(BLANK_ACTIONS)]
+        formset = action_formset(initial=list(written.get("actions") or []))
     context = {
         **base_context(exercise, analysis, "report"),
         "written": written,
-        "action_rows": rows,
+        "formset": formset,
         "error": error,
         "report": build_report(analysis),
     }
     return render(request, "review/report_edit.html", context, status=400 if error else 200)
-
-
-def _nth(values: list[str], n: int) -> str:
-    return values[n].strip() if n < len(values) else ""
 
 
 SHARE_EXPIRY_DAYS = {"": None, "1": 1, "7": 7, "30": 30}
