@@ -202,7 +202,7 @@ def test_it_filters_scrubs_and_charts_a_simulated_exercise(browser, live_url, fa
     screen = review.replay.screen(exercise, log, role="mx_sedena", seq=middle, lang="en")
     shown = page.locator("#rv-screen #indicators .ind-value").all_inner_texts()
     assert shown == [str(i.value) for i in screen.context["indicators"]]
-    assert page.locator("#rv-screen h3").inner_text().startswith("Defence Minister")
+    assert page.locator("#rv-screen .rv-screen-head h3").inner_text().startswith("Defence Minister")
     page.locator("[data-rv-step='1']").click()
     page.wait_for_selector(f"#rv-screen[data-seq='{middle + 1}']")
     assert page.locator("[data-rv-scrub]").input_value() == str(middle + 1)
