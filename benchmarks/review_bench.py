@@ -209,9 +209,9 @@ def main() -> None:
             review.analytics.clear_cache()  # cold: every run loads and analyses the whole log again
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
-            b"".join(response.streaming_content) if response.streaming else response.content
+            response.getvalue()  # the whole body, streamed or not
 
-        size = len(b"".join(client.get(url).streaming_content) if "export" in url else client.get(url).content)
+        size = len(client.get(url).getvalue())
         print(
             json.dumps(
                 {"bench": "page", "page": name, "events": count, "bytes": size, "cold": True, **_time(get, args.runs)}

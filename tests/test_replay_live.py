@@ -124,7 +124,11 @@ def test_the_projector_and_the_console_replay_their_own_panels(table) -> None:
             projector = staff.get(reverse("projector", args=[exercise.code])).content.decode()
             board[exercise.last_seq] = (element(projector, "feed"), element(projector, "indicators"))
             console = staff.get(reverse("console", args=[exercise.code])).content.decode()
-            desk[exercise.last_seq] = tuple(element(console, i) for i in ("feed", "injects", "indicators"))
+            desk[exercise.last_seq] = (
+                element(console, "feed"),
+                element(console, "injects"),
+                element(console, "indicators"),
+            )
     review.analytics.clear_cache()
     for seq, (feed, indicators) in board.items():
         html = replayed(staff, exercise, "", seq)
