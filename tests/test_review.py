@@ -545,6 +545,8 @@ def test_the_report_edit_page_offers_the_plan_as_a_formset_with_three_blank_rows
         url, {"actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-due": "x" * 41}
     )
     assert too_long.status_code == 400 and 'name="actions-0-due" value="xxxx' in _text(too_long)
+    forged = facilitator_client.post(url, {"summary": "s", "actions-TOTAL_FORMS": "x", "actions-INITIAL_FORMS": "0"})
+    assert forged.status_code == 400 and "rows were not sent whole" in _text(forged)
 
 
 def test_it_adds_an_evaluator_note_from_the_review_page(played, facilitator_client) -> None:
