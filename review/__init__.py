@@ -2,7 +2,8 @@
 
 - ``log``: ``Entry``, ``Log`` and ``load`` (the log in memory, read through ``exercises.selectors``);
   ``Log.describe``: one line per event, the live feed's wording (``exercises.screens.describe``).
-- ``coordination``: decisions and approvals, first responses, who talked to whom, blocking rules, contradictions.
+- ``decisions``: every proposal and its fate, each approval asked and how long it took.
+- ``coordination``: first responses to injects, who talked to whom, blocking rules, contradictions.
 - ``analytics``: ``Analysis``, ``analyse`` (one fold), objectives, phase summaries, ``analysis_for`` (cache).
 - ``timeline``: the filter form, the paginated timeline and its rows.
 - ``charts``: the SVG series of the indicator charts.
@@ -10,6 +11,7 @@
 - ``share``: the players' read-only share page (``Shared``).
 - ``exports``: JSON Lines and every CSV export, through one streaming CSV helper.
 - ``compare``: a workshop's tables side by side.
+- ``forms``: the report's written parts (a form) and its improvement plan (a formset).
 - ``pdf``: the after-action report drawn to PDF by WeasyPrint.
 - ``replay``: a role's screen at an earlier event.
 - ``views``: the pages (``views.pages`` reads; ``views.edits`` writes through ``exercises.services``).

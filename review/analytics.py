@@ -20,20 +20,18 @@ from exercises.models import Exercise
 
 from .charts import Chart, charts
 from .coordination import (
-    ApprovalRow,
     Contradiction,
-    Decision,
     InjectResponses,
     Matrix,
     RuleCount,
     blocking_rules,
     contradictions,
-    decisions,
     playable_roles,
     responses,
     role_order,
     talk_matrix,
 )
+from .decisions import ApprovalRow, Decision, decisions
 from .log import Entry, Log, lang_now, load
 
 # Events after which an objective's condition may have changed (game time aside).

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import yaml
+from django.http import StreamingHttpResponse
 
 from exercises import selectors
 from exercises.engine.clock import game_datetime
@@ -20,6 +21,7 @@ from .analytics import Analysis
 
 CSV_COLUMNS = ["seq", "type", "at", "game_time", "game_clock", "role", "actor", "payload", "audience"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
 def safe_cell(value: Any) -> Any:
@@ -40,6 +42,13 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+
+
+def csv_response(rows: Iterable[Iterable[Any]], filename: str) -> StreamingHttpResponse:
+    """The one way the app answers with a CSV file: ``rows`` streamed through ``csv_lines``."""
+    response = StreamingHttpResponse(csv_lines(rows), content_type=CSV_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def event_record(row: Event, t0: str) -> dict[str, Any]:
@@ -69,17 +78,15 @@ def jsonl(exercise: Exercise) -> Iterator[str]:
         yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def csv_rows(exercise: Exercise) -> Iterator[str]:
-    def rows() -> Iterator[list[Any]]:
-        yield CSV_COLUMNS
-        for record in records(exercise):
-            yield [
-                *(record[k] for k in CSV_COLUMNS[:7]),
-                json.dumps(record["payload"], ensure_ascii=False, sort_keys=True),
-                " ".join(record["audience"]),
-            ]
-
-    return csv_lines(rows())
+def event_table(exercise: Exercise) -> Iterator[list[Any]]:
+    """Every event as a CSV row (header first): the payload as JSON, the audience space-separated."""
+    yield CSV_COLUMNS
+    for record in records(exercise):
+        yield [
+            *(record[k] for k in CSV_COLUMNS[:7]),
+            json.dumps(record["payload"], ensure_ascii=False, sort_keys=True),
+            " ".join(record["audience"]),
+        ]
 
 
 DECISION_COLUMNS = [
@@ -89,26 +96,23 @@ DECISION_COLUMNS = [
 ]  # fmt: skip
 
 
-def decisions_csv(analysis: Analysis) -> Iterator[str]:
+def decision_table(analysis: Analysis) -> Iterator[list[Any]]:
+    """Every proposal and its fate as a CSV row (header first)."""
     log = analysis.log
-
-    def rows() -> Iterator[list[Any]]:
-        yield DECISION_COLUMNS
-        for d in analysis.decisions:
-            approvals = "; ".join(
-                f"{a.approver}:{a.rule}:{a.status}" + (f"@{a.resolved_game}" if a.resolved_game is not None else "")
-                for a in d.approvals
-            )
-            yield [
-                d.seq, d.action, d.title, d.role, d.side, d.phase, d.option, d.rationale, d.game_time,
-                log.game_clock(d.game_time).isoformat(), d.wall.isoformat(), d.actor, approvals, d.status,
-                d.outcome_seq or "", "" if d.outcome_game is None else d.outcome_game,
-                d.outcome_wall.isoformat() if d.outcome_wall else "", d.refused_rule, d.refused_by,
-                "; ".join(f"{b['approver']}:{b['rule']}" for b in d.bypassed),
-                json.dumps(d.chance) if d.chance else "",
-            ]  # fmt: skip
-
-    return csv_lines(rows())
+    yield DECISION_COLUMNS
+    for d in analysis.decisions:
+        approvals = "; ".join(
+            f"{a.approver}:{a.rule}:{a.status}" + (f"@{a.resolved_game}" if a.resolved_game is not None else "")
+            for a in d.approvals
+        )
+        yield [
+            d.seq, d.action, d.title, d.role, d.side, d.phase, d.option, d.rationale, d.game_time,
+            log.game_clock(d.game_time).isoformat(), d.wall.isoformat(), d.actor, approvals, d.status,
+            d.outcome_seq or "", "" if d.outcome_game is None else d.outcome_game,
+            d.outcome_wall.isoformat() if d.outcome_wall else "", d.refused_rule, d.refused_by,
+            "; ".join(f"{b['approver']}:{b['rule']}" for b in d.bypassed),
+            json.dumps(d.chance) if d.chance else "",
+        ]  # fmt: skip
 
 
 MESSAGE_COLUMNS = [
@@ -126,25 +130,22 @@ MESSAGE_COLUMNS = [
 ]
 
 
-def messages_csv(analysis: Analysis) -> Iterator[str]:
+def message_table(analysis: Analysis) -> Iterator[list[Any]]:
+    """Every message sent as a CSV row (header first), with its recipients and when it was delivered."""
     log = analysis.log
     sc = log.scenario
     delivered = {e.payload.get("message"): e.seq for e in log.entries if e.type == EventType.MESSAGE_DELIVERED}
-
-    def rows() -> Iterator[list[Any]]:
-        yield MESSAGE_COLUMNS
-        for e in log.entries:
-            if e.type != EventType.MESSAGE_SENT:
-                continue
-            channel = sc.channels_by_id.get(e.channel)
-            recipients = [r for r in sc.roles_of(channel.members) if r != e.role] if channel else []
-            yield [
-                e.seq, e.game_time, log.game_clock(e.game_time).isoformat(), e.wall.isoformat(), e.role,
-                log.actor_label(e.actor), e.channel, " ".join(recipients), e.payload.get("text", ""),
-                e.payload.get("deliver_at", ""), delivered.get(e.seq, ""),
-            ]  # fmt: skip
-
-    return csv_lines(rows())
+    yield MESSAGE_COLUMNS
+    for e in log.entries:
+        if e.type != EventType.MESSAGE_SENT:
+            continue
+        channel = sc.channels_by_id.get(e.channel)
+        recipients = [r for r in sc.roles_of(channel.members) if r != e.role] if channel else []
+        yield [
+            e.seq, e.game_time, log.game_clock(e.game_time).isoformat(), e.wall.isoformat(), e.role,
+            log.actor_label(e.actor), e.channel, " ".join(recipients), e.payload.get("text", ""),
+            e.payload.get("deliver_at", ""), delivered.get(e.seq, ""),
+        ]  # fmt: skip
 
 
 def scenario_snapshot(exercise: Exercise, fmt: str) -> str:

@@ -12,7 +12,8 @@ from exercises.engine.events import EventType
 
 from .analytics import Analysis, PhaseSummary
 from .charts import Chart
-from .coordination import PROPOSAL_TYPES, Contradiction
+from .coordination import Contradiction
+from .decisions import PROPOSAL_TYPES
 from .timeline import Row, rows_for
 
 

@@ -11,10 +11,11 @@ from exercises.engine.events import EventType
 
 from .analytics import Analysis
 from .charts import Chart, charts
-from .coordination import ApprovalRow, Contradiction, InjectResponses, Matrix
+from .coordination import Contradiction, InjectResponses, Matrix
+from .decisions import ApprovalRow
 from .log import Log
 from .report import QuestionReview, debrief, lines
-from .timeline import Filters, TimelinePage, timeline
+from .timeline import TimelineFilters, TimelinePage, timeline
 
 # --------------------------------------------------------------------------- the players' share link
 
@@ -75,7 +76,7 @@ class Shared:
         return [a for a in self.written.get("actions") or [] if any(a.values())]
 
 
-def shared(analysis: Analysis, filters: Filters) -> Shared:
+def shared(analysis: Analysis, filters: TimelineFilters) -> Shared:
     log = analysis.log
     public_log = Log(log.exercise, log.scenario, [e for e in log.entries if e.public], log.lang)
     public_log.names = log.names  # names are public: everyone sees who joined

@@ -1,4 +1,5 @@
-"""The filterable, paginated timeline (``timeline``) and its rows (``Row``, ``make_row``)."""
+"""The filterable, paginated timeline: its filter form (``TimelineFilters``), Django's ``Paginator``
+over the matching events (``timeline``), and its rows (``Row``, ``make_row``)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import bisect
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+
+from django import forms
+from django.core.paginator import Page, Paginator
 
 from exercises import engine
 from exercises.engine.clock import offset_label
 from exercises.engine.events import EventType
 
 from .analytics import Analysis, Note
-from .coordination import Decision
+from .decisions import Decision
 from .log import Entry, Log
 
 PAGE_SIZE = 100
@@ -21,35 +24,41 @@ PAGE_SIZE = 100
 
 # --------------------------------------------------------------------------- timeline
 
+FILTERS = ("role", "side", "phase", "type", "channel", "q")
+MAX_FILTER_CHARS = 200
 
-@dataclass
-class Filters:
-    role: str = ""
-    side: str = ""
-    phase: str = ""
-    type: str = ""
-    channel: str = ""
-    q: str = ""
-    page: str = "1"
-    seq: str = ""  # jump to the page holding this event, and mark it
 
-    @classmethod
-    def from_query(cls, query: Any) -> Filters:
-        return cls(
-            **{
-                k: (query.get(k) or "").strip()[:200]
-                for k in ("role", "side", "phase", "type", "channel", "q", "page", "seq")
-            }
-        )
+class FilterField(forms.CharField):
+    """An optional text filter: trimmed, cut to ``MAX_FILTER_CHARS`` (too long is cut, never refused)."""
+
+    def __init__(self) -> None:
+        super().__init__(required=False)
+
+    def to_python(self, value: Any) -> str:
+        return str(super().to_python(value))[:MAX_FILTER_CHARS]
+
+
+class TimelineFilters(forms.Form):
+    """The timeline's filters, from the query string. No value is ever refused: an unknown role or
+    type matches nothing, a page that is not a number is page 1."""
+
+    role = FilterField()
+    side = FilterField()
+    phase = FilterField()
+    type = FilterField()
+    channel = FilterField()
+    q = FilterField()
+    page = FilterField()  # a number, or "last"
+    seq = FilterField()  # jump to the page holding this event, and mark it
+
+    def values(self) -> dict[str, str]:
+        """Every filter's value ("" when absent)."""
+        self.is_valid()  # FilterField never raises: every field is in cleaned_data
+        return {name: self.cleaned_data.get(name, "") for name in self.fields}
 
     def active(self) -> bool:
-        return any((self.role, self.side, self.phase, self.type, self.channel, self.q))
-
-    def query(self, **change: str) -> str:
-        """The query string for a link (another page) keeping the other filters."""
-        values = {k: getattr(self, k) for k in ("role", "side", "phase", "type", "channel", "q", "page")}
-        values.update(change)
-        return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == "1")})
+        values = self.values()
+        return any(values[name] for name in FILTERS)
 
 
 @dataclass
@@ -93,10 +102,8 @@ def make_row(
 class TimelinePage:
     rows: list[Row]
     total: int
-    matched: int
-    page: int
-    pages: int
-    filters: Filters
+    listing: Page[Entry]  # Django's page of the matching events
+    filters: TimelineFilters
     types: list[str]
     roles: list[tuple[str, str]]
     sides: list[tuple[str, str]]
@@ -105,63 +112,75 @@ class TimelinePage:
     highlight: int = 0
 
     @property
+    def chosen(self) -> dict[str, str]:
+        """The filters' values, for the form's fields."""
+        return self.filters.values()
+
+    @property
+    def matched(self) -> int:
+        return self.listing.paginator.count
+
+    @property
+    def page(self) -> int:
+        return self.listing.number
+
+    @property
+    def pages(self) -> int:
+        return self.listing.paginator.num_pages
+
+    @property
     def first_index(self) -> int:
-        return (self.page - 1) * PAGE_SIZE + 1 if self.matched else 0
+        return self.listing.start_index()
 
     @property
     def last_index(self) -> int:
-        return min(self.page * PAGE_SIZE, self.matched)
+        return self.listing.end_index()
 
     @property
-    def previous_query(self) -> str | None:
-        return self.filters.query(page=str(self.page - 1)) if self.page > 1 else None
+    def previous_page(self) -> int | None:
+        """The previous page's number for ``{% querystring %}``; None on page 2 (page 1 has no ``page``)."""
+        return self.page - 1 if self.page > 2 else None
 
-    @property
-    def next_query(self) -> str | None:
-        return self.filters.query(page=str(self.page + 1)) if self.page < self.pages else None
 
-    @property
-    def last_query(self) -> str:
-        return self.filters.query(page=str(self.pages))
+def page_number(filters: dict[str, str], matched: list[Entry], pages: int) -> tuple[int, int]:
+    """(page number, highlighted seq): the page holding ``seq`` if asked, else ``page`` ("last" or a number)."""
+    highlight = int(filters["seq"]) if filters["seq"].isdigit() else 0
+    if highlight:
+        index = bisect.bisect_left([e.seq for e in matched], highlight)
+        return min(index // PAGE_SIZE + 1, pages), highlight
+    if filters["page"] == "last":
+        return pages, 0
+    try:
+        return min(max(1, int(filters["page"] or 1)), pages), 0
+    except ValueError:
+        return 1, 0
 
 
 def timeline(
-    analysis: Analysis, filters: Filters, *, viewer: engine.Viewer = engine.FACILITATOR_VIEW, public: bool = False
+    analysis: Analysis,
+    filters: TimelineFilters,
+    *,
+    viewer: engine.Viewer = engine.FACILITATOR_VIEW,
+    public: bool = False,
 ) -> TimelinePage:
     """One page of the filtered timeline; ``viewer`` limits it to what that viewer could see."""
     log = analysis.log
+    chosen = filters.values()
     entries = log.visible(viewer)
     matched = entries
-    if filters.role:
-        matched = [e for e in matched if e.role == filters.role]
-    if filters.side:
-        matched = [e for e in matched if e.side == filters.side]
-    if filters.phase:
-        matched = [e for e in matched if e.phase == filters.phase]
-    if filters.type:
-        matched = [e for e in matched if e.type == filters.type]
-    if filters.channel:
-        matched = [e for e in matched if e.channel == filters.channel]
-    if filters.q:
-        words = filters.q.lower().split()
+    for name in ("role", "side", "phase", "type", "channel"):
+        if chosen[name]:
+            matched = [e for e in matched if getattr(e, name) == chosen[name]]
+    if chosen["q"]:
+        words = chosen["q"].lower().split()
         if public:  # search only what the page would show
             matched = [e for e in matched if all(w in log.describe(e, public=True).lower() for w in words)]
         else:
             hay = log.haystacks
             matched = [e for e in matched if all(w in hay[e.seq] for w in words)]
-    pages = max(1, -(-len(matched) // PAGE_SIZE))
-    highlight = int(filters.seq) if filters.seq.isdigit() else 0
-    if highlight:
-        index = bisect.bisect_left([e.seq for e in matched], highlight)
-        page = min(index // PAGE_SIZE + 1, pages)
-    elif filters.page == "last":
-        page = pages
-    else:
-        try:
-            page = min(max(1, int(filters.page)), pages)
-        except ValueError:
-            page = 1
-    chunk = matched[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    paginator = Paginator(matched, PAGE_SIZE)
+    number, highlight = page_number(chosen, matched, paginator.num_pages)
+    listing = paginator.page(number)
     rows = [
         make_row(
             log,
@@ -170,7 +189,7 @@ def timeline(
             decision=None if public else analysis.decisions_by_seq.get(e.seq),
             notes=[] if public else analysis.notes_by_event.get(e.seq, []),
         )
-        for e in chunk
+        for e in listing
     ]
     sc = log.scenario
     present_types = sorted({e.type for e in entries})
@@ -178,9 +197,7 @@ def timeline(
     return TimelinePage(
         rows=rows,
         total=len(entries),
-        matched=len(matched),
-        page=page,
-        pages=pages,
+        listing=listing,
         filters=filters,
         types=present_types,
         roles=[(r.id, r.title.get(log.lang)) for r in sc.roles],

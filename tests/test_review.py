@@ -37,6 +37,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -374,7 +375,7 @@ def _seqs(page: review.timeline.TimelinePage) -> list[int]:
 
 def test_it_filters_the_timeline_by_role_side_phase_type_channel_and_text(analysis) -> None:
     def page(**filters: str) -> review.timeline.TimelinePage:
-        return review.timeline.timeline(analysis, review.timeline.Filters(**filters))
+        return review.timeline.timeline(analysis, review.timeline.TimelineFilters(filters))
 
     assert page().matched == 44
     assert _seqs(page(role="defence")) == [5, 12, 30, 31, 32, 33, 40, 41]
@@ -388,10 +389,27 @@ def test_it_filters_the_timeline_by_role_side_phase_type_channel_and_text(analys
 
 def test_it_pages_the_timeline_and_jumps_to_an_event(analysis, monkeypatch) -> None:
     monkeypatch.setattr(review.timeline, "PAGE_SIZE", 10)
-    last = review.timeline.timeline(analysis, review.timeline.Filters(page="last"))
+    last = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"page": "last"}))
     assert (last.page, last.pages, _seqs(last)) == (5, 5, [41, 42, 43, 44])
-    jump = review.timeline.timeline(analysis, review.timeline.Filters(seq="23"))
+    jump = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"seq": "23"}))
     assert (jump.page, jump.highlight, _seqs(jump)[0]) == (3, 23, 21)
+
+
+def test_the_pager_links_keep_the_filters_and_drop_the_jump(played, facilitator_client, monkeypatch) -> None:
+    """``{% querystring %}`` builds the pager's links from the request's query.
+
+    Mutations (tried): keep ``seq`` in the links (the jump would win over ``page``: stuck on page 3);
+    write ``page=1`` for the first page instead of dropping it."""
+    monkeypatch.setattr(review.timeline, "PAGE_SIZE", 10)
+    url = reverse("review:timeline", args=[played.code])
+    text = _text(facilitator_client.get(url + "?q=&seq=23", headers={"HX-Request": "true"}))
+    assert 'href="?q=&amp;page=4" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="next"' in text
+    assert 'href="?q=&amp;page=2" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="prev"' in text
+    assert 'href="?q=&amp;page=5" hx-boost="true" hx-swap="outerHTML show:#rv-results:top">' in text  # the last page
+    text = _text(facilitator_client.get(url + "?phase=before&page=2", headers={"HX-Request": "true"}))
+    # page 1: no page parameter
+    assert 'href="?phase=before" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="prev"' in text
+    assert 'rel="next"' not in text
 
 
 def _replay(played, role: str, seq: int):
@@ -483,11 +501,15 @@ def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_
             "summary": "A short afternoon.",
             "strengths": "Fast statements\n- Clear press line",
             "improvements": "Ask the Senate first",
-            "issue": ["Bypassed the Senate", ""],
-            "action": ["Brief ministers on Art. 76", ""],
-            "owner": ["Defence", ""],
-            "due": ["2001-10-01", ""],
-            "status": ["open", ""],
+            "actions-TOTAL_FORMS": "3",
+            "actions-INITIAL_FORMS": "0",
+            "actions-0-issue": "",  # a blank row first: ignored, the rows keep their order
+            "actions-1-issue": " Bypassed the Senate ",
+            "actions-1-action": "Brief ministers on Art. 76",
+            "actions-1-owner": "Defence",
+            "actions-1-due": "2001-10-01",
+            "actions-1-status": "open",
+            "actions-2-status": "",
         },
     )
     assert response.status_code == 302
@@ -505,6 +527,25 @@ def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_
     assert row.payload["share"] is False
     page = _text(facilitator_client.get(reverse("review:report", args=[played.code])))
     assert "Brief ministers on Art. 76" in page and "Clear press line" in page
+
+
+def test_the_report_edit_page_offers_the_plan_as_a_formset_with_three_blank_rows(played, facilitator_client) -> None:
+    """Mutation: ``extra=0`` on the formset → no blank row to write a first action in, red."""
+    url = reverse("review:report_edit", args=[played.code])
+    page = _text(facilitator_client.get(url))
+    assert 'name="actions-TOTAL_FORMS" value="3"' in page and 'name="actions-2-issue"' in page
+    facilitator_client.post(
+        url,
+        {"summary": "s", "actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-issue": "One"},
+    )
+    page = _text(facilitator_client.get(url))
+    assert 'name="actions-TOTAL_FORMS" value="4"' in page and 'name="actions-0-issue" value="One"' in page
+    too_long = facilitator_client.post(
+        url, {"actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-due": "x" * 41}
+    )
+    assert too_long.status_code == 400 and 'name="actions-0-due" value="xxxx' in _text(too_long)
+    forged = facilitator_client.post(url, {"summary": "s", "actions-TOTAL_FORMS": "x", "actions-INITIAL_FORMS": "0"})
+    assert forged.status_code == 400 and "rows were not sent whole" in _text(forged)
 
 
 def test_it_adds_an_evaluator_note_from_the_review_page(played, facilitator_client) -> None:
@@ -869,3 +910,17 @@ def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitato
     assert not [text for text in private if text not in public and text in share]
     searched = _text(Client().get(reverse("review:share", args=[_link(exercise)]) + "?q=whispered"))
     assert WHISPER not in searched  # nor on a later page of the shared timeline, found by searching
+
+
+def test_the_review_queries_nothing_itself() -> None:
+    """Issue #10: the review reads through ``exercises.selectors``. No manager, no queryset, no
+    ``get_object_or_404`` in any of its modules.
+
+    Mutation (tried): put back ``ShareLink.objects.filter(...)`` in the sharing view → red."""
+    root = Path(review.log.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in sorted(root.rglob("*.py"))
+        if re.search(r"\.objects\b|get_object_or_404|\.select_related\(|\.values_list\(", path.read_text())
+    ]
+    assert offenders == []

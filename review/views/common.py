@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from pydantic import ValidationError
 
 from exercises import instructor, selectors, wording
-from exercises.models import Exercise, ShareLink
+from exercises.models import Exercise
 
 from ..analytics import Analysis
 from ..log import lang_now
@@ -68,16 +67,6 @@ def quote_message(text: str) -> str:
     from urllib.parse import quote
 
     return quote(text[:300])
-
-
-def live_link(exercise: Exercise) -> ShareLink | None:
-    now = timezone.now()
-    return (
-        ShareLink.objects.filter(exercise=exercise, revoked_at=None)
-        .exclude(expires_at__lte=now)
-        .order_by("-created_at")
-        .first()
-    )
 
 
 def refusal_text(exercise: Exercise, payload: dict) -> str:

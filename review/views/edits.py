@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,11 +20,12 @@ from exercises import engine, selectors, services
 from exercises.access import staff_view
 from exercises.engine import commands as c
 from exercises.forms import NoteForm, first_error
-from exercises.models import Exercise, ShareLink, StaffAccess, Workshop
+from exercises.models import Exercise, StaffAccess, Workshop
 
 from ..analytics import analysis_for
+from ..forms import ACTIONS_PREFIX, ReportForm, action_formset, filled_rows
 from ..report import report as build_report
-from .common import base_context, live_link, quote_message, refusal_text, short_error
+from .common import base_context, quote_message, refusal_text, short_error
 
 
 @require_POST
@@ -58,63 +58,48 @@ def add_note(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     return redirect(back)
 
 
-BLANK_ACTIONS = 3  # empty improvement-plan rows offered below the filled ones
-
-
 @require_http_methods(["GET", "POST"])
 @staff_view("run")
 def report_edit(request: HttpRequest, exercise: Exercise) -> HttpResponse:
+    """The written parts (a form) and the improvement plan (a formset, three blank rows below the
+    filled ones); a save is one ``edit_report`` command through ``services``."""
     error = ""
-    if request.method == "POST":
-        actions = []
-        issues = request.POST.getlist("issue")
-        for n, issue in enumerate(issues):
-            row = {
-                "issue": issue.strip(),
-                "action": _nth(request.POST.getlist("action"), n),
-                "owner": _nth(request.POST.getlist("owner"), n),
-                "due": _nth(request.POST.getlist("due"), n),
-                "status": _nth(request.POST.getlist("status"), n),
-            }
-            if any(row.values()):
-                actions.append(row)
-        try:
-            command = c.EditReport(
-                summary=request.POST.get("summary", "").strip(),
-                strengths=request.POST.get("strengths", "").strip(),
-                improvements=request.POST.get("improvements", "").strip(),
-                actions=[c.CorrectiveAction(**row) for row in actions],
-                share=request.POST.get("share") == "on",
-            )
-            result = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
-            if result.ok:
-                return redirect("review:report", exercise.code)
-            error = refusal_text(exercise, result.rejection.payload) if result.rejection else ""
-        except (ValidationError, engine.InvalidCommand) as exc:
-            error = short_error(exc)
-        written: dict[str, Any] = {
-            "summary": request.POST.get("summary", ""),
-            "strengths": request.POST.get("strengths", ""),
-            "improvements": request.POST.get("improvements", ""),
-            "actions": actions,
-            "share": request.POST.get("share") == "on",
-        }
     analysis = analysis_for(exercise)
-    if request.method == "GET":
+    if request.method == "POST":
+        form = ReportForm(request.POST)
+        # A post without the plan's rows (no management form) saves no rows, as it always did.
+        with_rows = f"{ACTIONS_PREFIX}-TOTAL_FORMS" in request.POST
+        formset = action_formset(request.POST if with_rows else None)
+        if form.is_valid() and (not with_rows or formset.is_valid()):
+            actions = filled_rows(formset) if with_rows else []
+            try:
+                command = c.EditReport(
+                    **{name: form.cleaned_data[name] for name in ("summary", "strengths", "improvements", "share")},
+                    actions=[c.CorrectiveAction(**row) for row in actions],
+                )
+                result = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=command)
+                if result.ok:
+                    return redirect("review:report", exercise.code)
+                error = refusal_text(exercise, result.rejection.payload) if result.rejection else ""
+            except (ValidationError, engine.InvalidCommand) as exc:
+                error = short_error(exc)
+        else:
+            error = first_error(form) or _("The improvement plan's rows were not sent whole.")
+        written: dict[str, Any] = {
+            name: request.POST.get(name, "") for name in ("summary", "strengths", "improvements")
+        }
+        written["share"] = bool(form.is_valid() and form.cleaned_data["share"])
+    else:
         written = analysis.report
-    rows = list(written.get("actions") or []) + [{} for _ in range(BLANK_ACTIONS)]
+        formset = action_formset(initial=list(written.get("actions") or []))
     context = {
         **base_context(exercise, analysis, "report"),
         "written": written,
-        "action_rows": rows,
+        "formset": formset,
         "error": error,
         "report": build_report(analysis),
     }
     return render(request, "review/report_edit.html", context, status=400 if error else 200)
-
-
-def _nth(values: list[str], n: int) -> str:
-    return values[n].strip() if n < len(values) else ""
 
 
 SHARE_EXPIRY_DAYS = {"": None, "1": 1, "7": 7, "30": 30}
@@ -135,19 +120,19 @@ def sharing(request: HttpRequest, exercise: Exercise) -> HttpResponse:
             services.share_rotate(exercise=exercise, by=request.user)
             messages.success(request, _("The old link no longer works; here is the new one."))
         elif act == "revoke":
-            for open_link in ShareLink.objects.filter(exercise=exercise, revoked_at=None):
+            for open_link in selectors.open_share_links(exercise):
                 services.share_revoke(link=open_link, by=request.user)
             messages.success(request, _("The read-only link no longer works."))
         else:
             return HttpResponse(status=400)
         return redirect("review:sharing", exercise.code)
     analysis = analysis_for(exercise)
-    link = live_link(exercise)
+    link = selectors.live_share_link(exercise)
     context = {
         **base_context(exercise, analysis, "report"),
         "link": link,
         "share_url": request.build_absolute_uri(reverse("review:share", args=[link.token])) if link else "",
-        "history": ShareLink.objects.filter(exercise=exercise).select_related("created_by", "revoked_by")[:20],
+        "history": selectors.share_history(exercise),
     }
     return render(request, "review/sharing.html", context)
 
@@ -156,7 +141,7 @@ def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Worksh
     target = exercise or workshop
     if target is None:
         raise Http404("no exercise or workshop")
-    kind = {"exercise": exercise} if exercise is not None else {"workshop": workshop}
+    kind: dict[str, Any] = {"exercise": exercise} if exercise is not None else {"workshop": workshop}
     back = (
         reverse("review:people", args=[target.code])
         if exercise is not None
@@ -165,13 +150,13 @@ def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Worksh
     error = ""
     if request.method == "POST":
         if request.POST.get("remove"):
-            grant = StaffAccess.objects.filter(pk=request.POST["remove"], **kind).first()
+            grant = selectors.staff_grant(request.POST["remove"], exercise=exercise, workshop=workshop)
             if grant is not None:
                 services.revoke_staff(access=grant, by=request.user)
             return redirect(back)
         name = request.POST.get("username", "").strip()
         level = request.POST.get("level", "")
-        user = get_user_model().objects.filter(username=name, is_staff=True, is_active=True).first()
+        user = selectors.facilitator_named(name)
         if level not in dict(StaffAccess.LEVELS):
             error = _("Choose co-facilitator or evaluator.")
         elif user is None:
@@ -185,7 +170,7 @@ def _people(request: HttpRequest, *, exercise: Exercise | None, workshop: Worksh
         "target": target,
         "exercise": exercise,
         "workshop": workshop,
-        "grants": StaffAccess.objects.filter(**kind).select_related("user").order_by("user__username"),
+        "grants": selectors.staff_grants(exercise=exercise, workshop=workshop),
         "levels": StaffAccess.LEVELS,
         "error": error,
     }

@@ -9,18 +9,18 @@ events and aggregates.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from exercises import access
+from exercises import access, selectors
 from exercises.access import staff_only, staff_view
-from exercises.models import Exercise, ShareLink, Workshop
+from exercises.models import Exercise, Workshop
 
 from .. import exports, pdf
 from .. import replay as live_replay
@@ -29,18 +29,15 @@ from ..compare import compare
 from ..coordination import playable_roles
 from ..report import report as build_report
 from ..share import shared as build_shared
-from ..timeline import Filters
+from ..timeline import TimelineFilters
 from ..timeline import timeline as timeline_page
-from .common import base_context, int_or, is_partial, live_link, note_form
+from .common import base_context, int_or, is_partial, note_form
 
 
 @require_GET
 @staff_only
 def index(request: HttpRequest) -> HttpResponse:
-    exercises = (
-        access.visible_exercises(request.user).select_related("scenario", "workshop").order_by("-created_at")[:200]
-    )
-    workshops = access.visible_workshops(request.user).select_related("scenario").order_by("-created_at")[:50]
+    exercises, workshops = selectors.review_index(request.user)
     return render(request, "review/index.html", {"exercises": exercises, "workshops": workshops})
 
 
@@ -57,7 +54,7 @@ def overview(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 @staff_view("view")
 def timeline(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = analysis_for(exercise)
-    page = timeline_page(analysis, Filters.from_query(request.GET))
+    page = timeline_page(analysis, TimelineFilters(request.GET))
     context = {**base_context(exercise, analysis, "timeline"), "page": page}
     if is_partial(request):
         return render(request, "review/_timeline.html", context)
@@ -105,7 +102,7 @@ def replay(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 def report(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     analysis = analysis_for(exercise)
     context = {**base_context(exercise, analysis, "report"), "report": build_report(analysis)}
-    link = live_link(exercise)
+    link = selectors.live_share_link(exercise)
     context["share_url"] = request.build_absolute_uri(reverse("review:share", args=[link.token])) if link else ""
     context["can_share"] = access.allows(request.access, "run")  # type: ignore[attr-defined]
     return render(request, "review/report.html", context)
@@ -142,9 +139,9 @@ def report_pdf(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 
 EXPORTS = {
     "events.jsonl": "application/x-ndjson; charset=utf-8",
-    "events.csv": "text/csv; charset=utf-8",
-    "decisions.csv": "text/csv; charset=utf-8",
-    "messages.csv": "text/csv; charset=utf-8",
+    "events.csv": exports.CSV_CONTENT_TYPE,
+    "decisions.csv": exports.CSV_CONTENT_TYPE,
+    "messages.csv": exports.CSV_CONTENT_TYPE,
     "scenario.json": "application/json; charset=utf-8",
     "scenario.yaml": "application/yaml; charset=utf-8",
 }
@@ -153,20 +150,21 @@ EXPORTS = {
 @require_GET
 @staff_view("view")
 def export(request: HttpRequest, exercise: Exercise, name: str) -> StreamingHttpResponse:
-    if name not in EXPORTS:
-        raise Http404("no such export")
+    filename = f"{exercise.code}-{name}"
+    if name == "events.csv":
+        return exports.csv_response(exports.event_table(exercise), filename)
+    if name == "decisions.csv":
+        return exports.csv_response(exports.decision_table(analysis_for(exercise)), filename)
+    if name == "messages.csv":
+        return exports.csv_response(exports.message_table(analysis_for(exercise)), filename)
     if name == "events.jsonl":
-        body: Any = exports.jsonl(exercise)
-    elif name == "events.csv":
-        body = exports.csv_rows(exercise)
-    elif name == "decisions.csv":
-        body = exports.decisions_csv(analysis_for(exercise))
-    elif name == "messages.csv":
-        body = exports.messages_csv(analysis_for(exercise))
-    else:
+        body: Iterable[str] = exports.jsonl(exercise)
+    elif name in ("scenario.json", "scenario.yaml"):
         body = [exports.scenario_snapshot(exercise, name.rsplit(".", 1)[1])]
+    else:
+        raise Http404("no such export")
     response = StreamingHttpResponse(body, content_type=EXPORTS[name])
-    response["Content-Disposition"] = f'attachment; filename="{exercise.code}-{name}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -174,12 +172,15 @@ def export(request: HttpRequest, exercise: Exercise, name: str) -> StreamingHttp
 def share(request: HttpRequest, token: str) -> HttpResponse:
     """The players' read-only report: no account, nothing facilitator-only (see ``review.shared``).
     Only while the link is live: revoked, rotated away or expired, it is a 404 like any unknown token."""
-    link = get_object_or_404(ShareLink.objects.select_related("exercise__scenario"), token=token)
+    try:
+        link = selectors.share_link_by_token(token)
+    except selectors.NotFound:
+        raise Http404("no such link") from None
     if not link.live:
         raise Http404("no such link")
     exercise = link.exercise
     analysis = analysis_for(exercise)
-    shared = build_shared(analysis, Filters.from_query(request.GET))
+    shared = build_shared(analysis, TimelineFilters(request.GET))
     context = {"exercise": exercise, "shared": shared, "page": shared.timeline, "public": True, "token": token}
     if is_partial(request):
         return render(request, "review/_timeline.html", context)

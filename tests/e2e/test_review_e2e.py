@@ -182,14 +182,14 @@ def test_it_filters_scrubs_and_charts_a_simulated_exercise(browser, live_url, fa
     page.goto(f"/review/{exercise.code}/timeline/")
     page.evaluate("window.__noReload = true")
     page.select_option("select[name=role]", "mx_sedena")
-    expected = review.timeline.timeline(analysis, review.timeline.Filters(role="mx_sedena"))
+    expected = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"role": "mx_sedena"}))
     page.wait_for_selector(f"#rv-results[data-matched='{expected.matched}']")
     roles = page.locator("#rv-results tr.rv-ev").evaluate_all("rows => rows.map(r => r.dataset.role)")
     assert roles and set(roles) == {"mx_sedena"}
     assert "role=mx_sedena" in page.url
     page.select_option("select[name=role]", "")
     page.fill("input[name=q]", "senate")
-    searched = review.timeline.timeline(analysis, review.timeline.Filters(q="senate"))
+    searched = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"q": "senate"}))
     page.wait_for_selector(f"#rv-results[data-matched='{searched.matched}']")
     assert page.evaluate("window.__noReload") is True
     _shot(page, "timeline")
@@ -202,7 +202,7 @@ def test_it_filters_scrubs_and_charts_a_simulated_exercise(browser, live_url, fa
     screen = review.replay.screen(exercise, log, role="mx_sedena", seq=middle, lang="en")
     shown = page.locator("#rv-screen #indicators .ind-value").all_inner_texts()
     assert shown == [str(i.value) for i in screen.context["indicators"]]
-    assert page.locator("#rv-screen h3").inner_text().startswith("Defence Minister")
+    assert page.locator("#rv-screen .rv-screen-head h3").inner_text().startswith("Defence Minister")
     page.locator("[data-rv-step='1']").click()
     page.wait_for_selector(f"#rv-screen[data-seq='{middle + 1}']")
     assert page.locator("[data-rv-scrub]").input_value() == str(middle + 1)
@@ -288,8 +288,8 @@ def test_it_reviews_an_exercise_played_in_the_browser(browser, live_url, facilit
     console.goto(f"/review/{exercise.code}/report/edit/")
     console.fill("textarea[name=summary]", "A fast public line from the presidency.")
     console.fill("textarea[name=improvements]", "Consult the cabinet before speaking")
-    console.locator("input[name=issue]").first.fill("Statements made alone")
-    console.locator("input[name=action]").first.fill("Agree a line in the cabinet channel first")
+    console.locator("input[name$=-issue]").first.fill("Statements made alone")
+    console.locator("input[name$=-action]").first.fill("Agree a line in the cabinet channel first")
     console.check("input[name=share]")
     console.locator("form.rv-report-form button[type=submit]").click()
     console.wait_for_url(re.compile(r"/report/$"))
