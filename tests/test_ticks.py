@@ -125,7 +125,8 @@ async def test_a_storm_looks_each_table_up_once(mini_table, bob, dave, carol, mo
     monkeypatch.setattr(ExerciseConsumer, "_identify", identify)
     browsers = [bob, dave, carol]
     sockets = await asyncio.gather(*(_connect(f"/ws/exercise/{mini_table.code}/", b) for b in browsers))
-    assert len(lookups) == 2, lookups  # the first socket's hop, then one for the two that queued
+    # One hop for all three, or the first socket's hop and one for the two that queued meanwhile.
+    assert len(lookups) in (1, 2), lookups
     assert sorted((v.participant, v.role) for v in viewers) == sorted((b.participant.pk, b.role) for b in browsers)
     for s in sockets:
         await s.disconnect()
