@@ -14,7 +14,7 @@ from ``benchmarks/mix.py`` through the write path):
 - ``render role``: ``push._render_batch`` for each of the table's roles (11 in september-2001);
 - ``render console``: the facilitator's frame (the console);
 - connect path: the session load and ``_identify`` (exercise by code, viewer), the presence write
-  (``presence_changed``), the console's presence frame, and the catch-up render
+  (``presence.connections_changed``, as the consumer's presence batch calls it), the console's presence frame, and the catch-up render
   (``push.replay`` from 5 events back).
 
 The database connection is closed between steps as Channels' ``database_sync_to_async`` closes
@@ -147,7 +147,7 @@ def main() -> None:
         if not args.keep_connection:
             closing()
 
-    from exercises import engine, fanout, push, selectors, services
+    from exercises import engine, fanout, presence, push, selectors, services
     from exercises.models import Exercise
     from scenarios.library import latest, scenario_for
 
@@ -223,7 +223,7 @@ def main() -> None:
             )
         )
         close_old_connections()
-        ms_presence, _ = timed(push.presence_changed, table.exercise_id, seat.participant, +1)
+        ms_presence, _ = timed(presence.connections_changed, {(table.exercise_id, seat.participant): +1})
         close_old_connections()
         ms_pframe, _ = timed(push.presence_frame, table.exercise_id, "en")
         close_old_connections()
