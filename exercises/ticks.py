@@ -7,8 +7,8 @@ with the ``last_seq`` it was computed at: while the log has not moved, a tick re
 (``last_seq``, ``code``, ``share_token``; one query for all the tables asked about) instead of
 the whole row, its state and the engine's schedule. Any write, by any worker, moves ``last_seq``
 and so recomputes it; ``code`` and ``share_token`` (random per exercise) guard against an id
-reused by another exercise (a test database). The kept state is only read (``engine.game_now``),
-never handed to ``engine.run``.
+reused by another exercise (a test database). Of the state, only the few fields the game clock
+is read from are kept (``engine.game_now``); nothing kept is handed to ``engine.run``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Schedule:
 
     key: tuple[str, str, int]  # (code, share_token, last_seq) of the row it was computed from
     scenario: Scenario
-    state: engine.State
+    clock: engine.State  # only the fields ``engine.game_now`` reads (a few bytes, not the whole state)
     due: int | None  # game time of the next thing to do; None: the clock is stopped
 
 
@@ -41,11 +41,16 @@ _schedules: LRUCache[int, Schedule] = LRUCache(maxsize=_KEPT)
 _lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
+# What ``engine.game_now`` reads of the state (tests/test_ticks.py compares with the whole state).
+_CLOCK_FIELDS = ("status", "phase", "game_time", "anchor_wall", "anchor_game")
+
+
 def _schedule(exercise: Exercise) -> Schedule:
     scenario = scenario_for(exercise.scenario)
     state = engine.State.model_validate(exercise.state)
     due = engine.next_due(scenario, state, seed=exercise.seed)
-    return Schedule((exercise.code, exercise.share_token, exercise.last_seq), scenario, state, due)
+    clock = engine.State.model_construct(**{name: getattr(state, name) for name in _CLOCK_FIELDS})
+    return Schedule((exercise.code, exercise.share_token, exercise.last_seq), scenario, clock, due)
 
 
 def due(exercise_ids: Iterable[int], wall: float) -> list[int]:
@@ -69,6 +74,6 @@ def due(exercise_ids: Iterable[int], wall: float) -> list[int]:
         schedule = known.get(pk)
         if schedule is None or schedule.due is None:
             continue  # stopped, or it stopped running between the two reads
-        if engine.game_now(schedule.scenario, schedule.state, wall) >= schedule.due:
+        if engine.game_now(schedule.scenario, schedule.clock, wall) >= schedule.due:
             out.append(pk)
     return out
