@@ -152,34 +152,9 @@ async def run_mix(args: argparse.Namespace, env: dict[str, str], tables: list[ha
         await harness.connect_all(clients, resume=0)
         await asyncio.sleep(2)
         await loop.run_in_executor(db, chooser.refresh, ids)
-
-        async def refresher() -> None:
-            while not stop.is_set():
-                await loop.run_in_executor(db, chooser.refresh, ids)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=0.5)
-
-        refreshing = loop.create_task(refresher())
-        rng = random.Random(args.seed)
-
-        def free_actor() -> mix.Actor | None:
-            for _ in range(len(actors)):
-                actor = rng.choice(actors)
-                actor.expire(args.timeout)
-                if actor.pending is None:
-                    return actor
-            return next((a for a in actors if a.pending is None), None)
-
-        async def fire(actor: mix.Actor) -> None:
-            await actor.send(chooser.choose(actor.seat, rng, actor.unacked, actor.client.last))
-
-        # Warm-up (not counted): one command of each player's first kind, templates and code paths.
-        for actor in actors[:: max(1, len(actors) // 11)]:
-            await fire(actor)
-        await asyncio.sleep(3)
-        for actor in actors:
-            actor.expire(0)
-            actor.outcomes.clear()
+        refreshing = loop.create_task(_keep_refreshing(chooser, ids, db, stop))
+        driver = _MixDriver(args, actors, chooser)
+        await driver.warm_up()
         gc.collect()
         gc.freeze()
         gc.disable()  # the client's collector must not pause the stopwatch (bounded run, bounded memory)
@@ -187,36 +162,10 @@ async def run_mix(args: argparse.Namespace, env: dict[str, str], tables: list[ha
         end = start + args.seconds
         deferred = 0
         if args.rate:
-            interval = 1.0 / args.rate
-            n = 0
-            while time.perf_counter() < end and n < args.rate * args.seconds:
-                actor = free_actor()
-                if actor is None:  # every player has a command out: the server is behind (counted in ms)
-                    deferred += 1
-                    await asyncio.sleep(0.001)
-                    continue
-                await fire(actor)
-                n += 1
-                await asyncio.sleep(max(0.0, start + n * interval - time.perf_counter()))
+            deferred = await driver.open_loop(start, end)
         else:
-
-            async def loop_one() -> None:
-                while time.perf_counter() < end:
-                    actor = free_actor()
-                    if actor is None:
-                        await asyncio.sleep(0.001)
-                        continue
-                    await fire(actor)
-                    while actor.pending is not None and time.perf_counter() - actor.pending[1] < args.timeout:
-                        await asyncio.sleep(0.002)
-                    actor.expire(args.timeout)
-
-            await asyncio.gather(*(loop_one() for _ in range(args.concurrency)))
-        deadline = time.perf_counter() + args.timeout
-        while any(a.pending is not None for a in actors) and time.perf_counter() < deadline:
-            await asyncio.sleep(0.01)
-        for actor in actors:
-            actor.expire(0)
+            await driver.closed_loop(end)
+        await driver.drain()
         elapsed = time.perf_counter() - start
         gc.enable()
         stop.set()
@@ -231,6 +180,88 @@ async def run_mix(args: argparse.Namespace, env: dict[str, str], tables: list[ha
         harness.stop_servers(servers)
         db.shutdown(wait=False)
     return record
+
+
+async def _keep_refreshing(chooser: mix.Chooser, ids: list[int], db: ThreadPoolExecutor, stop: asyncio.Event) -> None:
+    """The chooser's view of the tables, refreshed every half second until ``stop``."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        await loop.run_in_executor(db, chooser.refresh, ids)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
+
+
+class _MixDriver:
+    """Who sends next and what: the mix's players, the chooser and one random stream."""
+
+    def __init__(self, args: argparse.Namespace, actors: list[mix.Actor], chooser: mix.Chooser) -> None:
+        self.args = args
+        self.actors = actors
+        self.chooser = chooser
+        self.rng = random.Random(args.seed)
+
+    def free_actor(self) -> mix.Actor | None:
+        """A random player with no command out, or None when every one has one."""
+        for _ in range(len(self.actors)):
+            actor = self.rng.choice(self.actors)
+            actor.expire(self.args.timeout)
+            if actor.pending is None:
+                return actor
+        return next((a for a in self.actors if a.pending is None), None)
+
+    async def fire(self, actor: mix.Actor) -> None:
+        await actor.send(self.chooser.choose(actor.seat, self.rng, actor.unacked, actor.client.last))
+
+    async def warm_up(self) -> None:
+        """Not counted: one command of each player's first kind, templates and code paths."""
+        for actor in self.actors[:: max(1, len(self.actors) // 11)]:
+            await self.fire(actor)
+        await asyncio.sleep(3)
+        for actor in self.actors:
+            actor.expire(0)
+            actor.outcomes.clear()
+
+    async def open_loop(self, start: float, end: float) -> int:
+        """``--rate`` commands a second, spread evenly; returns the ms spent with every player busy."""
+        rate = self.args.rate
+        interval = 1.0 / rate
+        deferred = 0
+        n = 0
+        while time.perf_counter() < end and n < rate * self.args.seconds:
+            actor = self.free_actor()
+            if actor is None:  # every player has a command out: the server is behind (counted in ms)
+                deferred += 1
+                await asyncio.sleep(0.001)
+                continue
+            await self.fire(actor)
+            n += 1
+            await asyncio.sleep(max(0.0, start + n * interval - time.perf_counter()))
+        return deferred
+
+    async def closed_loop(self, end: float) -> None:
+        """``--concurrency`` commands out at once, each followed by the next as soon as it is answered."""
+        timeout = self.args.timeout
+
+        async def loop_one() -> None:
+            while time.perf_counter() < end:
+                actor = self.free_actor()
+                if actor is None:
+                    await asyncio.sleep(0.001)
+                    continue
+                await self.fire(actor)
+                while actor.pending is not None and time.perf_counter() - actor.pending[1] < timeout:
+                    await asyncio.sleep(0.002)
+                actor.expire(timeout)
+
+        await asyncio.gather(*(loop_one() for _ in range(self.args.concurrency)))
+
+    async def drain(self) -> None:
+        """Wait (up to ``--timeout``) for the commands still out, then count the rest as lost."""
+        deadline = time.perf_counter() + self.args.timeout
+        while any(a.pending is not None for a in self.actors) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+        for actor in self.actors:
+            actor.expire(0)
 
 
 def release_injects(tables: list[harness.Table], count: int) -> None:

@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -92,54 +93,9 @@ async def run(
         )
         size = int(statistics.median(s for p in players for s in p.sizes)) if got else 2000
         record["frame_bytes"] = size
-        phases: dict[str, tuple[list, list[harness.Client], object]] = {"app": ([], players, release)}
-        if not args.no_floor:
-            floor_clients = [
-                harness.Client(f"{bare[n % workers].ws}/ws/bare/", bare[n % workers].origin, None)
-                for n in range(args.players)
-            ]
-            floor_sender = harness.Client(f"{bare[0].ws}/ws/bare/", bare[0].origin, None)
-            raw_clients = [
-                harness.Client(f"ws://127.0.0.1:{raw_port}/", f"http://127.0.0.1:{raw_port}", None)
-                for _ in range(args.players)
-            ]
-            raw_sender = harness.Client(f"ws://127.0.0.1:{raw_port}/", f"http://127.0.0.1:{raw_port}", None)
-            await harness.connect_all([*floor_clients, floor_sender], resume=None)
-            await harness.connect_all([*raw_clients, raw_sender], resume=None)
-
-            async def floor(token: str) -> None:
-                await floor_sender.conn.send(f"go {token} {size}")
-
-            async def rawcast(token: str) -> None:
-                await raw_sender.conn.send(f"go {token} {size}")
-
-            phases["floor"] = ([], floor_clients, floor)
-            phases["raw"] = ([], raw_clients, rawcast)
-            for name, (_, clients, trigger) in list(phases.items())[1:]:
-                await harness.broadcast_round(
-                    f"warm-{name}", clients, lambda t=f"warm-{name}", tr=trigger: tr(t), timeout=args.timeout * 3
-                )
-        missed = {name: 0 for name in phases}
-        deadline = time.monotonic() + args.budget
-        # The client's own garbage collector must not pause the stopwatch (rounds are bounded, so is memory).
-        gc.collect()
-        gc.freeze()
-        gc.disable()
-        for r in range(args.rounds):
-            if time.monotonic() > deadline:
-                record["stopped_early_after_rounds"] = r
-                break
-            for name, (latencies, clients, trigger) in phases.items():
-                token = f"bench-{name}-{r:03d}"
-                got, lost = await harness.broadcast_round(
-                    token, clients, lambda t=token, tr=trigger: tr(t), timeout=args.timeout
-                )
-                latencies.extend(got)
-                missed[name] += lost
-                if args.verbose:
-                    print(name, r, harness.percentiles(got), lost, file=sys.stderr)
-                await asyncio.sleep(args.gap)
-        gc.enable()
+        phases: Phases = {"app": ([], players, release)}
+        senders = [] if args.no_floor else await _add_floors(args, phases, bare, raw_port, size)
+        missed = await _timed_rounds(args, phases, record)
         record.update(harness.percentiles(phases["app"][0]))
         record["missed"] = missed["app"]
         if not args.no_floor:
@@ -148,16 +104,74 @@ async def run(
                 record[prefix + "missed"] = missed[name]
             if record.get("p99_ms") and record.get("floor_p99_ms"):
                 record["p99_vs_floor"] = round(record["p99_ms"] / record["floor_p99_ms"], 2)
-        everyone = [c for _, clients, _ in phases.values() for c in clients] + [console]
-        if not args.no_floor:
-            everyone += [floor_sender, raw_sender]
-        await harness.close_all(everyone)
+        await harness.close_all([c for _, clients, _ in phases.values() for c in clients] + [console, *senders])
     finally:
         harness.stop_servers([*app, *bare])
         if raw_proc is not None:
             raw_proc.terminate()
             raw_proc.wait(timeout=10)
     return record
+
+
+# name -> (latencies, the clients that receive, what sends one broadcast given its token)
+Phases = dict[str, tuple[list[float], list[harness.Client], Callable[[str], Awaitable[None]]]]
+
+
+async def _add_floors(
+    args: argparse.Namespace, phases: Phases, bare: list, raw_port: int, size: int
+) -> list[harness.Client]:
+    """The bare Channels app and the raw websockets server as phases, warmed up; returns their senders."""
+    workers = len(bare)
+    floor_clients = [
+        harness.Client(f"{bare[n % workers].ws}/ws/bare/", bare[n % workers].origin, None) for n in range(args.players)
+    ]
+    floor_sender = harness.Client(f"{bare[0].ws}/ws/bare/", bare[0].origin, None)
+    raw_clients = [
+        harness.Client(f"ws://127.0.0.1:{raw_port}/", f"http://127.0.0.1:{raw_port}", None) for _ in range(args.players)
+    ]
+    raw_sender = harness.Client(f"ws://127.0.0.1:{raw_port}/", f"http://127.0.0.1:{raw_port}", None)
+    await harness.connect_all([*floor_clients, floor_sender], resume=None)
+    await harness.connect_all([*raw_clients, raw_sender], resume=None)
+
+    async def floor(token: str) -> None:
+        await floor_sender.conn.send(f"go {token} {size}")
+
+    async def rawcast(token: str) -> None:
+        await raw_sender.conn.send(f"go {token} {size}")
+
+    phases["floor"] = ([], floor_clients, floor)
+    phases["raw"] = ([], raw_clients, rawcast)
+    for name, (_, clients, trigger) in list(phases.items())[1:]:
+        await harness.broadcast_round(
+            f"warm-{name}", clients, lambda t=f"warm-{name}", tr=trigger: tr(t), timeout=args.timeout * 3
+        )
+    return [floor_sender, raw_sender]
+
+
+async def _timed_rounds(args: argparse.Namespace, phases: Phases, record: dict) -> dict[str, int]:
+    """``--rounds`` rounds, the phases interleaved in each; returns the deliveries missed per phase."""
+    missed = {name: 0 for name in phases}
+    deadline = time.monotonic() + args.budget
+    # The client's own garbage collector must not pause the stopwatch (rounds are bounded, so is memory).
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    for r in range(args.rounds):
+        if time.monotonic() > deadline:
+            record["stopped_early_after_rounds"] = r
+            break
+        for name, (latencies, clients, trigger) in phases.items():
+            token = f"bench-{name}-{r:03d}"
+            got, lost = await harness.broadcast_round(
+                token, clients, lambda t=token, tr=trigger: tr(t), timeout=args.timeout
+            )
+            latencies.extend(got)
+            missed[name] += lost
+            if args.verbose:
+                print(name, r, harness.percentiles(got), lost, file=sys.stderr)
+            await asyncio.sleep(args.gap)
+    gc.enable()
+    return missed
 
 
 def main() -> None:

@@ -130,6 +130,7 @@ def exercise_with_players(players: int, *, slug: str = "september-2001") -> tupl
         store = SessionStore()
         store[selectors.SESSION_KEY] = {str(exercise.pk): participant.pk}
         store.create()
+        assert store.session_key is not None  # create() sets it
         cookies.append(store.session_key)
     exercise.refresh_from_db()
     return exercise, cookies, facilitator_cookie(user)
@@ -156,6 +157,7 @@ def facilitator_cookie(user: Any) -> str:
     store.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend"})
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
+    assert store.session_key is not None  # create() sets it
     return store.session_key
 
 

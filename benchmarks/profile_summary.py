@@ -115,7 +115,7 @@ def summarise(path: Path, *, top: int, per: float | None, rate: float) -> str:
     if not total:
         return f"{path}: no samples"
     lines = [f"# {path.name}: {total} samples ({total / rate:.1f} s of CPU at {rate:g} Hz)"]
-    threads = Counter()
+    threads: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     categories: Counter[str] = Counter()

@@ -255,8 +255,8 @@ def main() -> None:
             "median_ms": round(statistics.median(values), 2),
             "min_ms": round(min(values), 2),
         }
-    for name, values in sizes.items():
-        record[name.replace(" ", "_") + "_bytes"] = int(statistics.median(values))
+    for name, byte_counts in sizes.items():
+        record[name.replace(" ", "_") + "_bytes"] = int(statistics.median(byte_counts))
     harness.emit(record)
     print()
     print(f"{'step':32} {'median ms':>10} {'min ms':>8}")

@@ -167,7 +167,9 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from exercises import review
+    import review.analytics
+    import review.log
+    import review.replay
     from exercises.models import Event, ShareLink
     from scenarios.library import latest, sync_library
 
@@ -200,16 +202,16 @@ def main() -> None:
         "export_jsonl": base + "export/events.jsonl",
         "export_decisions_csv": base + "export/decisions.csv",
     }
-    review.clear_cache()
+    review.analytics.clear_cache()
     for name, url in pages.items():
 
         def get(url: str = url) -> None:
-            review.clear_cache()  # cold: every run loads and analyses the whole log again
+            review.analytics.clear_cache()  # cold: every run loads and analyses the whole log again
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
-            b"".join(response.streaming_content) if response.streaming else response.content
+            response.getvalue()  # the whole body, streamed or not
 
-        size = len(b"".join(client.get(url).streaming_content) if "export" in url else client.get(url).content)
+        size = len(client.get(url).getvalue())
         print(
             json.dumps(
                 {"bench": "page", "page": name, "events": count, "bytes": size, "cold": True, **_time(get, args.runs)}
@@ -227,9 +229,9 @@ def main() -> None:
 
     ex = Exercise.objects.select_related("scenario").get(pk=exercise.pk)
     parts = {
-        "load_log": lambda: review.load(ex),
-        "analyse": lambda: review.analyse(review.load(ex)),
-        "replay_end": lambda: review.replay(review.load(ex), role="mx_sedena", seq=count),
+        "load_log": lambda: review.log.load(ex),
+        "analyse": lambda: review.analytics.analyse(review.log.load(ex)),
+        "replay_end": lambda: review.replay.screen(ex, review.log.load(ex), role="mx_sedena", seq=count, lang="en"),
     }
     for name, fn in parts.items():
         print(json.dumps({"bench": "part", "part": name, "events": count, **_time(fn, args.runs)}))

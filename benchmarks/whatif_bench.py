@@ -63,6 +63,7 @@ def main() -> None:
     Exercise.objects.filter(pk=parent.pk).update(owner=user)
     parent.refresh_from_db()
     start = Event.objects.filter(exercise=parent, type=EventType.EXERCISE_STARTED).values_list("seq", flat=True).first()
+    assert start is not None, "the simulated exercise never started"
     client = Client()
     client.force_login(user)
 

@@ -67,6 +67,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -188,6 +189,307 @@ def post_workshop_command(server: Any, code: str, cookie: str, fields: dict[str,
         return exc.code
 
 
+class _WorkshopBench:
+    """One run's sockets and figures: the app's players and consoles, the floors, the mix."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        db: ThreadPoolExecutor,
+        app: list[Any],
+        bare: list[Any],
+        raw_port: int,
+        tables: list[harness.Table],
+        record: dict[str, Any],
+    ) -> None:
+        self.args = args
+        self.loop = asyncio.get_running_loop()
+        self.db = db  # the benchmark's own reads (mix, storm)
+        self.app, self.bare, self.raw_port = app, bare, raw_port
+        self.workers = len(app)
+        self.tables = tables
+        self.seats = [seat for table in tables for seat in table.seats]
+        self.record = record
+        self.profiles: list[str] = []
+        self.all_clients: list[harness.Client] = []
+        self.players: list[harness.Client] = []
+        self.consoles: list[harness.Client] = []
+        self.by_table: list[list[harness.Client]] = [[] for _ in tables]
+        self.floor_groups: list[list[harness.Client]] = [[] for _ in tables]
+        self.raw_groups: list[list[harness.Client]] = [[] for _ in tables]
+        self.phases: dict[str, dict[str, Any]] = {}
+        self.size = 4000  # the median player frame, which the floors copy
+        self.actors: list[mix.Actor] = []
+        self.mix_tasks: list[asyncio.Task[None]] = []
+        self.stop_mix = asyncio.Event()
+        self.elapsed = 0.0
+
+    async def connect(self, fac: str) -> None:
+        """Every player and console connected, resumed from its table's last event."""
+        app, workers, record = self.app, self.workers, self.record
+        base_rss = sum(harness.rss_kb(s.proc.pid) for s in app)
+        self.players = [
+            harness.Client(f"{app[n % workers].ws}/ws/exercise/{seat.code}/", app[n % workers].origin, seat.cookie)
+            for n, seat in enumerate(self.seats)
+        ]
+        self.consoles = [
+            harness.Client(f"{app[t % workers].ws}/ws/exercise/{table.code}/console/", app[t % workers].origin, fac)
+            for t, table in enumerate(self.tables)
+        ]
+        self.all_clients += self.players + self.consoles
+        for seat, client in zip(self.seats, self.players, strict=True):
+            self.by_table[seat.table].append(client)
+        last = await self.loop.run_in_executor(self.db, harness.last_seqs, [t.exercise_id for t in self.tables])
+        t_connect = time.perf_counter()
+        await harness.connect_all(self.players, resume=[last[s.exercise_id] for s in self.seats])
+        await harness.connect_all(self.consoles, resume=[last[t.exercise_id] for t in self.tables])
+        record["connect_s"] = round(time.perf_counter() - t_connect, 1)
+        await asyncio.sleep(2)  # resumes answered, presence settled
+        record["idle_kb_per_conn"] = round(
+            (sum(harness.rss_kb(s.proc.pid) for s in app) - base_rss) / (len(self.players) + len(self.consoles)), 1
+        )
+
+    def app_phase(self, workshop: Any, fac: str) -> dict[str, Any]:
+        """The app's phase: how a round's injects are released (per table, or once for the workshop)."""
+        n_tables = len(self.tables)
+        if self.args.release == "workshop":
+
+            async def release_once(tokens: list[str]) -> None:
+                # One act for every table: the titles cannot differ per table, so tokens[t] is the same.
+                await self.loop.run_in_executor(None, post_workshop_release, self.app[0], workshop.code, fac, tokens[0])
+
+            def same_tokens(tag: str) -> list[str]:
+                return [f"wk{tag}z"] * n_tables
+
+            release, app_tokens = release_once, same_tokens
+        else:
+
+            async def release_per_table(tokens: list[str]) -> None:
+                for console, token in zip(self.consoles, tokens, strict=True):
+                    await console.conn.send(_inject_frame(token))
+
+            def table_tokens(tag: str) -> list[str]:
+                return [f"wk{tag}t{t:03d}z" for t in range(n_tables)]
+
+            release, app_tokens = release_per_table, table_tokens
+        return {
+            "lat": [],
+            "missed": 0,
+            "side": [],
+            "groups": self.by_table,
+            "extra": [[c] for c in self.consoles],
+            "trigger": release,
+            "tokens": app_tokens,
+        }
+
+    async def warm_up(self) -> None:
+        """Two rounds not counted: templates and code paths, then the frame sizes the floors copy."""
+        phase = self.phases["app"]
+        for tag in ("warm", "warm2"):
+            # The first round's frames carry every panel (nothing is on the screens yet); from the
+            # second on, a frame carries what the inject changed: the floors copy those.
+            for client in [*self.players, *self.consoles]:
+                client.sizes.clear()
+            tokens = phase["tokens"](tag)
+            await table_round(
+                tokens,
+                self.by_table,
+                lambda tk=tokens: phase["trigger"](tk),
+                timeout=self.args.timeout * 3,
+                extra=phase["extra"],
+            )
+        sizes = [s for p in self.players for s in p.sizes]
+        self.size = int(statistics.median(sizes)) if sizes else 4000
+        self.record["frame_bytes"] = self.size
+        console_sizes = [s for c in self.consoles for s in c.sizes]
+        if console_sizes:
+            self.record["console_frame_bytes"] = int(statistics.median(console_sizes))
+
+    async def add_floors(self) -> None:
+        """The bare Channels app and the raw server: the same sockets in one group per table, warmed up."""
+        raw_url, raw_origin = f"ws://127.0.0.1:{self.raw_port}", f"http://127.0.0.1:{self.raw_port}"
+        floor_senders: list[harness.Client] = []
+        raw_senders: list[harness.Client] = []
+        for n, seat in enumerate(self.seats):
+            server = self.bare[n % self.workers]
+            self.floor_groups[seat.table].append(
+                harness.Client(f"{server.ws}/ws/bare/t{seat.table}/", server.origin, None)
+            )
+            self.raw_groups[seat.table].append(harness.Client(f"{raw_url}/t{seat.table}/", raw_origin, None))
+        for t in range(len(self.tables)):
+            server = self.bare[t % self.workers]
+            floor_senders.append(harness.Client(f"{server.ws}/ws/bare/t{t}/", server.origin, None))
+            raw_senders.append(harness.Client(f"{raw_url}/t{t}/", raw_origin, None))
+        floor_clients = [c for g in self.floor_groups for c in g]
+        raw_clients = [c for g in self.raw_groups for c in g]
+        self.all_clients += floor_clients + raw_clients + floor_senders + raw_senders
+        await harness.connect_all([*floor_clients, *floor_senders], resume=None)
+        await harness.connect_all([*raw_clients, *raw_senders], resume=None)
+        n_tables = len(self.tables)
+        for name, groups, senders in (
+            ("floor", self.floor_groups, floor_senders),
+            ("raw", self.raw_groups, raw_senders),
+        ):
+            self.phases[name] = {
+                "lat": [],
+                "missed": 0,
+                "side": [],
+                "groups": groups,
+                "extra": None,
+                "trigger": _sender_trigger(senders, self.size),
+                "tokens": lambda tag, name=name: [f"{name}{tag}t{t:03d}z" for t in range(n_tables)],
+            }
+            warm = self.phases[name]["tokens"]("warm")
+            await table_round(
+                warm, groups, lambda w=warm, n=name: self.phases[n]["trigger"](w), timeout=self.args.timeout * 3
+            )
+
+    # ------------------------------------------------------------------ the command mix
+    async def prepare_mix(self) -> None:
+        """Every player an actor of the real mix; the chooser's view refreshed every 2 s."""
+        from scenarios.library import latest, scenario_for
+
+        args = self.args
+        scenario = await self.loop.run_in_executor(self.db, lambda: scenario_for(latest(args.slug)))
+        self.chooser = mix.Chooser(scenario, seed=args.seed)
+        ids = [t.exercise_id for t in self.tables]
+        await self.loop.run_in_executor(self.db, self.chooser.refresh, ids)
+        self.actors = [mix.Actor(seat, client) for seat, client in zip(self.seats, self.players, strict=True)]
+        for actor in self.actors:
+            actor.attach()
+        self.mix_tasks.append(self.loop.create_task(self._refresh(ids)))
+
+    async def _refresh(self, ids: list[int]) -> None:
+        while not self.stop_mix.is_set():
+            await self.loop.run_in_executor(self.db, self.chooser.refresh, ids)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_mix.wait(), timeout=2.0)
+
+    async def _act(self, n: int, actor: mix.Actor) -> None:
+        """One player: a command every ``--act-min``..``--act-max`` seconds, waiting for each answer."""
+        args = self.args
+        rng = random.Random(f"{args.seed}:{n}")
+        wait = rng.uniform(0, args.act_max)
+        while not self.stop_mix.is_set():
+            try:
+                await asyncio.wait_for(self.stop_mix.wait(), timeout=wait)
+                return
+            except TimeoutError:
+                pass
+            command = self.chooser.choose(actor.seat, rng, actor.unacked, actor.client.last)
+            await actor.send(command)
+            deadline = time.perf_counter() + args.timeout
+            while actor.pending is not None and time.perf_counter() < deadline:
+                await asyncio.sleep(0.01)
+            actor.expire(args.timeout)
+            wait = rng.uniform(args.act_min, args.act_max)
+
+    # ------------------------------------------------------------------ measured rounds
+    async def measured_rounds(self) -> None:
+        args = self.args
+        profilers = profile(self.app, args.profile, "rounds", args.profile_rate)
+        gc.collect()
+        gc.freeze()
+        gc.disable()  # the client's own collector must not pause the stopwatch (bounded run)
+        start = time.perf_counter()
+        if args.mix:
+            self.mix_tasks += [self.loop.create_task(self._act(n, a)) for n, a in enumerate(self.actors)]
+        interval = args.mix_seconds / args.rounds if args.mix else 0.0
+        deadline = time.monotonic() + args.budget
+        for r in range(args.rounds):
+            if time.monotonic() > deadline:
+                self.record["stopped_early_after_rounds"] = r
+                break
+            if interval:
+                await asyncio.sleep(max(0.0, start + r * interval - time.perf_counter()))
+            await self._one_round(r)
+        if args.mix:
+            await asyncio.sleep(max(0.0, start + args.mix_seconds - time.perf_counter()))
+            self.stop_mix.set()
+            await asyncio.wait_for(asyncio.gather(*self.mix_tasks, return_exceptions=True), timeout=args.timeout + 10)
+        self.elapsed = time.perf_counter() - start
+        gc.enable()
+        self.profiles += stop_profiles(profilers)
+
+    async def _one_round(self, r: int) -> None:
+        """Round ``r`` of every phase, back to back (app, then the floors)."""
+        for name, phase in self.phases.items():
+            tokens = phase["tokens"](f"{r:03d}")
+            got, lost, side = await table_round(
+                tokens,
+                phase["groups"],
+                lambda tk=tokens, tr=phase["trigger"]: tr(tk),
+                timeout=self.args.timeout,
+                extra=phase["extra"],
+            )
+            phase["lat"].extend(got)
+            phase["missed"] += lost
+            phase["side"].extend(side)
+            if self.args.verbose:
+                print(name, r, harness.percentiles(got), lost, file=sys.stderr, flush=True)
+            await asyncio.sleep(self.args.gap)
+
+    def report_rounds(self) -> None:
+        record, phases = self.record, self.phases
+        record.update(harness.percentiles(phases["app"]["lat"]))
+        record["missed"] = phases["app"]["missed"]
+        record["console_p99_ms"] = harness.percentiles(phases["app"]["side"])["p99_ms"]
+        for name in ("floor", "raw"):
+            if name in phases:
+                pct = harness.percentiles(phases[name]["lat"])
+                record.update({f"{name}_{k}": v for k, v in pct.items()})
+                record[f"{name}_missed"] = phases[name]["missed"]
+        if record.get("p99_ms") and record.get("floor_p99_ms"):
+            record["p99_vs_floor"] = round(record["p99_ms"] / record["floor_p99_ms"], 2)
+        if record.get("p99_ms") and record.get("raw_p99_ms"):
+            record["p99_vs_raw"] = round(record["p99_ms"] / record["raw_p99_ms"], 2)
+        if self.args.mix:
+            outcomes = [o for a in self.actors for o in a.outcomes]
+            record["mix"] = {"seconds": round(self.elapsed, 1), **mix.summarise(outcomes, self.elapsed)}
+            for actor in self.actors:
+                actor.client.on_frame = None
+
+    # ------------------------------------------------------------------ reconnect storm
+    async def storms(self, seqs_in: Any) -> None:
+        args = self.args
+        results = []
+        for k in range(args.storms):
+            await asyncio.sleep(3)  # let the last round's writes and ticks settle
+            profilers = profile(self.app, args.profile, f"storm{k}", args.profile_rate)
+            results.append(
+                await storm(
+                    args,
+                    self.loop,
+                    self.db,
+                    self.seats,
+                    self.players,
+                    self.consoles,
+                    self.tables,
+                    self.floor_groups,
+                    self.raw_groups,
+                    self.size,
+                    seqs_in,
+                )
+            )
+            self.profiles += stop_profiles(profilers)
+        self.record["storm"] = results[0] if len(results) == 1 else results
+
+
+def _inject_frame(title: str) -> str:
+    data = {"type": "adhoc_inject", "title": title, "text": f"Benchmark inject {title}."}
+    return json.dumps({**data, "recipients": ["all"], "public": True})
+
+
+def _sender_trigger(senders: list[harness.Client], size: int) -> Callable[[list[str]], Awaitable[None]]:
+    """A floor's round: each table's sender broadcasts its token in a fragment of ``size`` bytes."""
+
+    async def trigger(tokens: list[str]) -> None:
+        for sender, token in zip(senders, tokens, strict=True):
+            await sender.conn.send(f"go {token} {size}")
+
+    return trigger
+
+
 async def run(
     args: argparse.Namespace, env: dict[str, str], workshop: Any, tables: list[harness.Table], fac: str
 ) -> dict:
@@ -208,13 +510,12 @@ async def run(
             [sys.executable, str(harness.ROOT / "benchmarks" / "raw_server.py"), str(raw_port), "--lifetime", "3600"]
         )
         wait_for_port(raw_port)
-    seats = [seat for table in tables for seat in table.seats]
     record: dict[str, Any] = {
         "bench": "workshop",
         "slug": args.slug,
         "tables": len(tables),
         "roles_per_table": len(tables[0].seats),
-        "players": len(seats),
+        "players": sum(len(t.seats) for t in tables),
         "consoles": len(tables),
         "layer": args.layer,
         "server": args.server,
@@ -223,246 +524,24 @@ async def run(
         "release": args.release,
         "load_start": harness.load(),
     }
-    profiles: list[str] = []
-    all_clients: list[harness.Client] = []
+    bench = _WorkshopBench(args, db, app, bare, raw_port, tables, record)
     try:
-        base_rss = sum(harness.rss_kb(s.proc.pid) for s in app)
-        players = [
-            harness.Client(f"{app[n % workers].ws}/ws/exercise/{seat.code}/", app[n % workers].origin, seat.cookie)
-            for n, seat in enumerate(seats)
-        ]
-        consoles = [
-            harness.Client(f"{app[t % workers].ws}/ws/exercise/{table.code}/console/", app[t % workers].origin, fac)
-            for t, table in enumerate(tables)
-        ]
-        all_clients += players + consoles
-        by_table: list[list[harness.Client]] = [[] for _ in tables]
-        for seat, client in zip(seats, players, strict=True):
-            by_table[seat.table].append(client)
-        last = await loop.run_in_executor(db, harness.last_seqs, [t.exercise_id for t in tables])
-        t_connect = time.perf_counter()
-        await harness.connect_all(players, resume=[last[s.exercise_id] for s in seats])
-        await harness.connect_all(consoles, resume=[last[t.exercise_id] for t in tables])
-        record["connect_s"] = round(time.perf_counter() - t_connect, 1)
-        await asyncio.sleep(2)  # resumes answered, presence settled
-        record["idle_kb_per_conn"] = round(
-            (sum(harness.rss_kb(s.proc.pid) for s in app) - base_rss) / (len(players) + len(consoles)), 1
-        )
-
-        def inject(title: str) -> str:
-            data = {"type": "adhoc_inject", "title": title, "text": f"Benchmark inject {title}."}
-            return json.dumps({**data, "recipients": ["all"], "public": True})
-
-        if args.release == "workshop":
-
-            async def release(tokens: list[str]) -> None:
-                # One act for every table: the titles cannot differ per table, so tokens[t] is the same.
-                await loop.run_in_executor(None, post_workshop_release, app[0], workshop.code, fac, tokens[0])
-
-            def app_tokens(tag: str) -> list[str]:
-                return [f"wk{tag}z"] * len(tables)
-        else:
-
-            async def release(tokens: list[str]) -> None:
-                for console, token in zip(consoles, tokens, strict=True):
-                    await console.conn.send(inject(token))
-
-            def app_tokens(tag: str) -> list[str]:
-                return [f"wk{tag}t{t:03d}z" for t in range(len(tables))]
-
-        # Warm-up (not counted): templates, code paths, and the frame sizes the floors copy.
-        await table_round(
-            app_tokens("warm"),
-            by_table,
-            lambda: release(app_tokens("warm")),
-            timeout=args.timeout * 3,
-            extra=[[c] for c in consoles],
-        )
-        # A second warm-up round, whose frames the floors copy: the first one's carry every panel
-        # (nothing is on the screens yet); from the second on, a frame carries what the inject changed.
-        for client in [*players, *consoles]:
-            client.sizes.clear()
-        await table_round(
-            app_tokens("warm2"),
-            by_table,
-            lambda: release(app_tokens("warm2")),
-            timeout=args.timeout * 3,
-            extra=[[c] for c in consoles],
-        )
-        sizes = [s for p in players for s in p.sizes]
-        size = int(statistics.median(sizes)) if sizes else 4000
-        record["frame_bytes"] = size
-        console_sizes = [s for c in consoles for s in c.sizes]
-        if console_sizes:
-            record["console_frame_bytes"] = int(statistics.median(console_sizes))
-
-        phases: dict[str, dict[str, Any]] = {
-            "app": {"lat": [], "missed": 0, "side": [], "groups": by_table, "extra": [[c] for c in consoles]},
-        }
-        phases["app"]["trigger"] = release
-        phases["app"]["tokens"] = app_tokens
-        floor_senders: list[harness.Client] = []
-        raw_senders: list[harness.Client] = []
-        floor_groups: list[list[harness.Client]] = [[] for _ in tables]
-        raw_groups: list[list[harness.Client]] = [[] for _ in tables]
+        await bench.connect(fac)
+        bench.phases["app"] = bench.app_phase(workshop, fac)
+        await bench.warm_up()
         if not args.no_floor:
-            for n, seat in enumerate(seats):
-                server = bare[n % workers]
-                floor_groups[seat.table].append(
-                    harness.Client(f"{server.ws}/ws/bare/t{seat.table}/", server.origin, None)
-                )
-                raw_groups[seat.table].append(
-                    harness.Client(f"ws://127.0.0.1:{raw_port}/t{seat.table}/", f"http://127.0.0.1:{raw_port}", None)
-                )
-            for t in range(len(tables)):
-                server = bare[t % workers]
-                floor_senders.append(harness.Client(f"{server.ws}/ws/bare/t{t}/", server.origin, None))
-                raw_senders.append(
-                    harness.Client(f"ws://127.0.0.1:{raw_port}/t{t}/", f"http://127.0.0.1:{raw_port}", None)
-                )
-            floor_clients = [c for g in floor_groups for c in g]
-            raw_clients = [c for g in raw_groups for c in g]
-            all_clients += floor_clients + raw_clients + floor_senders + raw_senders
-            await harness.connect_all([*floor_clients, *floor_senders], resume=None)
-            await harness.connect_all([*raw_clients, *raw_senders], resume=None)
-
-            def sender_trigger(senders: list[harness.Client]):
-                async def trigger(tokens: list[str]) -> None:
-                    for sender, token in zip(senders, tokens, strict=True):
-                        await sender.conn.send(f"go {token} {size}")
-
-                return trigger
-
-            for name, groups, senders in (("floor", floor_groups, floor_senders), ("raw", raw_groups, raw_senders)):
-                phases[name] = {
-                    "lat": [],
-                    "missed": 0,
-                    "side": [],
-                    "groups": groups,
-                    "extra": None,
-                    "trigger": sender_trigger(senders),
-                    "tokens": lambda tag, name=name: [f"{name}{tag}t{t:03d}z" for t in range(len(tables))],
-                }
-                warm = phases[name]["tokens"]("warm")
-                await table_round(
-                    warm, groups, lambda w=warm, n=name: phases[n]["trigger"](w), timeout=args.timeout * 3
-                )
-
-        # ------------------------------------------------------------------ the command mix
-        actors: list[mix.Actor] = []
-        mix_tasks: list[asyncio.Task[None]] = []
-        stop_mix = asyncio.Event()
+            await bench.add_floors()
         if args.mix:
-            from scenarios.library import latest, scenario_for
-
-            scenario = await loop.run_in_executor(db, lambda: scenario_for(latest(args.slug)))
-            chooser = mix.Chooser(scenario, seed=args.seed)
-            ids = [t.exercise_id for t in tables]
-            await loop.run_in_executor(db, chooser.refresh, ids)
-            actors = [mix.Actor(seat, client) for seat, client in zip(seats, players, strict=True)]
-            for actor in actors:
-                actor.attach()
-
-            async def refresher() -> None:
-                while not stop_mix.is_set():
-                    await loop.run_in_executor(db, chooser.refresh, ids)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop_mix.wait(), timeout=2.0)
-
-            async def act(n: int, actor: mix.Actor) -> None:
-                rng = random.Random(f"{args.seed}:{n}")
-                wait = rng.uniform(0, args.act_max)
-                while not stop_mix.is_set():
-                    try:
-                        await asyncio.wait_for(stop_mix.wait(), timeout=wait)
-                        return
-                    except TimeoutError:
-                        pass
-                    command = chooser.choose(actor.seat, rng, actor.unacked, actor.client.last)
-                    await actor.send(command)
-                    deadline = time.perf_counter() + args.timeout
-                    while actor.pending is not None and time.perf_counter() < deadline:
-                        await asyncio.sleep(0.01)
-                    actor.expire(args.timeout)
-                    wait = rng.uniform(args.act_min, args.act_max)
-
-            mix_tasks.append(loop.create_task(refresher()))
-
-        # ------------------------------------------------------------------ measured rounds
-        profilers = profile(app, args.profile, "rounds", args.profile_rate)
-        gc.collect()
-        gc.freeze()
-        gc.disable()  # the client's own collector must not pause the stopwatch (bounded run)
-        start = time.perf_counter()
-        if args.mix:
-            mix_tasks += [loop.create_task(act(n, a)) for n, a in enumerate(actors)]
-        interval = args.mix_seconds / args.rounds if args.mix else 0.0
-        deadline = time.monotonic() + args.budget
-        for r in range(args.rounds):
-            if time.monotonic() > deadline:
-                record["stopped_early_after_rounds"] = r
-                break
-            if interval:
-                await asyncio.sleep(max(0.0, start + r * interval - time.perf_counter()))
-            for name, phase in phases.items():
-                tokens = phase["tokens"](f"{r:03d}")
-                got, lost, side = await table_round(
-                    tokens,
-                    phase["groups"],
-                    lambda tk=tokens, tr=phase["trigger"]: tr(tk),
-                    timeout=args.timeout,
-                    extra=phase["extra"],
-                )
-                phase["lat"].extend(got)
-                phase["missed"] += lost
-                phase["side"].extend(side)
-                if args.verbose:
-                    print(name, r, harness.percentiles(got), lost, file=sys.stderr, flush=True)
-                await asyncio.sleep(args.gap)
-        if args.mix:
-            await asyncio.sleep(max(0.0, start + args.mix_seconds - time.perf_counter()))
-            stop_mix.set()
-            await asyncio.wait_for(asyncio.gather(*mix_tasks, return_exceptions=True), timeout=args.timeout + 10)
-        elapsed = time.perf_counter() - start
-        gc.enable()
-        profiles += stop_profiles(profilers)
-
-        record.update(harness.percentiles(phases["app"]["lat"]))
-        record["missed"] = phases["app"]["missed"]
-        record["console_p99_ms"] = harness.percentiles(phases["app"]["side"])["p99_ms"]
-        for name in ("floor", "raw"):
-            if name in phases:
-                pct = harness.percentiles(phases[name]["lat"])
-                record.update({f"{name}_{k}": v for k, v in pct.items()})
-                record[f"{name}_missed"] = phases[name]["missed"]
-        if record.get("p99_ms") and record.get("floor_p99_ms"):
-            record["p99_vs_floor"] = round(record["p99_ms"] / record["floor_p99_ms"], 2)
-        if record.get("p99_ms") and record.get("raw_p99_ms"):
-            record["p99_vs_raw"] = round(record["p99_ms"] / record["raw_p99_ms"], 2)
-        if args.mix:
-            outcomes = [o for a in actors for o in a.outcomes]
-            record["mix"] = {"seconds": round(elapsed, 1), **mix.summarise(outcomes, elapsed)}
-            for actor in actors:
-                actor.client.on_frame = None
-
-        # ------------------------------------------------------------------ reconnect storm
+            await bench.prepare_mix()
+        await bench.measured_rounds()
+        bench.report_rounds()
         if args.storm:
-            storms = []
-            for k in range(args.storms):
-                await asyncio.sleep(3)  # let the last round's writes and ticks settle
-                profilers = profile(app, args.profile, f"storm{k}", args.profile_rate)
-                storms.append(
-                    await storm(
-                        args, loop, db, seats, players, consoles, tables, floor_groups, raw_groups, size, seqs_in
-                    )
-                )
-                profiles += stop_profiles(profilers)
-            record["storm"] = storms[0] if len(storms) == 1 else storms
+            await bench.storms(seqs_in)
         record["load_end"] = harness.load()
-        if profiles:
-            record["profiles"] = profiles
+        if bench.profiles:
+            record["profiles"] = bench.profiles
     finally:
-        await harness.close_all(all_clients)
+        await harness.close_all(bench.all_clients)
         harness.stop_servers([*app, *bare])
         if raw_proc is not None:
             raw_proc.terminate()
@@ -544,24 +623,27 @@ async def storm(
     }
     if not args.no_floor:
         for name, groups in (("floor", floor_groups), ("raw", raw_groups)):
-            clients = [c for g in groups for c in g]
-            for client in clients:
-                client.drop()
-            await asyncio.sleep(args.storm_pause)
-            for client in clients:
-                client.url = client.url.split("?")[0] + f"?hello={size}"
-                client.waiting.pop("hello", None)
-                client.expect("hello")
-            t1 = time.perf_counter()
-            await asyncio.gather(*(c.connect(None) for c in clients), return_exceptions=True)
-            while time.perf_counter() < t1 + args.storm_timeout and not all(c.arrived("hello") for c in clients):
-                await asyncio.sleep(0.01)
-            got = [(c.arrived("hello") - t1) * 1000 for c in clients if c.arrived("hello")]
-            out[f"{name}_p99_ms"] = harness.percentiles(got)["p99_ms"]
-            out[f"{name}_missing"] = len(clients) - len(got)
+            out.update(await _floor_storm(args, name, [c for g in groups for c in g], size))
         if out.get("p99_ms") and out.get("floor_p99_ms"):
             out["p99_vs_floor"] = round(out["p99_ms"] / out["floor_p99_ms"], 2)
     return out
+
+
+async def _floor_storm(args: argparse.Namespace, name: str, clients: list[harness.Client], size: int) -> dict[str, Any]:
+    """A floor's sockets drop and reconnect at once, each timed to a hello frame of ``size`` bytes."""
+    for client in clients:
+        client.drop()
+    await asyncio.sleep(args.storm_pause)
+    for client in clients:
+        client.url = client.url.split("?")[0] + f"?hello={size}"
+        client.waiting.pop("hello", None)
+        client.expect("hello")
+    t1 = time.perf_counter()
+    await asyncio.gather(*(c.connect(None) for c in clients), return_exceptions=True)
+    while time.perf_counter() < t1 + args.storm_timeout and not all(c.arrived("hello") for c in clients):
+        await asyncio.sleep(0.01)
+    got = [(c.arrived("hello") - t1) * 1000 for c in clients if c.arrived("hello")]
+    return {f"{name}_p99_ms": harness.percentiles(got)["p99_ms"], f"{name}_missing": len(clients) - len(got)}
 
 
 def main() -> None:

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "jobs",
     "hotwash",
     "studio",
+    "review",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- channel layer: in-memory by default, REDIS_URL for several workers -------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Typed as plain dicts: inferred from the literals they would be Collection[str] at the leaves.
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

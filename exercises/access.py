@@ -22,7 +22,8 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from .models import Exercise, StaffAccess, Workshop, normalise_code
 
@@ -83,14 +84,14 @@ def workshop_for(user: Any, code: str, need: str) -> tuple[Workshop, str]:
     return found, level
 
 
-def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_only(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Decorate a view for any active staff account (lists of what they may see, the studio).
 
     Anonymous visitors are sent to sign in; anyone else signed in gets 404. A view about one
     exercise or workshop uses ``staff_view`` instead, which also checks the level on it."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not _staff(request.user):
@@ -102,14 +103,14 @@ def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 def staff_view(
     need: str, *, workshop: bool = False
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Decorate a view taking ``code``: it gets ``request.access`` (the level) and the exercise
     (or workshop) in place of the code. Anonymous visitors are sent to sign in; anyone signed in
     without the level gets 404."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapper(request: HttpRequest, code: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, code: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             found, level = (workshop_for if workshop else exercise_for)(request.user, code, need)

@@ -377,8 +377,10 @@ class _Ticker:
         """Refresh the presence of every participant with a socket here; refresh the consoles'
         presence column, so a player whose worker died turns "away" there within the TTL."""
         for exercise_id, sockets in list(hub.sockets.items()):
-            pids = {s.participant_id for s in sockets if getattr(s, "participant_id", "")}
-            consoles = [s for s in sockets if s.viewer.facilitator]
+            # The hub types its sockets by the small protocol it needs; every one is a consumer.
+            here = [s for s in sockets if isinstance(s, ExerciseConsumer)]
+            pids = {s.participant_id for s in here if s.participant_id}
+            consoles = [s for s in here if s.viewer.facilitator]
             try:
                 await database_sync_to_async(presence.beat)(exercise_id, pids)
                 for socket in consoles:

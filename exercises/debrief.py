@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cachetools import LRUCache, cached
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import access, engine, review, wording
+import review.analytics
+import review.log
+import review.replay
+
+from . import access, engine, wording
 from .engine import debrief as d
 from .engine.events import EventType
 from .models import Event, Exercise
@@ -58,8 +62,8 @@ def counterfactual_results(exercise: Exercise) -> list[dict[str, Any]]:
 
 def moments_for(exercise: Exercise) -> list[d.Moment]:
     """The key moments the app proposes for this exercise's debrief."""
-    log = review.load(exercise, lang="en")
-    analysis = review.analyse(log)
+    log = review.log.load(exercise, lang="en")
+    analysis = review.analytics.analyse(log)
     met = {r.id: (r.first_seq or 0) if r.met else None for ro in analysis.objectives for r in ro.results}
     events = [e.event() for e in log.entries]
     moments = d.pick_moments(
@@ -119,29 +123,27 @@ class Panel:
     mine: dict[str, Any] | None = None  # a player's own answer to this step
 
 
-_sides_cache: OrderedDict[tuple[int, str, int, str], list[SideView]] = OrderedDict()
-_sides_lock = threading.Lock()
-
-
+@cached(
+    cache=LRUCache(maxsize=32),
+    key=lambda exercise, seq, lang: (exercise.pk, exercise.share_token, seq, lang),
+    lock=threading.Lock(),  # cachetools' caches are not thread-safe
+)
 def then(exercise: Exercise, seq: int, lang: str) -> list[SideView]:
-    """What each side saw right after event ``seq`` (the review's replay), cached per step."""
-    key = (exercise.pk, exercise.share_token, seq, lang)
-    with _sides_lock:
-        if key in _sides_cache:
-            return _sides_cache[key]
-    log = review.load(exercise, lang=lang)
+    """What each side saw right after event ``seq`` (the review's replay), cached per step.
+
+    The share token is in the key with the primary key: a reused id never returns another
+    exercise's screens."""
+    log = review.log.load(exercise, lang=lang)
     out = []
     sc = log.scenario
     for side in sc.sides:
         role = next((r.id for r in sc.roles if r.side == side.id and not r.institution), "")
         if not role:
             continue
-        screen = review.replay(log, role=role, seq=max(seq, 1), feed_size=3, message_size=0)
-        out.append(SideView(side.name.get(lang), screen.title, screen.indicators[:4], [r.text for r in screen.feed]))
-    with _sides_lock:
-        _sides_cache[key] = out
-        while len(_sides_cache) > 32:
-            _sides_cache.popitem(last=False)
+        screen = review.replay.screen(exercise, log, role=role, seq=max(seq, 1), lang=lang)
+        indicators = [(i.name, i.value, i.percent) for i in screen.context["indicators"][:4]]
+        feed = [item.title for item in screen.context["items"][:3]]
+        out.append(SideView(side.name.get(lang), screen.title, indicators, feed))
     return out
 
 
@@ -179,7 +181,7 @@ def panel(
         moment=moment,
         title=moment.title.get(lang) if moment else "",
         detail=moment.detail.get(lang) if moment else "",
-        when=review.offset_label(moment.game_time) if moment else "",
+        when=review.log.offset_label(moment.game_time) if moment else "",
         question_id=qid,
         question=question,
         poll_question=poll.question.get(lang) if poll else "",

@@ -24,6 +24,7 @@ from . import debrief as domain
 from .access import staff_view
 from .debrief_panels import page_panel, panel_html, pushed  # noqa: F401 - re-exported for templates and push
 from .engine import debrief as d
+from .forms import PLAN_STATUS_LABELS, PlanStatusFormSet
 from .models import Exercise
 
 facilitator_required = user_passes_test(selectors.is_facilitator)
@@ -283,9 +284,11 @@ def hotwash(request: HttpRequest, code: str) -> HttpResponse:
 # --------------------------------------------------------------------------- improvement plan
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @facilitator_required
 def plan(request: HttpRequest) -> HttpResponse:
+    """Every improvement-plan item the user may see; the rows of the exercises they may run are a
+    formset whose changed statuses are recorded (``improvement_status``) on POST."""
     filters = domain.PlanFilters(
         status=request.GET.get("status", "open"),
         exercise=request.GET.get("exercise", ""),
@@ -294,17 +297,43 @@ def plan(request: HttpRequest) -> HttpResponse:
     )
     items, exercises = domain.plan_for(request.user, filters)
     runs = {e.pk for e in exercises if access.allows(access.level_of(request.user, e), "run")}
+    if request.method == "POST":
+        return _save_plan(request, PlanStatusFormSet(request.POST), {e.code: e for e in exercises if e.pk in runs})
+    editable = [i for i in items if i.exercise.pk in runs]
+    formset = PlanStatusFormSet(
+        initial=[{"exercise": i.exercise.code, "key": i.key, "status": i.status} for i in editable]
+    )
+    form_of = {(i.exercise.pk, i.key): form for i, form in zip(editable, formset, strict=True)}
     return render(
         request,
         "debrief/plan.html",
         {
-            "items": items,
+            "rows": [(i, form_of.get((i.exercise.pk, i.key))) for i in items],
+            "formset": formset,
             "exercises": exercises,
             "filters": filters,
-            "can_run": runs,
-            "statuses": [("open", _("open")), ("in_progress", _("in progress")), ("closed", _("closed"))],
+            "statuses": [(s, PLAN_STATUS_LABELS[s]) for s in d.STATUSES],
         },
     )
+
+
+def _save_plan(request: HttpRequest, formset: Any, runnable: dict[str, Exercise]) -> HttpResponse:
+    """Record each changed row's status, in the exercise's log; then back to the same filtered page."""
+    if not formset.is_valid():
+        raise Http404("no such status")  # the selects offer only valid statuses: a forged post
+    for form in formset:
+        if "status" not in form.changed_data:  # compared with the hidden value it was shown with
+            continue
+        exercise = runnable.get(form.cleaned_data["exercise"])
+        if exercise is None:
+            raise Http404("no such exercise")
+        try:
+            set_status(
+                exercise=exercise, key=form.cleaned_data["key"], status=form.cleaned_data["status"], by=request.user
+            )
+        except engine.InvalidCommand as exc:
+            messages.error(request, str(exc))
+    return redirect(request.get_full_path())
 
 
 @require_POST

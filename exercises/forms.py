@@ -7,8 +7,10 @@ POST into typed values (or says which field is wrong) before ``services.execute`
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from .engine import commands as c
+from .engine import debrief as d
 
 
 def first_error(form: forms.Form) -> str:
@@ -30,3 +32,24 @@ class NoteForm(forms.Form):
         """The ``add_note`` command; ``role`` as the view resolved it (an objective implies one)."""
         data = self.cleaned_data
         return c.AddNote(text=data["text"], event=data["event"], role=role, objective=data["objective"] or None)
+
+
+PLAN_STATUS_LABELS = {
+    "open": gettext_lazy("open"),
+    "in_progress": gettext_lazy("in progress"),
+    "closed": gettext_lazy("closed"),
+}
+
+
+class PlanStatusForm(forms.Form):
+    """One row of the improvement plan (``/debrief/plan/``): its exercise, its key, its status.
+
+    The status carries the value it was shown with (``show_hidden_initial``), so only the rows whose
+    status was changed are recorded (``"status" in changed_data``)."""
+
+    exercise = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    status = forms.ChoiceField(choices=[(s, PLAN_STATUS_LABELS[s]) for s in d.STATUSES], show_hidden_initial=True)
+
+
+PlanStatusFormSet = forms.formset_factory(PlanStatusForm, extra=0)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from scenarios.library import scenario_for
 from scenarios.schema import Scenario
 
 from . import access, engine
 from .engine import Viewer
-from .models import Event, Exercise, Participant, Workshop, normalise_code
+from .models import Event, Exercise, Participant, ShareLink, StaffAccess, Workshop, normalise_code
 
 SESSION_KEY = "ct_participants"  # {exercise id: participant id} in the signed session
 
@@ -128,6 +131,11 @@ def state_at(exercise: Exercise, seq: int) -> engine.State:
     return engine.fold(scenario_of(exercise), log(exercise.pk, upto=seq))
 
 
+def event_wall(exercise_id: int, seq: int) -> datetime | None:
+    """When event ``seq`` was committed (the replay freezes the clock bar there)."""
+    return Event.objects.filter(exercise_id=exercise_id, seq=seq).values_list("created_at", flat=True).first()
+
+
 def events_of_type(exercise_id: int, types: Sequence[str]) -> list[engine.Event]:
     """Every event of these types, in order (proposals for a panel, inject releases for the console)."""
     return _events(Event.objects.filter(exercise_id=exercise_id, type__in=types).order_by("seq"))
@@ -191,4 +199,83 @@ def recent(user: Any, *, limit: int = 20) -> tuple[list[Exercise], list[Workshop
     workshops = (
         visible_workshops(user).select_related("scenario").annotate(n=Count("tables")).order_by("-created_at")[:limit]
     )
+    return list(exercises), list(workshops)
+
+
+# --------------------------------------------------------------------------- the review (review/*)
+
+LOG_COLUMNS = ("seq", "type", "game_time", "role", "actor", "payload", "audience", "created_at")
+
+
+def log_rows(exercise: Exercise) -> Iterable[tuple[Any, ...]]:
+    """The whole log up to ``last_seq`` in one query, as tuples in ``LOG_COLUMNS`` order (the review's read)."""
+    return (
+        Event.objects.filter(exercise_id=exercise.pk, seq__lte=exercise.last_seq)
+        .order_by("seq")
+        .values_list(*LOG_COLUMNS)
+    )
+
+
+def event_rows(exercise: Exercise) -> Iterator[Event]:
+    """Every event row of an exercise in order, fetched in chunks (the exports stream them)."""
+    return exercise.events.order_by("seq").iterator(chunk_size=2000)
+
+
+def workshop_exercises(workshop: Workshop) -> list[Exercise]:
+    """A workshop's tables in table order, with their scenario (the review's comparison)."""
+    return list(workshop.tables.select_related("scenario").order_by("table", "pk"))
+
+
+def share_link_by_token(token: str) -> ShareLink:
+    """A share link with its exercise and scenario, live or not; ``NotFound`` when no link has this token."""
+    try:
+        return ShareLink.objects.select_related("exercise__scenario").get(token=token)
+    except ShareLink.DoesNotExist:
+        raise NotFound("no such link") from None
+
+
+def live_share_link(exercise: Exercise) -> ShareLink | None:
+    """The exercise's newest link that is neither revoked nor expired."""
+    return (
+        ShareLink.objects.filter(exercise=exercise, revoked_at=None)
+        .exclude(expires_at__lte=timezone.now())
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def open_share_links(exercise: Exercise) -> list[ShareLink]:
+    """Every link of the exercise not revoked yet (expired ones too: revoking them is the audit)."""
+    return list(ShareLink.objects.filter(exercise=exercise, revoked_at=None))
+
+
+def share_history(exercise: Exercise, *, limit: int = 20) -> list[ShareLink]:
+    return list(ShareLink.objects.filter(exercise=exercise).select_related("created_by", "revoked_by")[:limit])
+
+
+def staff_grants(*, exercise: Exercise | None = None, workshop: Workshop | None = None) -> list[StaffAccess]:
+    """Who else may run or watch this exercise (or workshop), by user name."""
+    return list(
+        StaffAccess.objects.filter(exercise=exercise, workshop=workshop)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+def staff_grant(pk: str, *, exercise: Exercise | None = None, workshop: Workshop | None = None) -> StaffAccess | None:
+    """One grant on this exercise (or workshop); None if ``pk`` is not one of its grants."""
+    if not pk.isdigit():
+        return None
+    return StaffAccess.objects.filter(pk=int(pk), exercise=exercise, workshop=workshop).first()
+
+
+def facilitator_named(username: str) -> Any:
+    """The active facilitator (staff) account with this user name, or None."""
+    return get_user_model().objects.filter(username=username, is_staff=True, is_active=True).first()
+
+
+def review_index(user: Any) -> tuple[list[Exercise], list[Workshop]]:
+    """What the review's index lists: the newest 200 exercises and 50 workshops this user may see."""
+    exercises = access.visible_exercises(user).select_related("scenario", "workshop").order_by("-created_at")[:200]
+    workshops = access.visible_workshops(user).select_related("scenario").order_by("-created_at")[:50]
     return list(exercises), list(workshops)

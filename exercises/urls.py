@@ -16,6 +16,7 @@ urlpatterns = [
     path("x/<str:code>/projector/", views.projector, name="projector"),
     path("x/<str:code>/console/", views.console, name="console"),
     path("x/<str:code>/console/do/", views.console_command, name="console_command"),
+    path("x/<str:code>/console/as/", views.console_as, name="console_as_chosen"),  # ?role= from the picker
     path("x/<str:code>/console/as/<str:role>/", views.console_as, name="console_as"),
     path("x/<str:code>/console/joining/", views.join_lock, name="join_lock"),
     path("w/<str:code>/console/", views.workshop_console, name="workshop_console"),

@@ -473,8 +473,14 @@ def join_lock(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 
 @require_GET
 @staff_view("run")
-def console_as(request: HttpRequest, exercise: Exercise, role: str) -> HttpResponse:
-    """The panel for playing an unfilled role from the console (commands carry ``as_role``)."""
+def console_as(request: HttpRequest, exercise: Exercise, role: str = "") -> HttpResponse:
+    """The panel for playing an unfilled role from the console (commands carry ``as_role``).
+
+    The role is in the path (the panel refreshing itself) or chosen in the console's picker
+    (``?role=``); no role chosen: an empty panel."""
+    role = role or request.GET.get("role", "")
+    if not role:
+        return HttpResponse("")
     snap = Snapshot.load(exercise)
     if role not in snap.scenario.roles_by_id:
         return HttpResponse(status=404)

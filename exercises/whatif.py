@@ -14,10 +14,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+import review.analytics
 from jobs.runner import JobFailed, Progress, register
 from scenarios.schema import Scenario
 
-from . import review, selectors
+from . import selectors
 from .engine import counterfactual as cf
 from .engine.clock import offset_label
 from .engine.rules import action_views
@@ -355,7 +356,7 @@ def align(branches: Sequence[Sequence[Item]], diverge_seq: int | None) -> list[R
 @dataclass
 class Branch:
     exercise: Exercise
-    analysis: review.Analysis
+    analysis: review.analytics.Analysis
     letter: str
     leaves_at: int | None  # seq on the common ancestor where this branch leaves it
     style: int  # 1..MAX_BRANCHES: the line's colour and dash
@@ -399,7 +400,9 @@ def compare(exercises: Sequence[Exercise]) -> Comparison:
     ancestor_pk, diverge_seq, leaving = found
     ancestor = next((e for e in exercises if e.pk == ancestor_pk), None) or Exercise.objects.get(pk=ancestor_pk)
     branches = [
-        Branch(e, review.analysis_for(e), chr(ord("A") + n), leaving[n], n + 1, is_ancestor=e.pk == ancestor_pk)
+        Branch(
+            e, review.analytics.analysis_for(e), chr(ord("A") + n), leaving[n], n + 1, is_ancestor=e.pk == ancestor_pk
+        )
         for n, e in enumerate(exercises)
     ]
     first = branches[0].analysis.log

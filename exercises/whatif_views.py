@@ -19,10 +19,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+import review.log
+import review.wording
 from jobs import runner
 from jobs.models import ACTIVE, Job
 
-from . import access, engine, review, selectors, services, whatif
+from . import access, engine, selectors, services, whatif
 from .access import staff_view
 from .engine import counterfactual as cf
 from .models import Exercise, normalise_code
@@ -41,13 +43,13 @@ def _lang() -> str:
 
 def _point(exercise: Exercise, seq: int) -> dict[str, Any]:
     """The event a fork or a counterfactual starts after, described for the page."""
-    log = review.load(exercise)
+    log = review.log.load(exercise)
     entry = log.by_seq.get(seq)
     return {
         "seq": seq,
         "entry": entry,
         "when": log.when(entry.game_time) if entry is not None else "",
-        "what": review.describe(log, entry) if entry is not None else "",
+        "what": review.wording.describe(log, entry) if entry is not None else "",
         "last_seq": log.last_seq,
     }
 

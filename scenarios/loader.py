@@ -33,6 +33,7 @@ from .messages import Msg, hint
 from .schema import (
     ALL,
     Action,
+    Approval,
     Condition,
     Inject,
     Outcome,
@@ -418,6 +419,24 @@ class _Checks:
             self.known(modifier.indicator, set(self.indicators), f"{where}.modifiers[{n}].indicator", "indicator")
 
     def condition(self, cond: Condition, where: str) -> None:
+        self._indicator_condition(cond, where)
+        self._action_condition(cond, where)
+        if cond.inject is not None:
+            self.known(cond.inject, self.inject_ids, f"{where}.inject", "inject")
+        if cond.phase is not None:
+            self.known(cond.phase, self.phase_ids, f"{where}.phase", "phase")
+        if cond.after is not None:
+            self.in_time(cond.after, f"{where}.after", "time")
+        if cond.channel_open is not None:
+            self.known(cond.channel_open, self.channel_ids, f"{where}.channel_open", "channel")
+        self._statement_condition(cond, where)
+        for key in ("all_", "any_"):
+            for n, child in enumerate(getattr(cond, key) or []):
+                self.condition(child, f"{where}.{_ALIASES[key]}[{n}]")
+        if cond.not_ is not None:
+            self.condition(cond.not_, f"{where}.not")
+
+    def _indicator_condition(self, cond: Condition, where: str) -> None:
         if cond.indicator is not None:
             spec = self.indicators.get(cond.indicator)
             if spec is None:
@@ -435,6 +454,8 @@ class _Checks:
                 )
         elif cond.op is not None or cond.value is not None:
             self.add(where, Msg("'op' and 'value' belong to an indicator condition"))
+
+    def _action_condition(self, cond: Condition, where: str) -> None:
         if cond.action is not None:
             self.known(cond.action, self.action_ids, f"{where}.action", "action")
             if cond.option is not None and cond.action in self.action_ids:
@@ -451,14 +472,8 @@ class _Checks:
                     )
         elif cond.outcome != "executed" or cond.option is not None:
             self.add(where, Msg("'outcome' and 'option' belong to an action condition"))
-        if cond.inject is not None:
-            self.known(cond.inject, self.inject_ids, f"{where}.inject", "inject")
-        if cond.phase is not None:
-            self.known(cond.phase, self.phase_ids, f"{where}.phase", "phase")
-        if cond.after is not None:
-            self.in_time(cond.after, f"{where}.after", "time")
-        if cond.channel_open is not None:
-            self.known(cond.channel_open, self.channel_ids, f"{where}.channel_open", "channel")
+
+    def _statement_condition(self, cond: Condition, where: str) -> None:
         if cond.statement is not None:
             if cond.statement not in self.topic_ids:
                 self.add(
@@ -484,11 +499,6 @@ class _Checks:
                 self.known(cond.by_side, self.side_ids, f"{where}.by_side", "side")
         elif cond.stance is not None or cond.by_side is not None:
             self.add(where, Msg("'stance' and 'by_side' belong to a statement condition"))
-        for key in ("all_", "any_"):
-            for n, child in enumerate(getattr(cond, key) or []):
-                self.condition(child, f"{where}.{_ALIASES[key]}[{n}]")
-        if cond.not_ is not None:
-            self.condition(cond.not_, f"{where}.not")
 
     # ------------------------------------------------------------------ sections
     def run(self) -> list[Problem]:
@@ -634,6 +644,27 @@ class _Checks:
         self.debrief_refs(inject.debrief, f"{where}.debrief")
 
     def action(self, action: Action, where: str) -> None:
+        self._takers(action, where)
+        for n, phase in enumerate(action.phases):
+            self.known(phase, self.phase_ids, f"{where}.phases[{n}]", "phase")
+        for n, requirement in enumerate(action.requires):
+            self.condition(requirement.when, f"{where}.requires[{n}].when")
+        for n, approval in enumerate(action.approvals):
+            self._approval(approval, f"{where}.approvals[{n}]")
+        self._options(action, where)
+        self.outcome(action.outcome, f"{where}.outcome")
+        if action.chance is not None:
+            self.probability(action.chance.probability, f"{where}.chance.probability")
+            self.outcome(action.chance.success, f"{where}.chance.success")
+            self.outcome(action.chance.failure, f"{where}.chance.failure")
+        self._statement_action(action, where)
+        if action.leak is not None:
+            self.probability(action.leak.probability, f"{where}.leak.probability")
+            self.known(action.leak.inject, self.inject_ids, f"{where}.leak.inject", "inject")
+        self.debrief_refs(action.debrief, f"{where}.debrief")
+
+    def _takers(self, action: Action, where: str) -> None:
+        """The roles that may take the action: known, and played (not institutions)."""
         roles = self.sc.roles_by_id
         for n, role_id in enumerate(action.roles):
             if role_id not in roles:
@@ -646,37 +677,34 @@ class _Checks:
                         role=role_id,
                     ),
                 )
-        for n, phase in enumerate(action.phases):
-            self.known(phase, self.phase_ids, f"{where}.phases[{n}]", "phase")
-        for n, requirement in enumerate(action.requires):
-            self.condition(requirement.when, f"{where}.requires[{n}].when")
-        for n, approval in enumerate(action.approvals):
-            at = f"{where}.approvals[{n}]"
-            self.known(approval.by, self.role_ids, f"{at}.by", "role")
-            seats = roles[approval.by].seats if approval.by in roles else []
-            if seats and approval.vote is not None and sum(s.seats for s in seats) != approval.vote.members:
-                self.add(
-                    f"{at}.vote.members",
-                    Msg(
-                        "{members} members, but {role!r} has {seats} seats in its blocs (roles[].seats)",
-                        members=approval.vote.members,
-                        role=approval.by,
-                        seats=sum(s.seats for s in seats),
-                    ),
-                )
-            if approval.kind == "vote" and approval.vote is None:
-                self.add(f"{at}.vote", Msg("a vote (kind: vote) needs 'vote: {{members: N}}'"))
-            elif approval.kind != "vote" and approval.vote is not None:
-                self.add(
-                    f"{at}.vote", Msg("'vote' needs kind: vote (this approval is kind: {kind})", kind=approval.kind)
-                )
-            if approval.delay < 0:
-                self.add(f"{at}.delay", Msg("delay cannot be negative"))
-            if approval.probability is not None:
-                self.probability(approval.probability, f"{at}.probability")
-            self.outcome(approval.on_refused, f"{at}.on_refused")
-            if approval.bypass is not None:
-                self.outcome(approval.bypass.outcome, f"{at}.bypass.outcome")
+
+    def _approval(self, approval: Approval, at: str) -> None:
+        roles = self.sc.roles_by_id
+        self.known(approval.by, self.role_ids, f"{at}.by", "role")
+        seats = roles[approval.by].seats if approval.by in roles else []
+        if seats and approval.vote is not None and sum(s.seats for s in seats) != approval.vote.members:
+            self.add(
+                f"{at}.vote.members",
+                Msg(
+                    "{members} members, but {role!r} has {seats} seats in its blocs (roles[].seats)",
+                    members=approval.vote.members,
+                    role=approval.by,
+                    seats=sum(s.seats for s in seats),
+                ),
+            )
+        if approval.kind == "vote" and approval.vote is None:
+            self.add(f"{at}.vote", Msg("a vote (kind: vote) needs 'vote: {{members: N}}'"))
+        elif approval.kind != "vote" and approval.vote is not None:
+            self.add(f"{at}.vote", Msg("'vote' needs kind: vote (this approval is kind: {kind})", kind=approval.kind))
+        if approval.delay < 0:
+            self.add(f"{at}.delay", Msg("delay cannot be negative"))
+        if approval.probability is not None:
+            self.probability(approval.probability, f"{at}.probability")
+        self.outcome(approval.on_refused, f"{at}.on_refused")
+        if approval.bypass is not None:
+            self.outcome(approval.bypass.outcome, f"{at}.bypass.outcome")
+
+    def _options(self, action: Action, where: str) -> None:
         self.unique(action.options, f"{where}.options", "option")
         for n, option in enumerate(action.options):
             self.outcome(option.outcome, f"{where}.options[{n}].outcome")
@@ -687,11 +715,8 @@ class _Checks:
                     f"{where}.options[{n}].stance",
                     Msg("a stance only counts on a statement action (set 'statement: <topic>')"),
                 )
-        self.outcome(action.outcome, f"{where}.outcome")
-        if action.chance is not None:
-            self.probability(action.chance.probability, f"{where}.chance.probability")
-            self.outcome(action.chance.success, f"{where}.chance.success")
-            self.outcome(action.chance.failure, f"{where}.chance.failure")
+
+    def _statement_action(self, action: Action, where: str) -> None:
         if action.kind == "statement" and action.statement is None:
             self.add(f"{where}.statement", Msg("a statement action (kind: statement) needs 'statement: <topic>'"))
         if action.statement is not None:
@@ -706,10 +731,6 @@ class _Checks:
                 )
             if not action.options:
                 self.add(f"{where}.options", Msg("a statement action needs options, each with a stance"))
-        if action.leak is not None:
-            self.probability(action.leak.probability, f"{where}.leak.probability")
-            self.known(action.leak.inject, self.inject_ids, f"{where}.leak.inject", "inject")
-        self.debrief_refs(action.debrief, f"{where}.debrief")
 
     def pressures(self) -> None:
         self.unique(self.sc.pressures, "pressures", "pressure")

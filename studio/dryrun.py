@@ -38,6 +38,8 @@ MAX_STEPS = 10_000  # as many as ``bots.Simulation.run`` allows itself
 class MemorySimulation(bots.Simulation):
     """The bots' exercise with the engine's state and log in memory (same players, same rules)."""
 
+    _state: engine.State  # set by ``run`` before the first command
+
     def __init__(self, version: ScenarioVersion, *, seed: int, on_step: Callable[[float], None] | None = None) -> None:
         super().__init__(version, seed=seed)
         self.on_step = on_step
@@ -276,7 +278,8 @@ def run(version: ScenarioVersion, seeds: list[int], progress: Progress | None = 
 
 @register(KIND)
 def dry_run_job(progress: Progress, params: dict[str, Any]) -> dict[str, Any]:
-    version = ScenarioVersion.objects.filter(pk=params.get("version")).first()
+    version_pk = params.get("version")
+    version = ScenarioVersion.objects.filter(pk=version_pk).first() if version_pk is not None else None
     if version is None:
         raise JobFailed("this scenario version no longer exists")
     seeds = [int(s) for s in params.get("seeds") or range(1, DEFAULT_SEEDS + 1)][:MAX_SEEDS]

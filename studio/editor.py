@@ -17,10 +17,9 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from scenarios import schema as s
@@ -28,6 +27,9 @@ from scenarios.loader import Problem, ScenarioError
 
 from .problems import anchor_id, tokens
 from .yamlio import dump_fragment, read_value
+
+if TYPE_CHECKING:  # django-stubs' name for "str or gettext_lazy", which form labels accept
+    from django_stubs_ext import StrOrPromise
 
 MISSING = object()
 LANGS = ("en", "es")
@@ -38,13 +40,13 @@ KINDS = ["decision", "order", "statement", "request", "vote", "card"]
 class Field:
     key: str  # the YAML key; dotted for a block's nested value ("clock.t0")
     kind: str  # id str longstr int float bool offset choice ids text texts yaml
-    label: str | Promise
+    label: StrOrPromise
     required: bool = False
     default: Any = MISSING
     long: bool = False
     choices: str = ""  # where a choice's options come from
     model: type | None = None  # the format's model of a YAML box's value (for its key order)
-    help: str | Promise = ""
+    help: StrOrPromise = ""
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -58,7 +60,7 @@ class Field:
 @dataclass(frozen=True)
 class Group:
     name: str
-    title: str | Promise
+    title: StrOrPromise
     path: tuple[str, ...]  # where the list is (a list group), or () for a block at the top level
     fields: tuple[Field, ...]
     is_list: bool = True
@@ -403,7 +405,7 @@ GROUPS: dict[str, Group] = {
 @dataclass(frozen=True)
 class Panel:
     name: str
-    title: str | Promise
+    title: StrOrPromise
     groups: tuple[str, ...] = ()
 
 
@@ -427,19 +429,20 @@ PANEL_OF_GROUP = {g: p.name for p in PANELS for g in p.groups}
 # --------------------------------------------------------------------------- dict access
 
 
+def _has(node: Any, part: Any) -> bool:
+    """Whether ``node[part]`` is there: a key of a mapping, or an index inside a list."""
+    if isinstance(node, dict):
+        return isinstance(part, str) and part in node
+    if isinstance(node, list):
+        return isinstance(part, int) and 0 <= part < len(node)
+    return False
+
+
 def _get(node: Any, path: tuple[Any, ...], default: Any = None) -> Any:
     for part in path:
-        if (
-            isinstance(node, dict)
-            and isinstance(part, str)
-            and part in node
-            or isinstance(node, list)
-            and isinstance(part, int)
-            and 0 <= part < len(node)
-        ):
-            node = node[part]
-        else:
+        if not _has(node, part):
             return default
+        node = node[part]
     return node
 
 
@@ -524,13 +527,13 @@ class ItemForm(forms.Form):
                 text = value if isinstance(value, dict) else {}
                 for lang in LANGS:
                     name = f"{field.name}-{lang}"
-                    widget = (
+                    box = (
                         forms.Textarea(attrs={"rows": 4, "lang": lang})
                         if field.long
                         else forms.TextInput(attrs={"lang": lang})
                     )
                     self.fields[name] = forms.CharField(
-                        required=False, label=f"{field.label} ({lang.upper()})", widget=widget, strip=False
+                        required=False, label=f"{field.label} ({lang.upper()})", widget=box, strip=False
                     )
                     self.initial[name] = (
                         text.get(lang, "") if isinstance(text.get(lang, ""), str) else str(text.get(lang))
@@ -609,6 +612,89 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {} or value is MISSING
 
 
+def _read_text(field: Field, old: Any, data: Mapping[str, Any]) -> Any:
+    """Both language boxes of a text (other keys the file had kept); MISSING when optional and blank."""
+    new: dict[str, Any] = {lang: str(data.get(f"{field.name}-{lang}", "")) for lang in LANGS}
+    if isinstance(old, dict):
+        new = {**old, **new}
+    if not field.required and not any(v.strip() for v in (new["en"], new["es"])):
+        return MISSING
+    return new
+
+
+def _read_texts(field: Field, data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The numbered rows of a list of texts, blank rows left out."""
+    rows = []
+    n = 0
+    while f"{field.name}-{n}-en" in data or f"{field.name}-{n}-es" in data:
+        en, es = str(data.get(f"{field.name}-{n}-en", "")), str(data.get(f"{field.name}-{n}-es", ""))
+        if en.strip() or es.strip():
+            rows.append({"en": en, "es": es})
+        n += 1
+    return rows
+
+
+def _read_bool(field: Field, data: Mapping[str, Any]) -> bool:
+    return field.name in data and str(data.get(field.name)) not in ("", "0", "false", "off")
+
+
+def _read_number(field: Field, text: str) -> Any:
+    return _convert_number(text, field.kind) if text.strip() else MISSING
+
+
+# One box of text, by field kind (``yaml`` needs the source and its problems: ``_read_yaml``).
+_BOX_READERS: dict[str, Callable[[Field, str], Any]] = {
+    "ids": lambda field, text: [p for p in re.split(r"[\s,]+", text) if p],
+    "int": _read_number,
+    "float": _read_number,
+    "offset": lambda field, text: _offset(text) if text.strip() else MISSING,
+    "id": lambda field, text: text.strip(),
+}
+
+
+def _read_plain(field: Field, text: str) -> Any:
+    return text if text.strip() or field.required else MISSING
+
+
+def _read_yaml(text: str, *, where: tuple[Any, ...], source: str, problems: list[Problem]) -> Any:
+    """A YAML box read with the loader's rules; text that does not parse is kept as typed."""
+    if not text.strip():
+        return MISSING
+    try:
+        return read_value(text, source=source, where=_loc(where))
+    except ScenarioError as exc:
+        problems += exc.problems
+        return text  # kept, so the author finds it as typed
+
+
+def _form_value(
+    field: Field, old: Any, data: Mapping[str, Any], *, where: tuple[Any, ...], source: str, problems: list[Problem]
+) -> Any:
+    """The value the form gives this field, converted (MISSING: the field is left out)."""
+    if field.kind == "text":
+        return _read_text(field, old, data)
+    if field.kind == "texts":
+        return _read_texts(field, data)
+    if field.kind == "bool":
+        return _read_bool(field, data)
+    text = str(data.get(field.name, ""))
+    if field.kind == "yaml":
+        return _read_yaml(text, where=(*where, *field.path), source=source, problems=problems)
+    return _BOX_READERS.get(field.kind, _read_plain)(field, text)
+
+
+def _store(out: dict[str, Any], field: Field, old: Any, new: Any) -> None:
+    """Write ``new`` at the field's path, unless it leaves the file as it was."""
+    if new is MISSING or (_empty(new) and not field.required):
+        if old is not MISSING and not (field.kind == "texts" and old == [] and new == []):
+            _drop(out, field.path)
+        return
+    if old is MISSING and field.default is not MISSING and new == field.default:
+        return  # the default, and the file did not say it: keep the file as it was
+    if old != new:
+        set_at(out, field.path, new)
+
+
 def apply(
     group: Group, item: dict[str, Any], data: Mapping[str, Any], *, where: tuple[Any, ...], source: str
 ) -> tuple[dict[str, Any], list[Problem]]:
@@ -617,52 +703,7 @@ def apply(
     problems: list[Problem] = []
     for field in group.fields:
         old = _get(out, field.path, MISSING)
-        if field.kind == "text":
-            new: Any = {lang: str(data.get(f"{field.name}-{lang}", "")) for lang in LANGS}
-            if isinstance(old, dict):
-                new = {**old, **new}
-            if not field.required and not any(v.strip() for v in (new["en"], new["es"])):
-                new = MISSING
-        elif field.kind == "texts":
-            rows = []
-            n = 0
-            while f"{field.name}-{n}-en" in data or f"{field.name}-{n}-es" in data:
-                en, es = str(data.get(f"{field.name}-{n}-en", "")), str(data.get(f"{field.name}-{n}-es", ""))
-                if en.strip() or es.strip():
-                    rows.append({"en": en, "es": es})
-                n += 1
-            new = rows
-        elif field.kind == "bool":
-            new = field.name in data and str(data.get(field.name)) not in ("", "0", "false", "off")
-        else:
-            text = str(data.get(field.name, ""))
-            if field.kind == "ids":
-                new = [p for p in re.split(r"[\s,]+", text) if p]
-            elif field.kind in ("int", "float"):
-                new = _convert_number(text, field.kind) if text.strip() else MISSING
-            elif field.kind == "offset":
-                new = _offset(text) if text.strip() else MISSING
-            elif field.kind == "yaml":
-                if not text.strip():
-                    new = MISSING
-                else:
-                    try:
-                        new = read_value(text, source=source, where=_loc((*where, *field.path)))
-                    except ScenarioError as exc:
-                        problems += exc.problems
-                        new = text  # kept, so the author finds it as typed
-            elif field.kind == "id":
-                new = text.strip()
-            else:
-                new = text if text.strip() or field.required else MISSING
-        if new is MISSING or (_empty(new) and not field.required):
-            if old is not MISSING and not (field.kind == "texts" and old == [] and new == []):
-                _drop(out, field.path)
-            continue
-        if old is MISSING and field.default is not MISSING and new == field.default:
-            continue  # the default, and the file did not say it: keep the file as it was
-        if old != new:
-            set_at(out, field.path, new)
+        _store(out, field, old, _form_value(field, old, data, where=where, source=source, problems=problems))
     return out, problems
 
 
@@ -704,8 +745,9 @@ def group_of_location(location: str) -> tuple[Group | None, int | None]:
     for group in GROUPS.values():
         if group.is_list:
             n = len(group.path)
-            if path[:n] == group.path and len(path) > n and isinstance(path[n], int):
-                return group, path[n]
+            index = path[n] if path[:n] == group.path and len(path) > n else None
+            if isinstance(index, int):
+                return group, index
             if path[:n] == group.path and len(path) == n:
                 best = (group, None)
         else:

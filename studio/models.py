@@ -51,7 +51,13 @@ class Draft(models.Model):
         """Whether the text is exactly the base version (nothing unsaved)."""
         from scenarios.loader import content_hash
 
-        return self.valid and self.base is not None and content_hash(self.raw) == self.base.content_hash
+        raw = self.raw  # a mapping when the text is valid (``valid`` alone does not narrow it for mypy)
+        return (
+            self.valid
+            and isinstance(raw, dict)
+            and self.base is not None
+            and content_hash(raw) == self.base.content_hash
+        )
 
     @property
     def filename(self) -> str:

@@ -9,7 +9,7 @@ inject stays as it was) and its problem names the sheet, row and column, e.g.
 
 Spreadsheets run formulas: a cell that starts with = + - @ (or a tab or carriage return)
 could run one when the CSV is opened. The CSV export goes through the app's one CSV writer
-(``exercises.exports.csv_lines``, which prefixes such cells with ``'``: OWASP's advice) and the
+(``review.exports.csv_lines``, which prefixes such cells with ``'``: OWASP's advice) and the
 import takes the prefix off again; the XLSX export stores every text as text.
 """
 
@@ -19,13 +19,14 @@ import copy
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from exercises.exports import FORMULA_START, csv_lines
+from review.exports import FORMULA_START, csv_lines
 from scenarios.loader import Problem, ScenarioError
 from scenarios.messages import Msg
 from scenarios.schema import Condition, Delivery, Outcome, parse_offset
@@ -133,7 +134,7 @@ def rows(raw: dict[str, Any]) -> list[list[Any]]:
 
 
 def to_csv(raw: dict[str, Any]) -> str:
-    """Every cell through the app's one CSV writer (``exercises.exports.csv_lines``: formulas made inert)."""
+    """Every cell through the app's one CSV writer (``review.exports.csv_lines``: formulas made inert)."""
     return "".join(csv_lines(rows(raw)))
 
 
@@ -244,6 +245,174 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _columns(header_row: list[Any], result: Applied, *, sheet: str, source: str) -> dict[int, Column]:
+    """The sheet's known columns by position; an unknown or renamed header is a problem at its cell."""
+    columns: dict[int, Column] = {}
+    for n, name in enumerate(_text(v).strip().lower() for v in header_row):
+        if not name:
+            continue
+        if name in RENAMED:
+            message = Msg("column {name!r} is now {new} (the note in both languages)", name=name, new=RENAMED[name])
+            result.problems.append(Problem(source, f"{sheet}!{letter(n)}1", message))
+            continue
+        if name not in BY_HEADER:
+            result.problems.append(Problem(source, f"{sheet}!{letter(n)}1", Msg("unknown column {name!r}", name=name)))
+            continue
+        columns[n] = BY_HEADER[name]
+        result.letters[BY_HEADER[name].key] = letter(n)
+    return columns
+
+
+@dataclass
+class _Row:
+    """One sheet row being read into an inject: where its cells are, and what is wrong with it."""
+
+    number: int
+    inject: dict[str, Any]
+    cells_at: dict[str, str]  # column key -> its cell in this row ("Injects!B7")
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def bad(self, key: str, message: Msg) -> None:
+        self.problems.append(Problem(self.source, f"{self.cells_at[key]} ({BY_HEADER[key].header})", message))
+
+
+def _read_time(row: _Row, column: Column, value: Any, text: str) -> None:
+    if not text.strip():
+        row.inject.pop("at", None)
+        return
+    try:
+        parse_offset(value if isinstance(value, int) and not isinstance(value, bool) else text.strip())
+    except ValueError as exc:
+        row.bad(column.key, exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else Msg(str(exc)))
+        return
+    text = text.strip()
+    row.inject["at"] = int(text) if re.fullmatch(r"[-+]?\d+", text) else text  # a bare number: minutes
+
+
+def _read_ids(row: _Row, column: Column, value: Any, text: str) -> None:
+    ids = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if ids or column.key == "to":
+        row.inject[column.path[0]] = ids
+    else:
+        row.inject.pop(column.path[0], None)
+
+
+def _read_flag(row: _Row, column: Column, value: Any, text: str) -> None:
+    flag = text.strip().lower()
+    if flag in ("", "false", "no", "0"):
+        row.inject.pop(column.key, None)
+    elif flag in ("true", "yes", "1", "x"):
+        row.inject[column.key] = True
+    else:
+        row.bad(column.key, Msg("write true or false (got {value!r})", value=text))
+
+
+def _read_model(row: _Row, column: Column, value: Any, text: str) -> None:
+    """A trigger, outcome or delivery in YAML flow style, read with the loader's rules."""
+    if not text.strip():
+        row.inject.pop(column.key, None)
+        return
+    try:
+        row.inject[column.key] = read_value(text, source=row.source, where=row.cells_at[column.key])
+    except ScenarioError as exc:
+        for p in exc.problems:
+            row.bad(column.key, p.message if isinstance(p.message, Msg) else Msg(str(p.message)))
+
+
+def _read_language(row: _Row, column: Column, value: Any, text: str) -> None:
+    """One language of a text (``title_es``); an optional text with both cells empty goes."""
+    name, lang = column.path
+    existing = row.inject.get(name)
+    current = {**existing, lang: text} if isinstance(existing, dict) else {lang: text}
+    if name in OPTIONAL_TEXTS and not any(v.strip() for v in current.values() if isinstance(v, str)):
+        row.inject.pop(name, None)
+    else:
+        row.inject[name] = current
+
+
+def _read_plain(row: _Row, column: Column, value: Any, text: str) -> None:
+    if text.strip():
+        row.inject[column.path[0]] = text
+    else:
+        row.inject.pop(column.path[0], None)
+
+
+_CELL_READERS: dict[str, Callable[[_Row, Column, Any, str], None]] = {
+    "time": _read_time,
+    "to": _read_ids,
+    "debrief": _read_ids,
+    "public": _read_flag,
+    "hidden": _read_flag,
+} | dict.fromkeys(MODELS, _read_model)
+
+
+def _read_cell(row: _Row, column: Column, value: Any) -> None:
+    if isinstance(value, tuple) and value and value[0] == "=formula":
+        row.bad(column.key, Msg("this cell holds a formula; type the value itself"))
+        return
+    reader = _CELL_READERS.get(column.key) or (_read_language if len(column.path) == 2 else _read_plain)
+    reader(row, column, value, _text(value))
+
+
+class _InjectsImport:
+    """The sheet's rows read one by one into the scenario's injects, in the sheet's order."""
+
+    def __init__(self, base: dict[str, Any], result: Applied) -> None:
+        self.result = result
+        # By id as the file has it (an id that is not a string still names an inject to remove).
+        self.old: dict[Any, dict[str, Any]] = {i.get("id"): i for i in base.get("injects") or [] if isinstance(i, dict)}
+        self.injects: list[dict[str, Any]] = []
+        self.seen: dict[str, int] = {}  # id -> the first row that has it
+        self.kept_bad: set[str] = set()
+
+    def read(self, number: int, cells: dict[Column, Any], cells_at: dict[str, str], source: str) -> None:
+        ident = _text(cells.get(BY_HEADER["id"])).strip()
+        row = _Row(number, copy.deepcopy(self.old.get(ident, {})) if ident else {}, cells_at, source)
+        if not ident:
+            row.bad("id", Msg("an inject needs an id"))
+        elif ident in self.seen:
+            row.bad("id", Msg("id {id!r} is also on row {row}", id=ident, row=self.seen[ident]))
+        row.inject["id"] = ident
+        for column, value in cells.items():
+            if column.key not in ("id", "phase"):
+                _read_cell(row, column, value)
+        if ident:
+            self.seen.setdefault(ident, number)
+        if row.problems:
+            self._keep_old(ident, row)
+        else:
+            self._take(ident, row)
+
+    def _keep_old(self, ident: str, row: _Row) -> None:
+        """A broken row leaves its inject as it was (once, however many rows have its id)."""
+        self.result.problems += row.problems
+        if ident in self.old and ident not in self.kept_bad and ident not in {i.get("id") for i in self.injects}:
+            self.kept_bad.add(ident)
+            self._append(copy.deepcopy(self.old[ident]), row.number)
+
+    def _take(self, ident: str, row: _Row) -> None:
+        if ident not in self.old:
+            self.result.added.append(ident)
+        elif row.inject != self.old[ident]:
+            self.result.changed.append(ident)
+        self._append(row.inject, row.number)
+
+    def _append(self, inject: dict[str, Any], number: int) -> None:
+        self.injects.append(inject)
+        self.result.rows[len(self.injects) - 1] = number
+
+    def finish(self, out: dict[str, Any]) -> None:
+        """The injects into ``out``; one the sheet no longer lists goes, with its references in id lists."""
+        kept = {i.get("id") for i in self.injects}
+        out["injects"] = self.injects
+        for ident in self.old:
+            if ident not in kept:
+                self.result.removed.append(ident)
+                out["injects"].append(copy.deepcopy(self.old[ident]))
+                tools.remove(out, "injects", len(out["injects"]) - 1)
+
+
 def apply(base: dict[str, Any], sheet_rows: list[list[Any]], *, sheet: str, source: str) -> Applied:
     """The scenario with its injects read from the rows; every problem located at a cell."""
     out = copy.deepcopy(base)
@@ -251,128 +420,18 @@ def apply(base: dict[str, Any], sheet_rows: list[list[Any]], *, sheet: str, sour
     if not sheet_rows:
         result.problems.append(Problem(source, f"{sheet}!A1", Msg("the sheet is empty")))
         return result
-    header = [_text(v).strip().lower() for v in sheet_rows[0]]
-    columns: dict[int, Column] = {}
-    for n, name in enumerate(header):
-        if not name:
-            continue
-        if name in RENAMED:
-            result.problems.append(
-                Problem(
-                    source,
-                    f"{sheet}!{letter(n)}1",
-                    Msg("column {name!r} is now {new} (the note in both languages)", name=name, new=RENAMED[name]),
-                )
-            )
-            continue
-        if name not in BY_HEADER:
-            result.problems.append(Problem(source, f"{sheet}!{letter(n)}1", Msg("unknown column {name!r}", name=name)))
-            continue
-        columns[n] = BY_HEADER[name]
-        result.letters[BY_HEADER[name].key] = letter(n)
+    columns = _columns(sheet_rows[0], result, sheet=sheet, source=source)
     if not any(c.key == "id" for c in columns.values()):
         result.problems.append(Problem(source, f"{sheet}!A1", Msg("the sheet needs an 'id' column")))
         return result
-    old = {i.get("id"): i for i in base.get("injects") or [] if isinstance(i, dict)}
-    injects: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
-    kept_bad: set[str] = set()
-    for r, row in enumerate(sheet_rows[1:], start=2):
-        if not any(_text(v).strip() for v in row):
+    reading = _InjectsImport(base, result)
+    for number, sheet_row in enumerate(sheet_rows[1:], start=2):
+        if not any(_text(v).strip() for v in sheet_row):
             continue
-        cells = {columns[n]: v for n, v in enumerate(row) if n in columns}
-        where = {c.key: f"{sheet}!{letter(n)}{r}" for n, c in columns.items()}
-        ident = _text(cells.get(BY_HEADER["id"])).strip()
-        row_problems: list[Problem] = []
-
-        def bad(
-            key: str, message: Msg, where: dict[str, str] = where, row_problems: list[Problem] = row_problems
-        ) -> None:
-            row_problems.append(Problem(source, f"{where[key]} ({BY_HEADER[key].header})", message))
-
-        if not ident:
-            bad("id", Msg("an inject needs an id"))
-        elif ident in seen:
-            bad("id", Msg("id {id!r} is also on row {row}", id=ident, row=seen[ident]))
-        inject = copy.deepcopy(old.get(ident, {})) if ident else {}
-        inject["id"] = ident
-        for column, value in cells.items():
-            if column.key in ("id", "phase"):
-                continue
-            if isinstance(value, tuple) and value and value[0] == "=formula":
-                bad(column.key, Msg("this cell holds a formula; type the value itself"))
-                continue
-            text = _text(value)
-            if column.key == "time":
-                if not text.strip():
-                    inject.pop("at", None)
-                    continue
-                try:
-                    parse_offset(value if isinstance(value, int) and not isinstance(value, bool) else text.strip())
-                except ValueError as exc:
-                    bad(column.key, exc.args[0] if exc.args and isinstance(exc.args[0], Msg) else Msg(str(exc)))
-                    continue
-                text = text.strip()
-                inject["at"] = int(text) if re.fullmatch(r"[-+]?\d+", text) else text  # a bare number: minutes
-            elif column.key in ("to", "debrief"):
-                ids = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-                if ids or column.key == "to":
-                    inject[column.path[0]] = ids
-                else:
-                    inject.pop(column.path[0], None)
-            elif column.key in ("public", "hidden"):
-                flag = text.strip().lower()
-                if flag in ("", "false", "no", "0"):
-                    inject.pop(column.key, None)
-                elif flag in ("true", "yes", "1", "x"):
-                    inject[column.key] = True
-                else:
-                    bad(column.key, Msg("write true or false (got {value!r})", value=text))
-            elif column.key in MODELS:
-                if not text.strip():
-                    inject.pop(column.key, None)
-                    continue
-                try:
-                    inject[column.key] = read_value(text, source=source, where=where[column.key])
-                except ScenarioError as exc:
-                    for p in exc.problems:
-                        bad(column.key, p.message if isinstance(p.message, Msg) else Msg(str(p.message)))
-            elif len(column.path) == 2:  # a language of a text
-                name, lang = column.path
-                current = inject.get(name) if isinstance(inject.get(name), dict) else {}
-                current = {**current, lang: text}
-                if name in OPTIONAL_TEXTS and not any(v.strip() for v in current.values() if isinstance(v, str)):
-                    inject.pop(name, None)
-                else:
-                    inject[name] = current
-            elif text.strip():
-                inject[column.path[0]] = text
-            else:
-                inject.pop(column.path[0], None)
-        if ident:
-            seen.setdefault(ident, r)
-        if row_problems:
-            result.problems += row_problems
-            if ident in old and ident not in kept_bad and ident not in {i.get("id") for i in injects}:
-                kept_bad.add(ident)
-                injects.append(copy.deepcopy(old[ident]))  # a broken row leaves its inject as it was
-                result.rows[len(injects) - 1] = r
-            continue
-        if ident in old:
-            if inject != old[ident]:
-                result.changed.append(ident)
-        else:
-            result.added.append(ident)
-        injects.append(inject)
-        result.rows[len(injects) - 1] = r
-    kept = {i.get("id") for i in injects}
-    out["injects"] = injects
-    # An inject the sheet no longer lists goes, with its references in id lists.
-    for ident in old:
-        if ident not in kept:
-            result.removed.append(ident)
-            out["injects"].append(copy.deepcopy(old[ident]))
-            tools.remove(out, "injects", len(out["injects"]) - 1)
+        cells = {columns[n]: v for n, v in enumerate(sheet_row) if n in columns}
+        cells_at = {c.key: f"{sheet}!{letter(n)}{number}" for n, c in columns.items()}
+        reading.read(number, cells, cells_at, source)
+    reading.finish(out)
     return result
 
 

@@ -1,9 +1,8 @@
-"""The one place the studio calls the instructor review (today ``exercises/review.py``).
+"""The one place the studio calls the instructor review (the ``review`` app).
 
 A dry run's exercises live only in memory, so there is no ``Exercise`` row to review; this
 module builds the review's in-memory ``Log`` from engine events and asks it for the same
-analytics the review shows (rules that refused, objectives met, indicator charts). When the
-review moves to its own app, only the imports here change.
+analytics the review shows (rules that refused, objectives met, indicator charts).
 """
 
 from __future__ import annotations
@@ -15,15 +14,19 @@ from typing import Any
 from django.utils import translation
 
 from exercises import engine
-from exercises import review as rv
-from exercises.engine.clock import local_game_datetime
+from exercises.engine.clock import duration_label, local_game_datetime, offset_label
 from exercises.engine.events import EventType
+from review.analytics import fold_tracking, objectives
+from review.charts import Chart, ChartMarker
+from review.charts import charts as review_charts
+from review.coordination import blocking_rules
+from review.log import Entry, Log
 from scenarios.schema import Scenario
 
 _WALL = datetime(2000, 1, 1, tzinfo=UTC)  # simulated exercises have no real time; the review needs one
 
 
-def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
+def _entries(scenario: Scenario, events: list[engine.Event]) -> list[Entry]:
     """What ``review.load`` makes of database rows, made of in-memory events."""
     phase = scenario.phases[0].id
     roles = scenario.roles_by_id
@@ -33,7 +36,7 @@ def _entries(scenario: Scenario, events: list[engine.Event]) -> list[rv.Entry]:
             phase = e.payload.get("phase", phase)
         role = roles.get(e.role)
         out.append(
-            rv.Entry(
+            Entry(
                 seq=e.seq,
                 type=e.type,
                 game_time=e.game_time,
@@ -65,16 +68,16 @@ def analyse(scenario: Scenario, events: list[engine.Event], *, langs: tuple[str,
     out: dict[str, Any] = {}
     for lang in langs:
         with translation.override(lang):
-            log = rv.Log(None, scenario, entries, lang)  # type: ignore[arg-type]  # no row: it never existed
-            final, first_true = rv.fold_tracking(log)
-            series: dict[str, list[rv.Entry]] = {i.id: [] for i in scenario.indicators}
+            log = Log(None, scenario, entries, lang)  # type: ignore[arg-type]  # no row: it never existed
+            final, first_true = fold_tracking(log)
+            series: dict[str, list[Entry]] = {i.id: [] for i in scenario.indicators}
             for entry in entries:
                 if entry.type == EventType.INDICATOR_CHANGED:
                     series.setdefault(entry.payload.get("indicator", ""), []).append(entry)
             out[lang] = {
                 "rules": [
                     {"rule": r.rule, "rejected": r.rejected, "refused": r.refused, "who": r.who, "example": r.example}
-                    for r in rv.blocking_rules(log)
+                    for r in blocking_rules(log)
                 ],
                 "objectives": [
                     {
@@ -85,31 +88,31 @@ def analyse(scenario: Scenario, events: list[engine.Event], *, langs: tuple[str,
                             for r in group.results
                         ],
                     }
-                    for group in rv.objectives(log, final, first_true)
+                    for group in objectives(log, final, first_true)
                 ],
-                "charts": [dataclasses.asdict(chart) for chart in rv.charts(log, series)],
+                "charts": [dataclasses.asdict(chart) for chart in review_charts(log, series)],
                 "phase_legend": [
-                    f"{n}. {p.title.get(lang)} ({rv.offset_label(p.start)})" for n, p in enumerate(scenario.phases, 1)
+                    f"{n}. {p.title.get(lang)} ({offset_label(p.start)})" for n, p in enumerate(scenario.phases, 1)
                 ],
             }
     return out
 
 
-def charts(data: list[dict[str, Any]]) -> list[rv.Chart]:
+def charts(data: list[dict[str, Any]]) -> list[Chart]:
     """Stored chart data back into the review's ``Chart`` objects, for its ``_charts.html``."""
     out = []
     for item in data:
-        markers = [rv.ChartMarker(**m) for m in item.get("markers", [])]
+        markers = [ChartMarker(**m) for m in item.get("markers", [])]
         fields = {k: v for k, v in item.items() if k != "markers"}
         fields["y_ticks"] = [tuple(t) for t in fields.get("y_ticks", [])]
         fields["x_ticks"] = [tuple(t) for t in fields.get("x_ticks", [])]
-        out.append(rv.Chart(**fields, markers=markers))
+        out.append(Chart(**fields, markers=markers))
     return out
 
 
 def duration(seconds: int | float | None) -> str:
-    return rv.duration_label(seconds)
+    return duration_label(seconds)
 
 
 def offset(seconds: int) -> str:
-    return rv.offset_label(seconds)
+    return offset_label(seconds)

@@ -77,7 +77,8 @@ def _set_line(text: str, pattern: re.Pattern[str], key: str, value: str) -> str 
 
 def _next_version(slug: str, raw: dict[str, Any]) -> int:
     newest = ScenarioVersion.objects.filter(slug=slug).aggregate(n=Max("version"))["n"] or 0
-    mine = raw.get("version") if isinstance(raw.get("version"), int) else 0
+    declared = raw.get("version")
+    mine = declared if isinstance(declared, int) else 0
     return max(mine, newest + 1)
 
 

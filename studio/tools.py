@@ -236,63 +236,85 @@ def _always(raw: dict[str, Any]) -> dict[str, Any]:
     return {"after": phases[0].get("start", 0)}
 
 
-def _resolve_conditions(raw: dict[str, Any], gone: Gone, removed: Removed) -> bool:
-    """One pass: rewrite conditions about removed things; remove what can now never happen. True if changed."""
-    changed = False
+class _ConditionPass:
+    """One pass over every condition of the scenario, simplified against what is gone."""
 
-    def rewrite(holder: dict[str, Any], key: str) -> Any:
-        nonlocal changed
+    def __init__(self, raw: dict[str, Any], gone: Gone, removed: Removed) -> None:
+        self.raw, self.gone, self.removed = raw, gone, removed
+        self.changed = False
+
+    def rewrite(self, holder: dict[str, Any], key: str) -> Any:
+        """The condition at ``holder[key]`` simplified (TRUE, FALSE or a smaller condition, stored)."""
         if key not in holder:
             return None
-        new = simplify(holder[key], gone)
+        new = simplify(holder[key], self.gone)
         if new != holder[key]:
-            changed = True
+            self.changed = True
             if new not in (TRUE, FALSE):
                 holder[key] = new
         return new
 
-    for n in range(len(raw.get("injects") or []) - 1, -1, -1):
-        inject = raw["injects"][n]
-        if not isinstance(inject, dict):
-            continue
-        result = rewrite(inject, "trigger")
-        if result == FALSE:  # it can never fire
-            gone.injects.add(str(inject.get("id")))
-            remove(raw, "injects", n, removed)
-        elif result == TRUE:
-            inject.pop("trigger")
-            inject["at"] = _always(raw)["after"]
-    for n in range(len(raw.get("actions") or []) - 1, -1, -1):
-        action = raw["actions"][n]
-        if not isinstance(action, dict) or not isinstance(action.get("requires"), list):
-            continue
-        verdicts = [rewrite(r, "when") if isinstance(r, dict) else None for r in action["requires"]]
-        if FALSE in verdicts:  # a requirement that can never be met: the action can never be taken
-            gone.actions.add(str(action.get("id")))
-            remove(raw, "actions", n, removed)
-        elif TRUE in verdicts:
-            action["requires"] = [r for r, v in zip(action["requires"], verdicts, strict=True) if v != TRUE]
-    for role in raw.get("roles") or []:
-        if not isinstance(role, dict) or not isinstance(role.get("objectives"), list):
-            continue
-        kept = []
-        for objective in role["objectives"]:
-            verdict = rewrite(objective, "done_when") if isinstance(objective, dict) else None
-            if verdict == FALSE:  # it can never be met
-                removed.add("objectives", f"{role.get('id')}.{objective.get('id')}")
-            else:
-                if verdict == TRUE:
-                    objective["done_when"] = _always(raw)
-                kept.append(objective)
-        role["objectives"] = kept
-    for n in range(len(raw.get("pressures") or []) - 1, -1, -1):
-        pressure = raw["pressures"][n]
-        verdict = rewrite(pressure, "when") if isinstance(pressure, dict) else None
-        if verdict == FALSE:  # it never applies
-            remove(raw, "pressures", n, removed)
-        elif verdict == TRUE:
-            pressure["when"] = _always(raw)
-    return changed
+    def injects(self) -> None:
+        raw = self.raw
+        for n in range(len(raw.get("injects") or []) - 1, -1, -1):
+            inject = raw["injects"][n]
+            if not isinstance(inject, dict):
+                continue
+            result = self.rewrite(inject, "trigger")
+            if result == FALSE:  # it can never fire
+                self.gone.injects.add(str(inject.get("id")))
+                remove(raw, "injects", n, self.removed)
+            elif result == TRUE:
+                inject.pop("trigger")
+                inject["at"] = _always(raw)["after"]
+
+    def actions(self) -> None:
+        raw = self.raw
+        for n in range(len(raw.get("actions") or []) - 1, -1, -1):
+            action = raw["actions"][n]
+            if not isinstance(action, dict) or not isinstance(action.get("requires"), list):
+                continue
+            verdicts = [self.rewrite(r, "when") if isinstance(r, dict) else None for r in action["requires"]]
+            if FALSE in verdicts:  # a requirement that can never be met: the action can never be taken
+                self.gone.actions.add(str(action.get("id")))
+                remove(raw, "actions", n, self.removed)
+            elif TRUE in verdicts:
+                action["requires"] = [r for r, v in zip(action["requires"], verdicts, strict=True) if v != TRUE]
+
+    def objectives(self) -> None:
+        for role in self.raw.get("roles") or []:
+            if not isinstance(role, dict) or not isinstance(role.get("objectives"), list):
+                continue
+            kept = []
+            for objective in role["objectives"]:
+                verdict = self.rewrite(objective, "done_when") if isinstance(objective, dict) else None
+                if verdict == FALSE:  # it can never be met
+                    self.removed.add("objectives", f"{role.get('id')}.{objective.get('id')}")
+                else:
+                    if verdict == TRUE:
+                        objective["done_when"] = _always(self.raw)
+                    kept.append(objective)
+            role["objectives"] = kept
+
+    def pressures(self) -> None:
+        raw = self.raw
+        for n in range(len(raw.get("pressures") or []) - 1, -1, -1):
+            pressure = raw["pressures"][n]
+            verdict = self.rewrite(pressure, "when") if isinstance(pressure, dict) else None
+            if verdict == FALSE:  # it never applies
+                remove(raw, "pressures", n, self.removed)
+            elif verdict == TRUE:
+                pressure["when"] = _always(raw)
+
+
+def _resolve_conditions(raw: dict[str, Any], gone: Gone, removed: Removed) -> bool:
+    """One pass: rewrite conditions about removed things; remove what can now never happen. True if changed."""
+    one_pass = _ConditionPass(raw, gone, removed)
+    one_pass.injects()
+    one_pass.actions()
+    one_pass.objectives()
+    one_pass.pressures()
+    return one_pass.changed
 
 
 def _stances(raw: dict[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:

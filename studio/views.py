@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
@@ -72,9 +73,8 @@ def library(request: HttpRequest) -> HttpResponse:
         .annotate(n_exercises=Count("exercises", distinct=True), n_workshops=Count("workshops", distinct=True))
         .order_by("slug", "-loaded_at", "-pk")
     )
-    by_slug: dict[str, list[ScenarioVersion]] = defaultdict(list)
-    for version in versions:
-        by_slug[version.slug].append(version)
+    # Ordered by slug, so one group per scenario (the element type keeps its use counts for mypy).
+    by_slug = {slug: list(group) for slug, group in groupby(versions, key=lambda v: v.slug)}
     titles = dict(
         ScenarioVersion.objects.filter(pk__in=[v[0].pk for v in by_slug.values()]).values_list("pk", "snapshot__title")
     )
@@ -179,13 +179,15 @@ def scenario(request: HttpRequest, slug: str) -> HttpResponse:
     # What was played on a version is listed only to staff who may see it (exercises.access):
     # other facilitators' tables are counted, never named (their codes are join codes).
     mine = access.visible_exercises(request.user).values("pk")
+    workshops_seen = access.visible_workshops(request.user).values("pk")
     versions = list(
         ScenarioVersion.objects.filter(slug=slug)
         .select_related("created_by", "derived_from")
         .defer("snapshot")
         .annotate(
-            n_tables=Count("exercises", filter=Q(exercises__workshop=None), distinct=True),
-            n_workshops=Count("workshops", distinct=True),
+            # Uses this user may not see: counted, never named.
+            hidden_uses=Count("exercises", filter=Q(exercises__workshop=None) & ~Q(exercises__in=mine), distinct=True)
+            + Count("workshops", filter=~Q(workshops__in=workshops_seen), distinct=True),
         )
         .prefetch_related(
             Prefetch(
@@ -201,8 +203,6 @@ def scenario(request: HttpRequest, slug: str) -> HttpResponse:
         )
         .order_by("-loaded_at", "-pk")
     )
-    for v in versions:
-        v.hidden_uses = v.n_tables + v.n_workshops - len(v.exercises.all()) - len(v.workshops.all())
     draft = Draft.objects.select_related("owner", "base").filter(slug=slug).first()
     if not versions and draft is None:
         raise Http404("no such scenario")
@@ -799,7 +799,7 @@ def diff(request: HttpRequest) -> HttpResponse:
     hunks = []
     added = removed = 0
     for group in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_grouped_opcodes(3):
-        lines = []
+        lines: list[tuple[str, int | str, int | str, str]] = []  # kind, old line no, new line no, text
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
                 lines += [("same", i + 1, j + 1, old[i]) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]

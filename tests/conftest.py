@@ -66,16 +66,18 @@ def mini_table(mini_version, alice):
 
 def _seat(exercise, name: str, role: str = ""):
     """A browser that joined ``exercise`` as ``name`` and, when given, claimed ``role``."""
-    from django.test import Client
     from django.urls import reverse
 
     from exercises import selectors
+    from tests.seats import SeatedClient
 
-    browser = Client()
+    browser = SeatedClient()
     response = browser.post(reverse("join", args=[exercise.code]), {"name": name})
     assert response.status_code == 302, response.content[:500]
     exercise.refresh_from_db()
-    browser.participant = selectors.participant_for(browser.session, exercise)
+    participant = selectors.participant_for(browser.session, exercise)
+    assert participant is not None, "the join left no participant in the session"
+    browser.participant = participant
     if role:
         response = browser.post(reverse("play_command", args=[exercise.code]), {"type": "claim_role", "role": role})
         assert response.status_code == 302

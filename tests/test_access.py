@@ -44,6 +44,7 @@ TABLE_URLS = [
     ("post", "console_command", [], {"type": "unseat_bot", "role": "adviser"}, "run"),
     ("post", "console_command", [], {"type": "remove_participant", "participant": "nobody"}, "run"),
     ("get", "console_as", ["president"], None, "run"),
+    ("get", "console_as_chosen", [], None, "run"),
     ("post", "join_lock", [], {"locked": "1"}, "run"),
     ("get", "review:overview", [], None, "view"),
     ("get", "review:timeline", [], None, "view"),
@@ -62,7 +63,7 @@ TABLE_URLS = [
     ("get", "review:people", [], None, "own"),
     ("post", "review:people", [], {"username": "otto", "level": "evaluator"}, "own"),
 ]
-WORKSHOP_URLS = [
+WORKSHOP_URLS: list[tuple[str, str, list[str], dict[str, str] | None, str]] = [
     ("get", "workshop_console", [], None, "view"),
     ("post", "workshop_command", [], {"type": "pause"}, "run"),
     ("post", "workshop_command", [], {"type": "release_inject", "inject": "background"}, "run"),

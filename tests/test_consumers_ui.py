@@ -17,6 +17,7 @@ from config.asgi import application
 from exercises import engine, services
 from exercises.engine import commands as c
 from exercises.models import Event
+from tests.seats import SeatedClient
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -55,7 +56,7 @@ async def _send(socket: WebsocketCommunicator, **frame) -> None:
     await socket.send_to(text_data=json.dumps(frame))
 
 
-def _as(browser: Client) -> engine.Actor:
+def _as(browser: SeatedClient) -> engine.Actor:
     return engine.Actor(kind="participant", participant=browser.participant.pk)
 
 

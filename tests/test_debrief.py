@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exercises import debrief, debrief_views, engine, push, review_views, selectors, services
+import review.pdf
+from exercises import debrief, debrief_views, engine, push, selectors, services
 from exercises.engine import commands as c
 from exercises.engine import debrief as d
 from exercises.models import Event
@@ -234,9 +235,33 @@ def test_answers_and_notes_go_into_the_after_action_report_html_and_pdf(
         seen["html"] = html
         return b"%PDF-1.7 fake"
 
-    monkeypatch.setattr(review_views, "html_to_pdf", capture)
+    monkeypatch.setattr(review.pdf, "html_to_pdf", capture)
     assert alice_client.get(reverse("review:report_pdf", args=[played.code])).status_code == 200
     assert "Ask about the order&#x27;s timing next time" in seen["html"]
+
+
+def test_the_plan_page_is_a_formset_that_records_only_the_changed_rows(played, alice_client, django_user_model) -> None:
+    """Mutation: record every row of the formset, changed or not → two events, red.
+    Mutation: drop the check that the poster may run the row's exercise → another facilitator's post
+    records one, red."""
+    other = Client()
+    other.force_login(django_user_model.objects.create_user("oscar", password="oscar-password-1", is_staff=True))
+    _plan(played, ("Alpha", "First", "Owner", "2030-01-01"), ("Beta", "Second", "Owner", "2030-01-02"))
+    page = alice_client.get(reverse("debrief:plan")).content.decode()
+    assert 'name="form-TOTAL_FORMS" value="2"' in page and 'name="initial-form-0-status"' in page
+    keys = [d.improvement_key("Alpha", "First"), d.improvement_key("Beta", "Second")]
+    post = {"form-TOTAL_FORMS": "2", "form-INITIAL_FORMS": "2"}
+    for n, (key, status) in enumerate(zip(keys, ("closed", "open"), strict=True)):
+        post |= {f"form-{n}-exercise": played.code, f"form-{n}-key": key}
+        post |= {f"form-{n}-status": status, f"initial-form-{n}-status": "open"}
+    assert other.post(reverse("debrief:plan"), post).status_code == 404
+    assert not Event.objects.filter(exercise=played, type=d.IMPROVEMENT_STATUS).exists()
+    response = alice_client.post(reverse("debrief:plan") + "?status=all", post)
+    assert response.status_code == 302 and response["Location"] == reverse("debrief:plan") + "?status=all"
+    events = list(Event.objects.filter(exercise=played, type=d.IMPROVEMENT_STATUS))
+    assert [(e.payload["key"], e.payload["status"], e.payload["by"]) for e in events] == [(keys[0], "closed", "alice")]
+    post["form-1-status"] = "done-ish"
+    assert alice_client.post(reverse("debrief:plan"), post).status_code == 404
 
 
 # --------------------------------------------------------------------------- hot wash

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from exercises import review
+import review.analytics
 from exercises.engine import clock
 from scenarios import durations, loader, schema
 
@@ -40,4 +40,4 @@ def test_the_game_clock_in_the_scenario_zone_and_the_labels() -> None:
     assert clock.local_game_datetime(t0, "UTC", 0) == datetime(2001, 9, 11, 12, 46)
     assert clock.offset_label(-(86400 + 5400)) == "T-1d 01:30"
     assert [clock.duration_label(s) for s in (None, 40, 150, 5400, 93784)] == ["—", "40s", "2m 30s", "1h 30m", "1d 2h"]
-    assert review.duration_label is clock.duration_label
+    assert review.analytics.duration_label is clock.duration_label

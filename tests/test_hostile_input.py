@@ -293,6 +293,7 @@ def _seated(exercise: Exercise, name: str, role: str) -> str:
     store = SessionStore()
     store[selectors.SESSION_KEY] = {str(exercise.pk): participant.pk}
     store.create()
+    assert store.session_key is not None  # create() sets it
     return store.session_key
 
 

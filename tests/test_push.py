@@ -180,7 +180,12 @@ def test_it_renders_a_quiet_batch_once_for_every_role_that_sees_it_alike(bob, da
     ).events
     renders = []
     real = push.frame_parts
-    monkeypatch.setattr(push, "frame_parts", lambda *a, **k: renders.append(a[2]) or real(*a, **k))
+
+    def counted_frame_parts(*a, **k):
+        renders.append(a[2])
+        return real(*a, **k)
+
+    monkeypatch.setattr(push, "frame_parts", counted_frame_parts)
     frames = {
         role: render(mini_table.pk, events, (f"role:{role}", "en")) for role in ("president", "defence", "us_command")
     }

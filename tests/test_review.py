@@ -37,6 +37,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,17 @@ import yaml
 from django.test import Client
 from django.urls import reverse
 
-from exercises import engine, review, review_views, services
+import review.analytics
+import review.compare
+import review.log
+import review.pdf
+import review.replay
+import review.report
+import review.share
+import review.timeline
+import review.views.pages
+import review.wording
+from exercises import engine, services
 from exercises.engine import commands as c
 from exercises.models import Event, Exercise
 from scenarios.library import latest, sync_library
@@ -163,13 +174,13 @@ def played(review_version) -> Exercise:
     p.do(W0 + 111, a["president"], c.SendMessage(channel="press", text=PRESS))
     p.do(W0 + 112, a["us_command"], c.SendMessage(channel="cable", text=CABLE))
     p.do(W0 + 115, engine.FACILITATOR, c.End())
-    review.clear_cache()
+    review.analytics.clear_cache()
     return p.refreshed()
 
 
 @pytest.fixture
-def analysis(played) -> review.Analysis:
-    return review.analyse(review.load(played, lang="en"))
+def analysis(played) -> review.analytics.Analysis:
+    return review.analytics.analyse(review.log.load(played, lang="en"))
 
 
 @pytest.fixture
@@ -276,8 +287,8 @@ def test_the_review_words_refusals_with_labels_in_both_languages(played) -> None
         ("en", "“Send US troops”", "not troops"),
         ("es", "«Enviar tropas de EUA»", "no tropas"),
     ]:
-        log = review.load(played, lang=lang)
-        texts = [review.describe(log, e) for e in log.entries if e.type == "command_rejected"]
+        log = review.log.load(played, lang=lang)
+        texts = [review.wording.describe(log, e) for e in log.entries if e.type == "command_rejected"]
         assert any(title in t and reason in t for t in texts), texts
         assert not any("send_troops_us" in t or "deploy_home" in t for t in texts), texts
 
@@ -359,13 +370,13 @@ def test_it_summarises_the_game_and_wall_time_played(analysis) -> None:
 # --------------------------------------------------------------------------- timeline and replay
 
 
-def _seqs(page: review.TimelinePage) -> list[int]:
+def _seqs(page: review.timeline.TimelinePage) -> list[int]:
     return [row.entry.seq for row in page.rows]
 
 
 def test_it_filters_the_timeline_by_role_side_phase_type_channel_and_text(analysis) -> None:
-    def page(**filters: str) -> review.TimelinePage:
-        return review.timeline(analysis, review.Filters(**filters))
+    def page(**filters: str) -> review.timeline.TimelinePage:
+        return review.timeline.timeline(analysis, review.timeline.TimelineFilters(filters))
 
     assert page().matched == 44
     assert _seqs(page(role="defence")) == [5, 12, 30, 31, 32, 33, 40, 41]
@@ -378,44 +389,72 @@ def test_it_filters_the_timeline_by_role_side_phase_type_channel_and_text(analys
 
 
 def test_it_pages_the_timeline_and_jumps_to_an_event(analysis, monkeypatch) -> None:
-    monkeypatch.setattr(review, "PAGE_SIZE", 10)
-    last = review.timeline(analysis, review.Filters(page="last"))
+    monkeypatch.setattr(review.timeline, "PAGE_SIZE", 10)
+    last = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"page": "last"}))
     assert (last.page, last.pages, _seqs(last)) == (5, 5, [41, 42, 43, 44])
-    jump = review.timeline(analysis, review.Filters(seq="23"))
+    jump = review.timeline.timeline(analysis, review.timeline.TimelineFilters({"seq": "23"}))
     assert (jump.page, jump.highlight, _seqs(jump)[0]) == (3, 23, 21)
 
 
+def test_the_pager_links_keep_the_filters_and_drop_the_jump(played, facilitator_client, monkeypatch) -> None:
+    """``{% querystring %}`` builds the pager's links from the request's query.
+
+    Mutations (tried): keep ``seq`` in the links (the jump would win over ``page``: stuck on page 3);
+    write ``page=1`` for the first page instead of dropping it."""
+    monkeypatch.setattr(review.timeline, "PAGE_SIZE", 10)
+    url = reverse("review:timeline", args=[played.code])
+    text = _text(facilitator_client.get(url + "?q=&seq=23", headers={"HX-Request": "true"}))
+    assert 'href="?q=&amp;page=4" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="next"' in text
+    assert 'href="?q=&amp;page=2" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="prev"' in text
+    assert 'href="?q=&amp;page=5" hx-boost="true" hx-swap="outerHTML show:#rv-results:top">' in text  # the last page
+    text = _text(facilitator_client.get(url + "?phase=before&page=2", headers={"HX-Request": "true"}))
+    # page 1: no page parameter
+    assert 'href="?phase=before" hx-boost="true" hx-swap="outerHTML show:#rv-results:top" rel="prev"' in text
+    assert 'rel="next"' not in text
+
+
+def _replay(played, role: str, seq: int):
+    return review.replay.screen(played, review.log.load(played, lang="en"), role=role, seq=seq, lang="en")
+
+
 def test_it_replays_what_defence_could_see_after_the_senate_was_asked(played) -> None:
-    log = review.load(played, lang="en")
-    screen = review.replay(log, role="defence", seq=31)
-    assert screen.game_time == 1800
-    assert screen.indicators == [
-        ("Trust", 63, 63),
-        ("Sovereignty", 55, 55),
-        ("Legitimacy", 45, 45),
-        ("Cohesion", 50, 50),
+    """The replay is the live room's context at seq 31 (review/replay.py).
+
+    Mutation: fold to the last seq instead of 31 -> red (the proposal is no longer pending).
+    """
+    screen = _replay(played, "defence", 31)
+    assert (screen.mode, screen.clock, screen.holder) == ("room", datetime(2001, 9, 11, 13, 16), "Bob")
+    room = screen.context
+    assert [(i.name, i.value) for i in room["indicators"]] == [
+        ("Trust", 63),
+        ("Sovereignty", 55),
+        ("Legitimacy", 45),
+        ("Cohesion", 50),
     ]
-    assert [(p.proposal, p.waiting_on) for p in screen.waiting] == [(30, ["Senate"])]
-    assert screen.to_answer == []
-    assert [m.text for m in screen.messages] == [CABINET]
-    feed = [row.entry.seq for row in screen.feed]
+    assert [(p.id, [a.approver for a in p.approvals if a.status == "pending"]) for p in room["pending"]] == [
+        (30, ["Senate"])
+    ]
+    assert not any(p.awaits_me for p in room["pending"])
+    assert [m.text for ch in room["channels"] for m in ch.messages] == [CABINET]
+    feed = [item.seq for item in room["items"]]
     assert 26 not in feed and 25 not in feed  # the US card was never on Mexico's screens
     assert 27 in feed  # ... but its effect on a public indicator was, without naming the cause
-    assert "unilateral" not in next(row.text for row in screen.feed if row.entry.seq == 27).lower()
+    assert "unilateral" not in str(vars(next(i for i in room["items"] if i.seq == 27))).lower()
 
 
 def test_it_replays_the_us_command_and_the_projector_with_their_own_view(played) -> None:
-    log = review.load(played, lang="en")
-    us = review.replay(log, role="us_command", seq=44)
-    assert [name for name, _, _ in us.indicators] == ["Trust", "Sovereignty"]
-    assert [(m.text, m.in_transit) for m in us.messages] == [(CABLE, True), (PRESS, False)]
-    projector = review.replay(log, role="", seq=44)
-    assert [m.text for m in projector.messages] == [PRESS]
-    assert all(row.entry.public for row in projector.feed)
+    us = _replay(played, "us_command", 44).context
+    assert [i.name for i in us["indicators"]] == ["Trust", "Sovereignty"]
+    assert {m.text for ch in us["channels"] for m in ch.messages} == {CABLE, PRESS}
+    projector = _replay(played, "", 44)
+    assert projector.mode == "projector"
+    shown = [i.seq for i in projector.context["items"]]
+    assert all(engine.EVERYONE in e.audience for e in Event.objects.filter(exercise=played, seq__in=shown))
+    assert not any(seq in (26, 30, 41, 43) for seq in shown)
 
 
 def test_it_finds_the_last_event_at_an_in_game_moment(played) -> None:
-    log = review.load(played, lang="en")
+    log = review.log.load(played, lang="en")
     # mini's clock: T+0 is 2001-09-11 08:46 at -04:00, shown in UTC (the scenario's zone).
     assert log.game_clock(0) == datetime(2001, 9, 11, 12, 46)
     assert log.game_time_of(datetime(2001, 9, 11, 13, 16)) == 1800
@@ -427,8 +466,8 @@ def test_it_finds_the_last_event_at_an_in_game_moment(played) -> None:
 
 
 def test_it_links_debrief_questions_to_what_happened(played, review_version) -> None:
-    analysis = review.analyse(review.load(played, lang="en"))
-    [question] = review.debrief(analysis)
+    analysis = review.analytics.analyse(review.log.load(played, lang="en"))
+    [question] = review.report.debrief(analysis)
     assert question.actions == ["Assign tasks"]
     assert question.rows == []  # nobody proposed assign_tasks in this log
 
@@ -436,14 +475,14 @@ def test_it_links_debrief_questions_to_what_happened(played, review_version) -> 
 def test_it_links_a_debrief_question_to_the_events_of_its_action(played, review_version) -> None:
     """A question about ``deploy_abroad`` lists that proposal, its execution and the note on it.
 
-    Mutation (tried): ``rows=[]`` in ``review.debrief`` (forcing every question's rows empty) → red.
+    Mutation (tried): ``rows=[]`` in ``review.report.debrief`` (forcing every question's rows empty) → red.
     The question above cannot see that: its action never happens in the fixture log.
     """
-    log = review.load(played, lang="en")
+    log = review.log.load(played, lang="en")
     [q] = log.scenario.debrief
     log.scenario = log.scenario.model_copy(update={"debrief": [q.model_copy(update={"actions": ["deploy_abroad"]})]})
-    analysis = review.analyse(log)
-    [question] = review.debrief(analysis)
+    analysis = review.analytics.analyse(log)
+    [question] = review.report.debrief(analysis)
     assert question.actions == ["Send troops abroad"]
     assert [(r.entry.seq, r.entry.type) for r in question.rows] == [
         (30, "action_proposed"),
@@ -451,7 +490,7 @@ def test_it_links_a_debrief_question_to_the_events_of_its_action(played, review_
         (41, "note_added"),  # the evaluator's note on the execution
     ]
     assert question.rows[2].text == f"Evaluator note: {NOTE}"
-    [shared] = review.debrief(analysis, public=True)
+    [shared] = review.report.debrief(analysis, public=True)
     assert shared.rows == []  # all three were Mexican-cabinet or facilitator-only: none on the share link
 
 
@@ -463,11 +502,15 @@ def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_
             "summary": "A short afternoon.",
             "strengths": "Fast statements\n- Clear press line",
             "improvements": "Ask the Senate first",
-            "issue": ["Bypassed the Senate", ""],
-            "action": ["Brief ministers on Art. 76", ""],
-            "owner": ["Defence", ""],
-            "due": ["2001-10-01", ""],
-            "status": ["open", ""],
+            "actions-TOTAL_FORMS": "3",
+            "actions-INITIAL_FORMS": "0",
+            "actions-0-issue": "",  # a blank row first: ignored, the rows keep their order
+            "actions-1-issue": " Bypassed the Senate ",
+            "actions-1-action": "Brief ministers on Art. 76",
+            "actions-1-owner": "Defence",
+            "actions-1-due": "2001-10-01",
+            "actions-1-status": "open",
+            "actions-2-status": "",
         },
     )
     assert response.status_code == 302
@@ -485,6 +528,25 @@ def test_it_records_report_edits_as_facilitator_only_events(played, facilitator_
     assert row.payload["share"] is False
     page = _text(facilitator_client.get(reverse("review:report", args=[played.code])))
     assert "Brief ministers on Art. 76" in page and "Clear press line" in page
+
+
+def test_the_report_edit_page_offers_the_plan_as_a_formset_with_three_blank_rows(played, facilitator_client) -> None:
+    """Mutation: ``extra=0`` on the formset → no blank row to write a first action in, red."""
+    url = reverse("review:report_edit", args=[played.code])
+    page = _text(facilitator_client.get(url))
+    assert 'name="actions-TOTAL_FORMS" value="3"' in page and 'name="actions-2-issue"' in page
+    facilitator_client.post(
+        url,
+        {"summary": "s", "actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-issue": "One"},
+    )
+    page = _text(facilitator_client.get(url))
+    assert 'name="actions-TOTAL_FORMS" value="4"' in page and 'name="actions-0-issue" value="One"' in page
+    too_long = facilitator_client.post(
+        url, {"actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-due": "x" * 41}
+    )
+    assert too_long.status_code == 400 and 'name="actions-0-due" value="xxxx' in _text(too_long)
+    forged = facilitator_client.post(url, {"summary": "s", "actions-TOTAL_FORMS": "x", "actions-INITIAL_FORMS": "0"})
+    assert forged.status_code == 400 and "rows were not sent whole" in _text(forged)
 
 
 def test_it_adds_an_evaluator_note_from_the_review_page(played, facilitator_client) -> None:
@@ -652,7 +714,7 @@ def test_it_reviews_an_exercise_still_in_the_lobby(review_version, facilitator_c
     for name in REVIEW_PAGES:
         assert facilitator_client.get(reverse(f"review:{name}", args=[exercise.code])).status_code == 200
     assert Client().get(reverse("review:share", args=[_link(exercise)])).status_code == 200
-    analysis = review.analysis_for(exercise)
+    analysis = review.analytics.analysis_for(exercise)
     assert (analysis.final.status, analysis.decisions, analysis.responses) == ("lobby", [], [])
 
 
@@ -666,12 +728,12 @@ def test_it_speaks_spanish_with_the_scenarios_spanish_names(played, facilitator_
 
 
 def test_it_caches_one_analysis_per_exercise_state(played) -> None:
-    review.clear_cache()
-    first = review.analysis_for(played)
-    assert review.analysis_for(played) is first
+    review.analytics.clear_cache()
+    first = review.analytics.analysis_for(played)
+    assert review.analytics.analysis_for(played) is first
     services.execute(exercise_id=played.pk, actor=engine.FACILITATOR, command=c.AddNote(text="Later."))
     played.refresh_from_db()
-    again = review.analysis_for(played)
+    again = review.analytics.analysis_for(played)
     assert again is not first and len(again.notes) == 2
 
 
@@ -726,7 +788,7 @@ def test_it_explains_when_no_pdf_can_be_made(played, facilitator_client, monkeyp
     def no_pango(html: str, base_url: str) -> bytes:
         raise OSError("cannot load library 'libpango-1.0-0'")
 
-    monkeypatch.setattr(review_views, "html_to_pdf", no_pango)
+    monkeypatch.setattr(review.pdf, "html_to_pdf", no_pango)
     response = facilitator_client.get(reverse("review:report_pdf", args=[played.code]))
     assert response.status_code == 503
     assert "Print" in _text(response)
@@ -753,7 +815,7 @@ def test_it_compares_the_tables_of_a_workshop(played, review_version, django_use
     second.do(W0 + 70, engine.FACILITATOR, c.End())
     Exercise.objects.filter(pk=played.pk).update(workshop=workshop, table=1)
     Exercise.objects.filter(pk=second.exercise.pk).update(workshop=workshop, table=2)
-    comparison = review.compare(workshop)
+    comparison = review.compare.compare(workshop)
     assert [t.exercise.table for t in comparison.tables] == [1, 2]
     decisions = {
         title: [[(status, when) for status, when, _ in cell] for cell in cells]
@@ -814,7 +876,7 @@ def _whispering_simulation(version):
 def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitator_client) -> None:
     """Every review page of a bot-played exercise opens, and its share link leaks no private message.
 
-    Mutation (tried): ``review.shared`` built from every entry instead of ``e.public`` ones
+    Mutation (tried): ``review.share.shared`` built from every entry instead of ``e.public`` ones
     (``[e for e in log.entries]``) → red: WHISPER, said on a closed channel, shows on the share link.
     """
     sync_library()
@@ -822,7 +884,7 @@ def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitato
     assert version is not None, f"{slug} is missing from scenarios/library"
     exercise = _whispering_simulation(version).run().exercise
     exercise.refresh_from_db()
-    analysis = review.analysis_for(exercise)
+    analysis = review.analytics.analysis_for(exercise)
     assert analysis.final == engine.State.model_validate(exercise.state)  # the review folds to the live state
     assert len(analysis.charts) == len(analysis.log.scenario.indicators)
     assert analysis.decisions and analysis.responses
@@ -830,7 +892,7 @@ def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitato
         assert facilitator_client.get(reverse(f"review:{name}", args=[exercise.code])).status_code == 200
     replay = facilitator_client.get(reverse("review:replay", args=[exercise.code]) + f"?seq={exercise.last_seq // 2}")
     assert replay.status_code == 200
-    for export in review_views.EXPORTS:
+    for export in review.views.pages.EXPORTS:
         assert facilitator_client.get(reverse("review:export", args=[exercise.code, export])).status_code == 200
     share = _text(Client().get(reverse("review:share", args=[_link(exercise)])))
     private = [
@@ -849,3 +911,17 @@ def test_it_reviews_a_simulated_exercise_of_every_seed_scenario(slug, facilitato
     assert not [text for text in private if text not in public and text in share]
     searched = _text(Client().get(reverse("review:share", args=[_link(exercise)]) + "?q=whispered"))
     assert WHISPER not in searched  # nor on a later page of the shared timeline, found by searching
+
+
+def test_the_review_queries_nothing_itself() -> None:
+    """Issue #10: the review reads through ``exercises.selectors``. No manager, no queryset, no
+    ``get_object_or_404`` in any of its modules.
+
+    Mutation (tried): put back ``ShareLink.objects.filter(...)`` in the sharing view → red."""
+    root = Path(review.log.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in sorted(root.rglob("*.py"))
+        if re.search(r"\.objects\b|get_object_or_404|\.select_related\(|\.values_list\(", path.read_text())
+    ]
+    assert offenders == []

@@ -160,7 +160,9 @@ async def test_the_console_socket_seats_a_bot_and_every_console_sees_it(mini_tab
 
 
 def test_the_review_names_bots_and_their_seating(mini_table, dave) -> None:
-    from exercises import review
+    import review.analytics
+    import review.log
+    import review.wording
 
     for cmd in (c.SeatBot(role="president"), c.Start()):
         services.execute(exercise_id=mini_table.pk, actor=engine.FACILITATOR, command=cmd, now=W0)
@@ -168,9 +170,9 @@ def test_the_review_names_bots_and_their_seating(mini_table, dave) -> None:
     while not _events(mini_table, "action_proposed") and wall < W0 + 600:
         wall += 5
         services.tick(mini_table.pk, now=wall)
-    review.clear_cache()
-    log = review.load(Exercise.objects.get(pk=mini_table.pk), lang="en")
-    lines = [review.describe(log, e) for e in log.entries]
+    review.analytics.clear_cache()
+    log = review.log.load(Exercise.objects.get(pk=mini_table.pk), lang="en")
+    lines = [review.wording.describe(log, e) for e in log.entries]
     assert "A bot plays President" in lines
     proposed = next(e for e in log.entries if e.type == "action_proposed")
     assert log.actor_label(proposed.actor) == "Bot"

@@ -23,9 +23,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from exercises import engine, exports, health, presence, services
+from exercises import engine, health, presence, services
 from exercises.engine import commands as c
 from exercises.models import CODE_ALPHABET, Event, Exercise, Participant, ShareLink, new_code
+from review import exports
 from tests.test_review import W0, Play, _link, _text, facilitator_client, played, review_version  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -337,16 +338,16 @@ def test_it_draws_the_spanish_report_with_its_charts_without_a_browser(played, f
     """Mutations (tried): strip the ``<svg class="rv-svg">`` charts from what WeasyPrint draws: no
     axis labels, no stroked lines (red). The chromium printer as before: with no browser found it
     answers 503 (red)."""
-    from exercises import review_views
+    import review.pdf
 
     seen: list[str] = []
-    real = review_views.html_to_pdf
+    real = review.pdf.html_to_pdf
 
     def spy(html: str, base_url: str) -> bytes:
         seen.append(html)
         return real(html, base_url)
 
-    monkeypatch.setattr(review_views, "html_to_pdf", spy)
+    monkeypatch.setattr(review.pdf, "html_to_pdf", spy)
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)  # no browser anywhere
     response = facilitator_client.get(reverse("review:report_pdf", args=[played.code]), HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")

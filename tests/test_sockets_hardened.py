@@ -386,7 +386,7 @@ async def test_it_closes_the_socket_of_a_removed_participant(bob, mini_table) ->
             actor=engine.FACILITATOR,
             command=c.RemoveParticipant(participant=bob.participant.pk),
         )
-        outputs = []
+        outputs: list[dict] = []
         while not outputs or outputs[-1]["type"] != "websocket.close":
             outputs.append(await socket.receive_output(timeout=3))
         assert any("removed you from this table" in o.get("text", "") for o in outputs), outputs

@@ -44,6 +44,7 @@ def test_a_valid_save_makes_a_new_version_and_exercises_keep_theirs(sept, alice)
     draft = services.copy_version(sept, by=alice)
     first = draft.base
     exercise = exercise_services.create_exercise(scenario=first, by=alice, seed=3)
+    assert draft.raw is not None
     raw = {**draft.raw, "summary": {"en": "Shorter.", "es": "Más corto."}}
     saved = services.save_raw(draft, raw=raw, by=alice, revision=draft.revision)
     assert saved.created and saved.version.version == 2 and saved.version.derived_from == first
@@ -58,6 +59,7 @@ def test_a_valid_save_makes_a_new_version_and_exercises_keep_theirs(sept, alice)
 
 def test_an_invalid_save_keeps_the_text_and_its_problems_and_stores_no_version(sept, alice):
     draft = services.copy_version(sept, by=alice)
+    assert draft.raw is not None
     raw = {**draft.raw, "clock": {**draft.raw["clock"], "end": "soon"}}
     saved = services.save_raw(draft, raw=raw, by=alice, revision=draft.revision)
     assert not saved.draft.valid and saved.version is None

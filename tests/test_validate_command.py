@@ -237,7 +237,12 @@ def test_it_parses_a_stored_version_once(lib: Path, monkeypatch: pytest.MonkeyPa
     library._parsed.pop(version.content_hash, None)
     calls = []
     real_parse = library.parse
-    monkeypatch.setattr(library, "parse", lambda raw, source: calls.append(source) or real_parse(raw, source=source))
+
+    def counted_parse(raw, source):
+        calls.append(source)
+        return real_parse(raw, source=source)
+
+    monkeypatch.setattr(library, "parse", counted_parse)
 
     first = scenario_for(version)
     again = scenario_for(ScenarioVersion.objects.get(pk=version.pk))

@@ -412,6 +412,23 @@ def test_it_lets_the_facilitator_play_an_unfilled_role(alice_client, bob, mini_t
     assert b"is held by a player: only a free role can be taken or played for" in response.content
 
 
+def test_the_console_role_picker_loads_the_act_as_panel_that_refreshes_itself(alice_client, mini_table):
+    """The picker sends ``?role=`` (htmx, no script); the panel it gets reloads itself on ``ct:update``
+    from its own URL; no role chosen gives an empty panel. Mutation: the panel without its
+    ``hx-get`` (red: it would never refresh)."""
+    _start(mini_table)
+    chosen = reverse("console_as_chosen", args=[mini_table.code])
+    console = alice_client.get(reverse("console", args=[mini_table.code])).content.decode()
+    assert f'hx-get="{chosen}"' in console and "data-keep-open" in console
+    panel = alice_client.get(chosen, {"role": "adviser"}).content.decode()
+    assert 'name="as_role" value="adviser"' in panel
+    own = reverse("console_as", args=[mini_table.code, "adviser"])
+    assert f'hx-get="{own}"' in panel and 'hx-trigger="ct:update from:body delay:400ms"' in panel
+    empty = alice_client.get(chosen, {"role": ""})
+    assert empty.status_code == 200 and empty.content == b""
+    assert alice_client.get(chosen, {"role": "nobody"}).status_code == 404
+
+
 def test_it_resolves_an_approval_for_an_institution_nobody_plays(alice_client, bob, mini_table):
     _start(mini_table)
     _do(bob, mini_table, type="propose_action", action="travel", rationale="Go")
@@ -448,7 +465,9 @@ def test_it_lists_scenarios_and_creates_an_exercise(alice_client, mini_version):
 
 def test_it_creates_a_workshop_and_seats_players_at_the_emptiest_table(alice_client, mini_version):
     response = alice_client.post(reverse("create"), {"scenario": "mini", "title": "Workshop", "tables": "3"})
-    workshop = Exercise.objects.filter(workshop__isnull=False).first().workshop
+    table = Exercise.objects.filter(workshop__isnull=False).first()
+    assert table is not None and table.workshop is not None
+    workshop = table.workshop
     assert response["Location"] == reverse("workshop_console", args=[workshop.code])
     seated = []
     for name in ("A", "B", "C", "D"):

@@ -21,7 +21,9 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from exercises import access, engine, review, selectors, services
+import review.log
+import review.wording
+from exercises import access, engine, selectors, services
 from exercises.bots import simulate
 from exercises.engine import commands as c
 from exercises.models import Event, Exercise, Participant, StaffAccess
@@ -231,7 +233,7 @@ def test_the_review_names_a_removal_and_the_new_commands(mini_table) -> None:
         exercise_id=mini_table.pk, actor=F, command=c.RemoveParticipant(participant=erin.participant.pk), now=W0
     )
     mini_table.refresh_from_db()
-    log = review.load(mini_table, lang="en")
-    lines = [review.describe(log, e) for e in log.entries if e.type == "participant_removed"]
+    log = review.log.load(mini_table, lang="en")
+    lines = [review.wording.describe(log, e) for e in log.entries if e.type == "participant_removed"]
     assert lines == ["The facilitator removed Erin from the table"]
-    assert review.command_label("seat_bot") == "putting a bot in a seat"
+    assert review.wording.command_label("seat_bot") == "putting a bot in a seat"

@@ -170,7 +170,8 @@ def profiles(sc: Scenario) -> dict[Key, Profile]:
     for action in sc.actions:
         if action.forbidden is not None:
             continue  # shown but never possible (R9): not a choice
-        for option in action.options or [None]:
+        no_options: list[Option | None] = [None]  # an action without options is one choice
+        for option in action.options or no_options:
             p = profile(sc, action, option)
             out[p.key] = p
     return out
@@ -244,8 +245,8 @@ class InMemoryTable:
             self.do(engine.SYSTEM, c.Tick())
             if self.state.status != "running":
                 break
-            for actor, role in self.bots:
-                self.act(actor, role, step)
+            for actor, role_id in self.bots:
+                self.act(actor, role_id, step)
             self.facilitate(step)
         return dict(self.seen)
 

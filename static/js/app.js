@@ -7,7 +7,7 @@
  * - the game clock ticks between server pushes (the pushes correct it), written with the server's
  *   month and weekday names (exercises/dates.py: one formatter);
  * - channel tabs, unread counts (a message in a pane not on screen stays unread), Enter to send,
- *   toasts, copy buttons, the console's "play an unfilled role" panel;
+ *   toasts, copy buttons, the open <details> of the console's act-as panel across its reloads;
  * - forms that clear after sending (data-reset) and inject acknowledgements (data-acked):
  *   the Content-Security-Policy forbids inline handlers, so they are listeners here;
  * - the chat composer keeps its text until the server acknowledges it: each message carries a
@@ -174,8 +174,7 @@
     }
   });
 
-  document.addEventListener("htmx:oobAfterSwap", (event) => {
-    const target = event.detail.target;
+  function reopenDetails(target) {
     const ids = target && openDetails.get(target.id);
     if (!ids) return;
     openDetails.delete(target.id);
@@ -183,7 +182,19 @@
       const details = document.getElementById(id);
       if (details) details.open = true;
     }
+  }
+  document.addEventListener("htmx:oobAfterSwap", (event) => reopenDetails(event.detail.target));
+
+  // The same for a panel that htmx reloads by request and that says so (data-keep-open: the
+  // console's act-as panel, which loads and refreshes itself with hx-get): no attribute keeps
+  // the reader's open <details> across a swap.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.id && target.hasAttribute("data-keep-open")) {
+      openDetails.set(target.id, $$("details[open][id]", target).map((d) => d.id));
+    }
   });
+  document.addEventListener("htmx:afterSwap", (event) => reopenDetails(event.detail.target));
 
   document.addEventListener("htmx:wsAfterMessage", () => {
     handleAcks();
@@ -356,29 +367,6 @@
     }
   });
 
-  // ------------------------------------------------------------------ console: play an unfilled role
-  function loadActAs() {
-    const select = $(".js-act-as");
-    const panel = $("#act-as-panel");
-    if (!select || !panel) return;
-    if (!select.value) {
-      panel.innerHTML = "";
-      return;
-    }
-    const open = $$("details[open][id]", panel).map((d) => d.id);
-    const url = select.dataset.url.replace("__role__", encodeURIComponent(select.value));
-    htmx.ajax("GET", url, { target: panel, swap: "innerHTML" }).then(() => {
-      for (const id of open) {
-        const details = document.getElementById(id);
-        if (details) details.open = true;
-      }
-    });
-  }
-  document.addEventListener("change", (event) => {
-    if (event.target.matches(".js-act-as")) loadActAs();
-  });
-  let actAsTimer = null;
-
   document.addEventListener("DOMContentLoaded", () => {
     const toasts = $("#toasts");
     if (toasts) {
@@ -388,10 +376,6 @@
     document.body.addEventListener("ct:pane", () => {
       syncTabs(); // a phone pane came into view (static/js/room.js): what it shows is now read
       countUnread();
-    });
-    document.body.addEventListener("ct:update", () => {
-      clearTimeout(actAsTimer);
-      actAsTimer = setTimeout(loadActAs, 400);
     });
     syncTabs();
     countUnread();

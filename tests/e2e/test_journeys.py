@@ -11,6 +11,7 @@ Screenshots of the main screens go to docs/screenshots/.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -209,7 +210,7 @@ def test_a_dropped_player_catches_up_without_duplicates(browser: Browser, live_a
     console.goto(f"{base}/x/{exercise.code}/console/")
     president = _join_by_link(browser, f"{base}/join/{exercise.code}/", "Vicente")
     # The president's socket goes through a switch the test can open: a closed lid, a lost network.
-    state = {"offline": False, "routes": []}
+    state: dict[str, Any] = {"offline": False, "routes": []}
 
     def route(ws):
         if state["offline"]:

@@ -12,6 +12,7 @@ import inspect
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import quote
 
 import pytest
@@ -26,7 +27,7 @@ MINI = Path(__file__).parents[1] / "fixtures"
 REQUIRED = os.environ.get("CT_REQUIRE_SERVICES") == "1"
 
 
-def missing(reason: str) -> None:
+def missing(reason: str) -> NoReturn:
     """Skip, or fail under CI, when something a service test needs is not there."""
     if REQUIRED:
         pytest.fail(f"CT_REQUIRE_SERVICES=1 but {reason}")
@@ -107,6 +108,7 @@ def session_cookie(**data) -> str:
     for key, value in data.items():
         store[key] = value
     store.create()
+    assert store.session_key is not None  # create() sets it
     return store.session_key
 
 

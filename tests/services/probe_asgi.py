@@ -42,7 +42,7 @@ def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full:
     return _frame(list(engine.visible(events, viewer)), events[-1].seq), events[-1].seq
 
 
-def toast(text: str, level: str = "error", rule: str = "") -> str:
+def toast(text: str, level: str = "error", rule: str = "", lang: str = "") -> str:
     return f'<div id="toasts" hx-swap-oob="beforeend"><p class="toast toast-{level}" data-rule="{escape(rule)}">{escape(text)}</p></div>'
 
 

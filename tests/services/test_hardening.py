@@ -12,6 +12,7 @@ import json
 import statistics
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.cookies import SimpleCookie
 
@@ -51,7 +52,7 @@ def http(server: Server, path: str, *, cookie: str = "", data: dict | None = Non
         head["Cookie"] = cookie
     body = None
     if data is not None:
-        body = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in data.items()).encode()
+        body = "&".join(f"{k}={urllib.parse.quote(str(v))}" for k, v in data.items()).encode()
         head["Content-Type"] = "application/x-www-form-urlencoded"
     request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", data=body, headers=head)
     try:

@@ -143,23 +143,43 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def _soft_indicator(cond: Condition, s: Any) -> float:
+    """How nearly an indicator comparison holds: a sigmoid around the threshold."""
+    x, v = s.indicators.get(cond.indicator, 0), cond.value or 0
+    match cond.op:
+        case "ge":
+            return _sigmoid((x - v + 0.5) / SOFT)
+        case "gt":
+            return _sigmoid((x - v - 0.5) / SOFT)
+        case "le":
+            return _sigmoid((v - x + 0.5) / SOFT)
+        case "lt":
+            return _sigmoid((v - x - 0.5) / SOFT)
+        case "eq":
+            return math.exp(-abs(x - v) / SOFT)
+        case _:
+            return 1.0 - math.exp(-abs(x - v) / SOFT)
+
+
+def _best_statement_chance(sc: Scenario, cond: Condition, s: Any, now: int, depth: int) -> float:
+    """The best chance any action making the statement the condition asks for (side, stance) has."""
+    best = 0.0
+    for action in sc.actions:
+        if action.statement != cond.statement:
+            continue
+        side = sc.side_of(action.roles[0])
+        if cond.by_side is not None and side != cond.by_side:
+            continue
+        if cond.stance is not None and not any(o.stance == cond.stance for o in action.options):
+            continue
+        best = max(best, chance(sc, action, s, now, depth + 1, side=side))
+    return best
+
+
 def soft(sc: Scenario, cond: Condition, s: Any, now: int, depth: int = 0) -> float:
     """How nearly ``cond`` holds in ``s``, in [0, 1] (see the module's docstring)."""
     if cond.indicator is not None:
-        x, v = s.indicators.get(cond.indicator, 0), cond.value or 0
-        match cond.op:
-            case "ge":
-                return _sigmoid((x - v + 0.5) / SOFT)
-            case "gt":
-                return _sigmoid((x - v - 0.5) / SOFT)
-            case "le":
-                return _sigmoid((v - x + 0.5) / SOFT)
-            case "lt":
-                return _sigmoid((v - x - 0.5) / SOFT)
-            case "eq":
-                return math.exp(-abs(x - v) / SOFT)
-            case _:
-                return 1.0 - math.exp(-abs(x - v) / SOFT)
+        return _soft_indicator(cond, s)
     if cond.all_ is not None:
         out = 1.0
         for child in cond.all_:
@@ -180,17 +200,7 @@ def soft(sc: Scenario, cond: Condition, s: Any, now: int, depth: int = 0) -> flo
         action = sc.action(cond.action)
         return POTENTIAL * chance(sc, action, s, now, depth + 1, side=sc.side_of(action.roles[0]))
     if cond.statement is not None:
-        best = 0.0
-        for action in sc.actions:
-            if action.statement != cond.statement:
-                continue
-            side = sc.side_of(action.roles[0])
-            if cond.by_side is not None and side != cond.by_side:
-                continue
-            if cond.stance is not None and not any(o.stance == cond.stance for o in action.options):
-                continue
-            best = max(best, chance(sc, action, s, now, depth + 1, side=side))
-        return POTENTIAL * best
+        return POTENTIAL * _best_statement_chance(sc, cond, s, now, depth)
     return 0.0
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises import exports
 from exercises.models import Exercise
+from review import exports
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         exercise = Exercise.objects.select_related("scenario").filter(code=code.upper()).first()
         if exercise is None:
             raise CommandError(f"no exercise with code {code!r}")
-        lines = exports.jsonl(exercise) if format == "jsonl" else exports.csv_rows(exercise)
+        lines = exports.jsonl(exercise) if format == "jsonl" else exports.csv_lines(exports.event_table(exercise))
         if output == "-":
             for line in lines:
                 self.stdout.write(line, ending="")

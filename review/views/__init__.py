@@ -1,0 +1,1 @@
+"""The review's views: ``pages`` read, ``edits`` write through ``exercises.services``, ``common`` is shared."""
