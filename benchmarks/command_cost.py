@@ -68,8 +68,8 @@ def _fixture(args: argparse.Namespace) -> tuple[harness.Table, Any]:
     scenario = scenario_for(latest(args.slug))
     play_history(table, scenario, args.history, args.seed)
     if info_file is not None:
-        seats = [s.__dict__ for s in table.seats]
-        info_file.write_text(json.dumps({"exercise_id": table.exercise_id, "code": table.code, "seats": seats}))
+        saved = [s.__dict__ for s in table.seats]
+        info_file.write_text(json.dumps({"exercise_id": table.exercise_id, "code": table.code, "seats": saved}))
     return table, scenario
 
 
