@@ -62,8 +62,9 @@ def due(exercise_ids: Iterable[int], wall: float) -> list[int]:
     )
     with _lock:
         known = {pk: _schedules.get(pk) for pk, *_key in rows}
-    stale = [pk for pk, *key in rows if known[pk] is None or known[pk].key != tuple(key)]  # type: ignore[union-attr]
+    stale = [pk for pk, code, token, seq in rows if (kept := known[pk]) is None or kept.key != (code, token, seq)]
     if stale:
+        known.update(dict.fromkeys(stale))  # a row gone meanwhile keeps no old schedule
         for exercise in Exercise.objects.light().filter(pk__in=stale):
             fresh = _schedule(exercise)
             known[exercise.pk] = fresh
