@@ -36,8 +36,9 @@ BENCH_PG = "postgres://postgres@127.0.0.1:5432/ct_bench"
 BENCH_REDIS = "redis://127.0.0.1:6379/2"
 
 
-def setup(layer: str) -> dict[str, str]:
-    """Point this process at a throwaway database for ``layer``; returns the workers' environment."""
+def setup(layer: str, *, sqlite: str | None = None) -> dict[str, str]:
+    """Point this process at a throwaway database for ``layer`` (``sqlite``: this SQLite file
+    instead of a new one, memory layer only); returns the workers' environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CT_"))}
     # The app's own knobs a run may compare (render threads, release threads, connection age).
     env.update({k: v for k, v in os.environ.items() if k in PASSED})
@@ -52,7 +53,7 @@ def setup(layer: str) -> dict[str, str]:
             CT_REDIS_PREFIX="ct-bench",
         )
     else:
-        env["DJANGO_DB_NAME"] = str(Path(tempfile.mkdtemp(prefix="ct-bench-")) / "bench.sqlite3")
+        env["DJANGO_DB_NAME"] = sqlite or str(Path(tempfile.mkdtemp(prefix="ct-bench-")) / "bench.sqlite3")
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DJANGO_DEBUG="0",

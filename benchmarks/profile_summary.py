@@ -25,10 +25,13 @@ FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^:()]+)(?::\d+)?\)$")
 # looking from the leaf towards the root (so a render inside a replay counts as the replay).
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("connect: identify (session, exercise, viewer)", ("_identify (exercises/consumers.py",)),
-    ("connect: presence write (+1/-1)", ("presence_changed (exercises/push.py",)),
+    (
+        "connect: presence write (+1/-1)",
+        ("presence_changes (exercises/push.py", "connections_changed (exercises/presence.py"),
+    ),
     ("console: presence frame", ("presence_frame (exercises/screens/answers.py",)),
     ("catch-up: replay render", ("replay (exercises/screens/audiences.py",)),
-    ("clock: tick", ("tick (exercises/services.py",)),
+    ("clock: tick", ("tick (exercises/services.py", "due (exercises/ticks.py")),
     ("command: services.execute", ("execute (exercises/services.py",)),
     ("render: snapshot load (row, state, proposals)", ("snapshot_at (exercises/screens/audiences.py",)),
     ("render: batch frame", ("batch_frame (exercises/screens/audiences.py",)),

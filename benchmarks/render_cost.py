@@ -14,8 +14,8 @@ from ``benchmarks/mix.py`` through the write path):
 - ``render role``: ``screens.audiences.batch_frame`` for each of the table's roles (11 in september-2001);
 - ``render console``: the facilitator's frame (the console);
 - connect path: the session load and ``_identify`` (exercise by code, viewer), the presence write
-  (``presence_changed``), the console's presence frame, and the catch-up render
-  (``screens.audiences.replay`` from 5 events back).
+  (``presence.connections_changed``, as the consumer's presence batch calls it), the console's
+  presence frame, and the catch-up render (``screens.audiences.replay`` from 5 events back).
 
 The database connection is closed between steps as Channels' ``database_sync_to_async`` closes
 it around every call (with ``CONN_MAX_AGE=0``, the setting's default, each step opens a new
@@ -148,7 +148,7 @@ def main() -> None:
         if not args.keep_connection:
             closing()
 
-    from exercises import engine, fanout, push, selectors, services
+    from exercises import engine, fanout, presence, selectors, services
     from exercises.models import Exercise
     from exercises.screens import answers, audiences
     from scenarios.library import latest, scenario_for
@@ -225,7 +225,7 @@ def main() -> None:
             )
         )
         close_old_connections()
-        ms_presence, _ = timed(push.presence_changed, table.exercise_id, seat.participant, +1)
+        ms_presence, _ = timed(presence.connections_changed, {(table.exercise_id, seat.participant): +1})
         close_old_connections()
         ms_pframe, _ = timed(answers.presence_frame, table.exercise_id, "en")
         close_old_connections()

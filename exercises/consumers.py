@@ -23,7 +23,8 @@ from django.conf import settings
 
 from exercises.engine.events import EventType
 
-from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle
+from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle, ticks
+from .models import Exercise
 from .screens import answers, audiences
 
 MAX_FRAME_BYTES = 16_384
@@ -47,7 +48,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         kwargs = self.scope["url_route"]["kwargs"]
         mode = kwargs.get("mode", "play")
         self.ip = throttle.client_ip(self.scope)
-        info = await database_sync_to_async(self._identify)(kwargs["code"], mode)
+        info = await _IdentifyBatch.of_loop().identify(self, kwargs["code"], mode)
         if info is None:
             await self.close(code=4403)
             return
@@ -65,10 +66,18 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         if self.participant_id:
             await _PresenceBatch.add(self.exercise_id, self.participant_id, +1)
 
-    def _identify(self, code: str, mode: str) -> tuple[int, engine.Viewer, str, bool, int, str] | None:
-        try:
-            exercise = selectors.exercise_by_code(code)
-        except selectors.NotFound:
+    def _identify(
+        self, code: str, mode: str, known: dict[str, Exercise | None] | None = None
+    ) -> tuple[int, engine.Viewer, str, bool, int, str] | None:
+        """Who this socket is. ``known``: exercises already looked up by code in this batch."""
+        known = {} if known is None else known
+        if code not in known:
+            try:
+                known[code] = selectors.exercise_by_code(code)
+            except selectors.NotFound:
+                known[code] = None
+        exercise = known[code]
+        if exercise is None:
             if mode != "console":
                 throttle.code_misses().hit(self.ip)
             return None
@@ -243,9 +252,68 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=answers.toast(text, level))
 
 
+Identity = tuple[int, engine.Viewer, str, bool, int, str]
+
+
+class _IdentifyBatch:
+    """Sockets that connect while the database thread is busy are identified together, in one
+    hop, each table's exercise looked up once for all of them (a reconnect storm brings a table's
+    sockets back at once). A socket connecting alone is identified at once, as before."""
+
+    _batches: dict[asyncio.AbstractEventLoop, _IdentifyBatch] = {}
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[ExerciseConsumer, str, str, asyncio.Future[Identity | None]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of_loop(cls) -> _IdentifyBatch:
+        loop = asyncio.get_running_loop()
+        batch = cls._batches.get(loop)
+        if batch is None:
+            for old in [lp for lp in cls._batches if lp.is_closed()]:
+                del cls._batches[old]
+            batch = cls._batches[loop] = cls()
+        return batch
+
+    async def identify(self, socket: ExerciseConsumer, code: str, mode: str) -> Identity | None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Identity | None] = loop.create_future()
+        self.pending.append((socket, code, mode, future))
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self.pending:  # until nobody came while the last hop ran
+            batch, self.pending = self.pending, []
+            try:
+                results = await database_sync_to_async(self._run)([(s, c, m) for s, c, m, _f in batch])
+            except Exception as exc:  # noqa: BLE001 - the hop itself failed: every socket of it fails
+                results = [exc] * len(batch)
+            for (_s, _c, _m, future), answer in zip(batch, results, strict=True):
+                if future.done():  # the socket gave up meanwhile
+                    continue
+                if isinstance(answer, BaseException):
+                    future.set_exception(answer)
+                else:
+                    future.set_result(answer)
+
+    @staticmethod
+    def _run(batch: list[tuple[ExerciseConsumer, str, str]]) -> list[Identity | None | BaseException]:
+        known: dict[str, Exercise | None] = {}  # one look-up per code, shared by the batch
+        results: list[Identity | None | BaseException] = []
+        for socket, code, mode in batch:
+            try:
+                results.append(socket._identify(code, mode, known))
+            except Exception as exc:  # noqa: BLE001 - this socket's failure is its own
+                results.append(exc)
+        return results
+
+
 class _PresenceBatch:
     """Presence changes of one worker, written together: a reconnect storm brings hundreds of
-    sockets back within a second; one database hop writes them all (``push.presence_changes``)."""
+    sockets back within a second; one database hop writes them all (``presence.connections_changed``)."""
 
     pending: dict[tuple[int, str], int] = {}
     task: asyncio.Task[None] | None = None
@@ -265,7 +333,7 @@ class _PresenceBatch:
             if not deltas:
                 return
             try:
-                await database_sync_to_async(push.presence_changes)(deltas)
+                await database_sync_to_async(presence.connections_changed)(deltas)
             except Exception:  # noqa: BLE001 - presence is best effort; the heartbeat corrects it
                 log.warning("presence write of %d sockets failed", len(deltas))
 
@@ -291,7 +359,12 @@ class _Ticker:
             if time.monotonic() - beaten >= beat_every:
                 beaten = time.monotonic()
                 await cls.heartbeat(hub)
-            for exercise_id in list(hub.sockets):
+            try:  # one database hop finds the few tables with something due (usually none)
+                due = await database_sync_to_async(ticks.due)(list(hub.sockets), time.time())
+            except Exception:  # noqa: BLE001 - the next round tries again
+                fanout.log.exception("tick round failed")
+                due = []
+            for exercise_id in due:
                 try:
                     await database_sync_to_async(services.tick)(exercise_id)
                 except Exception:  # noqa: BLE001 - a bad tick must not stop the clock of others

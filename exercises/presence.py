@@ -14,13 +14,17 @@ outlives the TTL) when ``REDIS_URL`` is set; the ``last_seen_at`` column otherwi
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from . import fanout
 from .models import Participant
 
 KEPT = 24 * 3600  # seconds a Redis heartbeat is kept, for "last seen"
@@ -51,6 +55,28 @@ def beat(exercise_id: int, pids: Iterable[str]) -> None:
         except Exception:  # noqa: BLE001 - Redis down: the column still works
             pass
     Participant.objects.filter(exercise_id=exercise_id, pk__in=pids).update(last_seen_at=timezone.now())
+
+
+def connections_changed(deltas: dict[tuple[int, str], int]) -> None:
+    """Sockets opened (+n) or closed (-n) per (exercise, participant), one worker's batch
+    (``consumers._PresenceBatch``): one UPDATE per exercise and delta (a reconnect storm writes
+    one row set per table, not one statement per socket), one heartbeat and one notice to the
+    consoles per exercise."""
+    now = timezone.now()
+    groups: dict[tuple[int, int], list[str]] = defaultdict(list)
+    exercises: dict[int, list[str]] = defaultdict(list)
+    for (exercise_id, participant_id), delta in deltas.items():
+        groups[(exercise_id, delta)].append(participant_id)
+        exercises[exercise_id].append(participant_id)
+    for (exercise_id, delta), pids in groups.items():
+        rows = Participant.objects.filter(exercise_id=exercise_id, pk__in=pids)
+        if delta:
+            rows.update(connections=Greatest(F("connections") + delta, 0), last_seen_at=now)
+        else:  # as many opened as closed: only seen
+            rows.update(last_seen_at=now)
+    for exercise_id, pids in exercises.items():
+        beat(exercise_id, pids)
+        fanout.publish_signal(exercise_id, "presence", {})
 
 
 def last_seen(exercise_id: int, rows: Iterable[Participant]) -> dict[str, datetime | None]:

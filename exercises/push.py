@@ -3,8 +3,6 @@
 Contract used by ``consumers`` and ``fanout``:
 - ``render_batch(exercise_id, events, key)``: async; one audience's frame of a batch of committed
   events (``screens.audiences.batch_frame``), rendered on the worker's render threads.
-- ``presence_changed`` / ``presence_changes``: count sockets opening and closing, and tell the
-  consoles (a channel-layer signal; they re-render with ``screens.answers.presence_frame``).
 - ``language_of``: the language of a socket's frames.
 """
 
@@ -16,13 +14,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db.models import F
-from django.db.models.functions import Greatest
-from django.utils import timezone
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
-from . import engine, fanout, presence
-from .models import Participant
+from . import engine
 from .screens.audiences import batch_frame
 
 _pool: ThreadPoolExecutor | None = None
@@ -51,32 +45,6 @@ async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[
     return await database_sync_to_async(batch_frame, thread_sensitive=False, executor=executor)(
         exercise_id, events, key
     )
-
-
-# --------------------------------------------------------------------------- presence
-
-
-def presence_changed(exercise_id: int, participant_id: str, delta: int) -> None:
-    """A participant's socket opened (+1) or closed (-1): count it and tell the consoles."""
-    presence_changes({(exercise_id, participant_id): delta})
-
-
-def presence_changes(deltas: dict[tuple[int, str], int]) -> None:
-    """Several sockets opened or closed (a reconnect storm, batched by ``PresenceBatch``): one
-    update per participant, one heartbeat and one notice to the consoles per exercise."""
-    now = timezone.now()
-    exercises: dict[int, list[str]] = {}
-    for (exercise_id, participant_id), delta in deltas.items():
-        exercises.setdefault(exercise_id, []).append(participant_id)
-        if delta:
-            Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(
-                connections=Greatest(F("connections") + delta, 0), last_seen_at=now
-            )
-        else:  # as many opened as closed: only seen
-            Participant.objects.filter(pk=participant_id, exercise_id=exercise_id).update(last_seen_at=now)
-    for exercise_id, participants in exercises.items():
-        presence.beat(exercise_id, participants)
-        fanout.publish_signal(exercise_id, "presence", {})
 
 
 def language_of(scope: dict[str, Any]) -> str:

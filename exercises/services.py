@@ -21,7 +21,7 @@ from exercises.engine.events import EventType
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
-from . import access, engine, fanout, health, selectors, throttle
+from . import access, engine, fanout, health, selectors, throttle, ticks
 from .engine import commands as c
 from .logs import security_event
 from .models import CommandReceipt, Event, Exercise, Participant, ShareLink, StaffAccess, Workshop
@@ -123,6 +123,21 @@ def create_workshop(*, scenario: ScenarioVersion, title: str, tables: int, by: A
     return workshop
 
 
+# What the write path reads of the locked row: the state and what ``execute`` and ``_forbidden``
+# use, and of the scenario version what ``scenario_for`` keys its parsed copy by (not its snapshot).
+_WRITE_FIELDS = (
+    "code",
+    "seed",
+    "last_seq",
+    "status",
+    "state",
+    "rate_limit",
+    "scenario__content_hash",
+    "scenario__slug",
+    "scenario__version",
+)
+
+
 def execute(
     *,
     exercise_id: int,
@@ -142,7 +157,12 @@ def execute(
     with transaction.atomic():
         # The row lock serialises writers of one exercise, so seq = last_seq + 1 is safe
         # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
-        exercise = Exercise.objects.light().select_for_update(of=("self",)).get(pk=exercise_id)
+        exercise = (
+            Exercise.objects.select_related("scenario")
+            .only(*_WRITE_FIELDS)
+            .select_for_update(of=("self",))
+            .get(pk=exercise_id)
+        )
         receipt = bool(cid) and actor.kind != "system"
         if (
             receipt
@@ -404,14 +424,8 @@ def share_rotate(*, exercise: Exercise, by: Any) -> ShareLink:
 
 def tick(exercise_id: int, *, now: float | None = None) -> Result:
     """Catch one exercise's clock up with the wall clock (no-op unless it is running)."""
-    exercise = Exercise.objects.light().filter(pk=exercise_id, status="running").first()
-    if exercise is None:
-        return Result([])
-    # Read without the lock first: most ticks find nothing due and need no write at all.
-    scenario = scenario_for(exercise.scenario)
-    state = engine.State.model_validate(exercise.state)
-    due = engine.next_due(scenario, state, seed=exercise.seed)
-    wall = time.time() if now is None else now
-    if due is None or engine.game_now(scenario, state, wall) < due:
+    # Read without the lock first: most ticks find nothing due and need no write at all
+    # (``ticks.due`` keeps each exercise's next due time while its log has not moved).
+    if not ticks.due([exercise_id], time.time() if now is None else now):
         return Result([])
     return execute(exercise_id=exercise_id, actor=engine.SYSTEM, command=c.Tick(), now=now)

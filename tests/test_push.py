@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exercises import engine, push, services
+from exercises import engine, presence, push, services
 from exercises.engine import commands as c
 from exercises.models import Participant
 from exercises.screens import answers, audiences, frames
@@ -123,14 +123,14 @@ def test_it_rerenders_a_players_whole_screen_when_their_role_changes(erin, mini_
 
 
 def test_it_counts_sockets_for_presence(bob, mini_table):
-    push.presence_changed(mini_table.pk, bob.participant.pk, +1)
-    push.presence_changed(mini_table.pk, bob.participant.pk, +1)
-    push.presence_changed(mini_table.pk, bob.participant.pk, -1)
+    presence.connections_changed({(mini_table.pk, bob.participant.pk): +1})
+    presence.connections_changed({(mini_table.pk, bob.participant.pk): +1})
+    presence.connections_changed({(mini_table.pk, bob.participant.pk): -1})
     participant = Participant.objects.get(pk=bob.participant.pk)
     assert participant.connections == 1 and participant.last_seen_at is not None
     assert "presence-connected" in answers.presence_frame(mini_table.pk, "en")
     for _ in range(3):
-        push.presence_changed(mini_table.pk, bob.participant.pk, -1)
+        presence.connections_changed({(mini_table.pk, bob.participant.pk): -1})
     assert Participant.objects.get(pk=bob.participant.pk).connections == 0  # never negative
     assert f'id="presence-{bob.participant.pk}" class="presence presence-away"' in answers.presence_frame(
         mini_table.pk, "en"
