@@ -95,6 +95,10 @@ class FragmentClock:
         for name in ("feed", "messages"):
             self.wrap(feed, name, lambda a, k, n=name: f"context: {n}")
         self.wrap(panels, "channels", lambda a, k: "context: channels")
+        # the console's inject list: its rows' contexts (all of them, or the ones a batch changed)
+        self.wrap(panels, "injects", lambda a, k: "context: injects")
+        self.wrap(panels, "inject_rows_changed", lambda a, k: "context: injects")
+        self.wrap(contexts, "inject_rows_html", lambda a, k: "template: inject rows")
         self.wrap(partials, "render", lambda a, k: f"template: {a[0]}")
         self.wrap(partials, "append", lambda a, k: f"template: append {a[2].rsplit('/', 1)[-1]}")
 

@@ -71,11 +71,15 @@ def _inject_row_html(row: panels.InjectRow) -> str:
     return render_to_string(P + "inject_row.html", {"row": row})
 
 
-def injects(snap: Snapshot, lang: str) -> dict[str, Any]:
-    """The console's inject list; each row rendered once per content (``partials.cached``): a release
-    re-renders its own row, not the whole list (the list grows by one row an inject)."""
-    rows = panels.injects(snap, lang)
-    html = "".join(cached("inject_row.html", {"row": row}, partial(_inject_row_html, row)) for row in rows)
+def inject_rows_html(rows: list[panels.InjectRow]) -> str:
+    """The console's inject rows, each rendered once per content (``partials.cached``)."""
+    return "".join(cached("inject_row.html", {"row": row}, partial(_inject_row_html, row)) for row in rows)
+
+
+def injects(snap: Snapshot, lang: str, rows: list[panels.InjectRow] | None = None) -> dict[str, Any]:
+    """The console's whole inject list (a page, a catch-up); a live batch pushes only the rows it
+    changed (``screens.frames``), so a release renders its own row, not the list."""
+    html = inject_rows_html(panels.injects(snap, lang) if rows is None else rows)
     return {"inject_rows_html": mark_safe(html)}  # noqa: S308 - our own escaped partials
 
 

@@ -18,7 +18,7 @@ from exercises.engine import Viewer
 from exercises.engine.clock import offset_label
 from exercises.engine.events import EventType
 from exercises.engine.policy import answers as bot_answers
-from scenarios.schema import ALL
+from scenarios.schema import ALL, Inject
 
 from .feed import Message
 from .labels import APPROVAL_STATUS, audience_label
@@ -294,42 +294,77 @@ class InjectRow:
     seen_by: list[str] = field(default_factory=list)
     expected: int = 0
 
+    @property
+    def dom_id(self) -> str:
+        """The row's id on the console: a scripted inject by its id, an ad-hoc one by its release."""
+        return f"inj-{self.id}" if self.id else f"inj-adhoc-{self.released}"
+
+
+def _scripted_row(snap: Snapshot, lang: str, inject: Inject) -> InjectRow:
+    sc, st = snap.scenario, snap.state
+    seq = st.released.get(inject.id, 0)
+    event = snap.releases.get(seq)
+    row = InjectRow(
+        id=inject.id,
+        title=inject.title.get(lang),
+        at=offset_label(inject.at) if inject.at is not None else "",
+        recipients=audience_label(sc, sc.roles_of(inject.recipients), lang),
+        released=seq,
+        lost=bool(seq) and event is not None and event.type == EventType.INJECT_LOST,
+        public=inject.public,
+        hidden=inject.hidden,
+        trigger=inject.trigger is not None,
+    )
+    if seq and not row.lost:
+        row.seen_by = [snap.name_of(pid) for pid in st.receipts.get(seq, [])]
+        row.expected = sum(1 for r in sc.roles_of(inject.recipients) if r in st.holders)
+    return row
+
+
+def _adhoc_row(snap: Snapshot, lang: str, seq: int, event: engine.Event) -> InjectRow:
+    st = snap.state
+    recipients = event.payload.get("recipients", [])
+    return InjectRow(
+        id="",
+        title=event.payload.get("title", ""),
+        at=offset_label(event.game_time),
+        recipients=audience_label(snap.scenario, recipients, lang),
+        released=seq,
+        public=bool(event.payload.get("public")),
+        seen_by=[snap.name_of(pid) for pid in st.receipts.get(seq, [])],
+        expected=sum(1 for r in recipients if r in st.holders),
+    )
+
+
+def _is_adhoc(event: engine.Event) -> bool:
+    return event.type == EventType.INJECT_RELEASED and bool(event.payload.get("adhoc"))
+
 
 def injects(snap: Snapshot, lang: str) -> list[InjectRow]:
     """Scripted and ad-hoc injects with who has seen each (``state.receipts``)."""
-    sc, st, releases = snap.scenario, snap.state, snap.releases
-    rows = []
-    for inject in sc.injects:
-        seq = st.released.get(inject.id, 0)
-        event = releases.get(seq)
-        row = InjectRow(
-            id=inject.id,
-            title=inject.title.get(lang),
-            at=offset_label(inject.at) if inject.at is not None else "",
-            recipients=audience_label(sc, sc.roles_of(inject.recipients), lang),
-            released=seq,
-            lost=bool(seq) and event is not None and event.type == EventType.INJECT_LOST,
-            public=inject.public,
-            hidden=inject.hidden,
-            trigger=inject.trigger is not None,
-        )
-        if seq and not row.lost:
-            row.seen_by = [snap.name_of(pid) for pid in st.receipts.get(seq, [])]
-            row.expected = sum(1 for r in sc.roles_of(inject.recipients) if r in st.holders)
-        rows.append(row)
-    for seq, event in sorted(releases.items()):
-        if event.type == EventType.INJECT_RELEASED and event.payload.get("adhoc"):
-            recipients = event.payload.get("recipients", [])
-            rows.append(
-                InjectRow(
-                    id="",
-                    title=event.payload.get("title", ""),
-                    at=offset_label(event.game_time),
-                    recipients=audience_label(sc, recipients, lang),
-                    released=seq,
-                    public=bool(event.payload.get("public")),
-                    seen_by=[snap.name_of(pid) for pid in st.receipts.get(seq, [])],
-                    expected=sum(1 for r in recipients if r in st.holders),
-                )
-            )
+    rows = [_scripted_row(snap, lang, inject) for inject in snap.scenario.injects]
+    rows += [_adhoc_row(snap, lang, seq, e) for seq, e in sorted(snap.releases.items()) if _is_adhoc(e)]
+    return rows
+
+
+def inject_rows_changed(snap: Snapshot, events: list[engine.Event], lang: str) -> list[InjectRow]:
+    """The rows of ``injects`` that ``events`` can change (a release, a loss, a receipt), in the
+    list's order, built without the others. A new row (an ad-hoc release) is the list's last."""
+    by_inject = {i.id: i for i in snap.scenario.injects}
+    scripted: set[str] = set()
+    adhoc: set[int] = set()
+    released_by = {seq: inject for inject, seq in snap.state.released.items()}
+    for e in events:
+        if e.type in (EventType.INJECT_RELEASED, EventType.INJECT_LOST) and e.payload.get("inject") in by_inject:
+            scripted.add(e.payload["inject"])
+        elif _is_adhoc(e):
+            adhoc.add(e.seq)
+        elif e.type == EventType.INJECT_SEEN:
+            seen = e.payload.get("seq", 0)
+            if released_by.get(seen) in by_inject:
+                scripted.add(released_by[seen])
+            elif seen in snap.releases and _is_adhoc(snap.releases[seen]):
+                adhoc.add(seen)
+    rows = [_scripted_row(snap, lang, inject) for inject in snap.scenario.injects if inject.id in scripted]
+    rows += [_adhoc_row(snap, lang, seq, snap.releases[seq]) for seq in sorted(adhoc) if seq in snap.releases]
     return rows

@@ -152,6 +152,20 @@
   document.addEventListener("htmx:oobBeforeSwap", (event) => {
     const { target, fragment } = event.detail;
     if (!fragment) return;
+    if (fragment instanceof HTMLTemplateElement) {
+      // Rows of a table pushed one by one (the console's inject list, screens/frames.py): each
+      // replaces the row with its id or is appended; the panel's hash no longer holds.
+      event.detail.shouldSwap = false;
+      for (const row of Array.from(fragment.content.children)) {
+        const shown = row.id && document.getElementById(row.id);
+        if (shown) shown.replaceWith(row);
+        else target.append(row);
+        htmx.process(row);
+      }
+      const panel = target.closest("[data-hash]");
+      if (panel) delete panel.dataset.hash;
+      return;
+    }
     if (fragment instanceof DocumentFragment) {
       // A whole panel (outerHTML): skip it when nothing in it changed.
       const incoming = fragment.firstElementChild;
