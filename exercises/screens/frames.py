@@ -9,12 +9,15 @@ whose content the audience's screens already show (``known``, kept by ``screens.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
 from exercises import debrief_panels, engine
+from exercises.engine import debrief
 from exercises.engine.commands import BOT_PREFIX
 from exercises.engine.events import EventType
+from scenarios.schema import Condition, Scenario
 
 from . import contexts, panels, partials
 from . import feed as feeds
@@ -22,6 +25,9 @@ from .snapshot import QUIET, ROSTER, Snapshot, viewer_kind
 
 CHANNEL_CHANGES = frozenset({EventType.CHANNEL_OPENED, EventType.CHANNEL_CLOSED})
 INJECT_CHANGES = frozenset({EventType.INJECT_RELEASED, EventType.INJECT_LOST, EventType.INJECT_SEEN})
+# The console's inject rows a batch changed: the part's name, and in ``_Sent`` the content key
+# of each row on screen (by its id).
+INJECT_ROWS = "inject-rows"
 # Panels that may be left out of a frame when their content is what the audience has.
 MEMO_PANELS = frozenset(
     {
@@ -51,6 +57,31 @@ PROPOSAL_CHANGES = frozenset(
     }
 )
 INDICATOR_CHANGES = frozenset({EventType.INDICATOR_CHANGED})
+# Event types that can change what a role may do (``engine.action_views``: the status, the phase,
+# the actions executed, refused, proposed or pending, the indicators, the injects received, the
+# open channels, the statements made). An ad-hoc release is left out (``_actions_may_change``):
+# it does not enter ``state.released``. Roster, receipts and messages cannot change it.
+ACTION_CHANGES = frozenset(
+    {
+        EventType.EXERCISE_STARTED,
+        EventType.EXERCISE_PAUSED,
+        EventType.EXERCISE_RESUMED,
+        EventType.EXERCISE_ENDED,
+        EventType.PHASE_CHANGED,
+        EventType.INJECT_RELEASED,
+        EventType.INJECT_LOST,
+        EventType.INDICATOR_CHANGED,
+        EventType.CHANNEL_OPENED,
+        EventType.CHANNEL_CLOSED,
+        EventType.ACTION_PROPOSED,
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_RESOLVED,
+        EventType.ACTION_EXECUTED,
+        EventType.ACTION_REFUSED,
+        EventType.ACTION_WITHDRAWN,
+        *debrief.EVENT_TYPES,
+    }
+)
 
 
 def frame(
@@ -99,10 +130,50 @@ class _Frame:
         self.parts.append((name, partials.render(template, context, oob=True)))
 
 
+# What ``_Sent`` keeps of the actions last built for an audience: how many of the game times that
+# actions' requirements compare against (``after``) had passed.
+ACTIONS_CLOCK = "actions.html#clock"
+
+
+def _after_times(cond: Condition | None) -> list[int]:
+    if cond is None:
+        return []
+    nested = [*(cond.all_ or []), *(cond.any_ or []), cond.not_]
+    return ([cond.after] if cond.after is not None else []) + [t for c in nested for t in _after_times(c)]
+
+
+_action_times: dict[int, tuple[Scenario, tuple[int, ...]]] = {}
+
+
+def _actions_clock(snap: Snapshot) -> int:
+    """How many of the game times the actions' requirements name have passed (the actions can
+    change with the clock only when this does)."""
+    sc = snap.scenario
+    kept = _action_times.get(id(sc))
+    if kept is None or kept[0] is not sc:
+        times = sorted({t for a in sc.actions for r in a.requires for t in _after_times(r.when)})
+        kept = _action_times[id(sc)] = (sc, tuple(times))
+    return bisect.bisect_right(kept[1], snap.state.game_time)
+
+
+def _actions_may_change(f: _Frame, clock: int) -> bool:
+    """Whether the batch can change what the role may do: an event of ``ACTION_CHANGES`` (an ad-hoc
+    release does not enter ``state.released``), or the game time past an action's ``after``."""
+    if f.everything or "actions.html" not in f.known or f.known.get(ACTIONS_CLOCK) != clock:
+        return True
+    return any(
+        e.type in ACTION_CHANGES and (e.type != EventType.INJECT_RELEASED or bool(e.payload.get("inject")))
+        for e in f.events
+    )
+
+
 def _role_panels(f: _Frame) -> None:
     snap, viewer, lang = f.snap, f.viewer, f.lang
     if f.changed:
-        f.put("actions.html", contexts.actions(snap, viewer.role, lang))
+        clock = _actions_clock(snap)
+        if _actions_may_change(f, clock):
+            f.put("actions.html", contexts.actions(snap, viewer.role, lang))
+            f.panels[ACTIONS_CLOCK] = clock
         bot_moved = any(e.actor.startswith(BOT_PREFIX) for e in f.events)
         if (
             f.everything
@@ -123,11 +194,37 @@ def _console_panels(f: _Frame) -> None:
     if f.changed:
         f.put("controls.html", contexts.controls(snap, lang))
         f.put("institutions.html", contexts.institutions(snap, lang))
+    _inject_list(f)
     if f.changed or f.types & INJECT_CHANGES:
-        f.put("injects.html", contexts.injects(snap, lang))
         f.put("instructor_notes.html", contexts.instructor_notes(snap, lang))
     if f.roster:
         f.put("roster.html", contexts.roster(snap, lang))
+
+
+def _inject_list(f: _Frame) -> None:
+    """The console's inject list: whole when nothing is known of the rows on screen (the first
+    batch, a gap: ``screens.audiences._Sent``), else only the rows the batch changed, replaced by
+    id or appended (``INJECT_ROWS``; static/js/app.js swaps them)."""
+    shown: dict[str, Any] | None = None if f.everything else f.known.get(INJECT_ROWS)
+    if shown is None:
+        if f.changed or f.types & INJECT_CHANGES:
+            rows = panels.injects(f.snap, f.lang)
+            f.put("injects.html", contexts.injects(f.snap, f.lang, rows))
+            f.panels[INJECT_ROWS] = {row.dom_id: partials.content_key(row) for row in rows}
+        return
+    if f.roster:  # a seat taken or left: any row's count of expected readers
+        rows = panels.injects(f.snap, f.lang)
+    elif f.types & INJECT_CHANGES:
+        rows = panels.inject_rows_changed(f.snap, f.events, f.lang)
+    else:
+        return
+    keys = {row.dom_id: partials.content_key(row) for row in rows}
+    changed = [row for row in rows if shown.get(row.dom_id) != keys[row.dom_id]]
+    if changed:
+        f.panels[INJECT_ROWS] = {**shown, **keys}
+        f.panels["injects.html"] = None  # the list on screen is no longer the one last sent whole
+        html = contexts.inject_rows_html(changed)
+        f.parts.append((INJECT_ROWS, f'<template hx-swap-oob="beforeend:#inject-rows">{html}</template>'))
 
 
 def _public_panels(f: _Frame) -> None:
