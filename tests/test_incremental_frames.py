@@ -8,7 +8,10 @@ re-render of every panel at that batch shows.
 
 Mutation that turns it red (tried): dropping ``indicator_changed`` from
 ``screens.frames.INDICATOR_CHANGES`` (an adjusted indicator stays old on the players' screens; found in the
-first examples). The contiguity check (a batch not rendered for an audience) needs an A → B → A
+first examples); dropping the ``inject_seen`` branch of ``screens.panels.inject_rows_changed`` (the
+console's row keeps its old receipt count; pushed rows are applied as static/js/app.js does). The
+actions gate (``screens.frames.ACTION_CHANGES``) is a union: a proposal's batch carries two of its
+types, so dropping one is masked here; the third test pins one type alone. The contiguity check (a batch not rendered for an audience) needs an A → B → A
 sequence the random walk rarely draws; the second test pins it.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -248,3 +252,61 @@ def test_an_audience_that_missed_a_batch_gets_every_panel_again(version, alice):
         command=c.AdhocInject(title="B", text="b", recipients=["all"]),
     )
     assert "controls.html" not in dict(render_parts(exercise.pk, again.events, key))  # unchanged: left out
+
+
+def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(version, alice, monkeypatch):
+    """The actions gate (``screens.frames.ACTION_CHANGES``): an ad-hoc inject leaves a role's actions
+    unbuilt; withdrawing a once-only proposal (a batch of one ``action_withdrawn``) makes the action
+    available again, and the frame carries it. Mutation that turns it red (tried): dropping
+    ``ACTION_WITHDRAWN`` from ``ACTION_CHANGES`` (the action stays "blocked" on the proposer's screen)."""
+    from django.utils import translation
+
+    from exercises import selectors
+    from exercises.screens import contexts
+
+    exercise, seats = _table(version, alice)
+    scenario = selectors.scenario_of(exercise)
+    found: list[tuple[str, Any]] = []
+    while not found:  # the first phase with a once-only action that needs an approval
+        services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase())
+        exercise.refresh_from_db()
+        state = selectors.state_of(exercise)
+        found = [
+            (role, view.action)
+            for role in sorted(seats)
+            for view in engine.action_views(scenario, state, role)
+            if view.available and view.action.once and view.action.approvals
+        ]
+    role, action = found[0]
+    viewer = engine.Viewer(role=role, participant=seats[role])
+    key = (viewer.audience_key, "en")
+    me = engine.Actor(kind="participant", participant=seats[role])
+    option = action.options[0].id if action.options else None
+    proposed = services.execute(
+        exercise_id=exercise.pk, actor=me, command=c.ProposeAction(action=action.id, option=option, rationale="why")
+    )
+    assert "actions.html" in dict(render_parts(exercise.pk, proposed.events, key))  # first batch here: every panel
+    built: list[str] = []
+    original = contexts.actions
+
+    def counted(snap: Any, r: str, lang: str, **kw: Any) -> dict[str, Any]:
+        built.append(r)
+        return original(snap, r, lang, **kw)
+
+    monkeypatch.setattr(contexts, "actions", counted)
+    news = services.execute(
+        exercise_id=exercise.pk,
+        actor=engine.FACILITATOR,
+        command=c.AdhocInject(title="A", text="a", recipients=["all"]),
+    )
+    assert "actions.html" not in dict(render_parts(exercise.pk, news.events, key))
+    assert built == []  # not even built to compare
+    exercise.refresh_from_db()
+    proposal = next(p for p in selectors.state_of(exercise).pending_proposals() if p.action == action.id)
+    withdrawn = services.execute(exercise_id=exercise.pk, actor=me, command=c.Withdraw(proposal=proposal.id))
+    assert {e.type for e in withdrawn.events} == {"action_withdrawn"}
+    pushed = dict(render_parts(exercise.pk, withdrawn.events, key))
+    snap = snapshot_at(exercise.pk, withdrawn.events[-1].seq)
+    with translation.override("en"):
+        full = dict(frames.frame_parts(snap, withdrawn.events, viewer, "en", everything=True)[0])
+    assert pushed.get("actions.html") == full["actions.html"]
