@@ -1,0 +1,1 @@
+"""The runtime app's pages (split by who uses them in the next commit)."""
