@@ -79,7 +79,7 @@ def frozen_now(snap: Snapshot) -> float | None:
 
 
 def live_context(snap: Snapshot, viewer: engine.Viewer, mode: str, lang: str) -> dict[str, Any]:
-    """The same context the live page of that viewer builds (views.play / projector / console)."""
+    """The same context the live page of that viewer builds (views.players.play / projector, views.console.console)."""
     exercise = snap.exercise
     if mode == CONSOLE:
         events = selectors.log(exercise.pk, upto=snap.seq)
