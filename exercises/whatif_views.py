@@ -23,7 +23,7 @@ import review.log
 from jobs import runner
 from jobs.models import ACTIVE, Job
 
-from . import access, engine, selectors, services, whatif_counterfactual
+from . import access, engine, selectors, services, whatif_compare, whatif_counterfactual
 from .access import staff_view
 from .engine import counterfactual as cf
 from .models import Exercise, normalise_code
@@ -217,14 +217,14 @@ def compare(request: HttpRequest) -> HttpResponse:
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
-    codes = _codes(request.GET.get("codes", ""))[: whatif_counterfactual.MAX_BRANCHES + 1]
+    codes = _codes(request.GET.get("codes", ""))[: whatif_compare.MAX_BRANCHES + 1]
     exercises = [access.exercise_for(request.user, code, "view")[0] for code in codes]
     error = ""
     comparison = None
     if codes:  # no codes yet: just the form
         try:
-            comparison = whatif_counterfactual.compare(exercises)
-        except whatif_counterfactual.CompareError as exc:
+            comparison = whatif_compare.compare(exercises)
+        except whatif_compare.CompareError as exc:
             error = str(exc)
     context = {"comparison": comparison, "error": error, "codes": ",".join(codes), "exercises": exercises}
     return render(request, "whatif/compare.html", context, status=400 if error else 200)
@@ -250,4 +250,4 @@ def compare_family(request: HttpRequest, exercise: Exercise) -> HttpResponse:
                 .order_by("created_at")
                 .values_list("code", flat=True)
             )
-    return redirect(f"{reverse('whatif:compare')}?codes={','.join(codes[: whatif_counterfactual.MAX_BRANCHES])}")
+    return redirect(f"{reverse('whatif:compare')}?codes={','.join(codes[: whatif_compare.MAX_BRANCHES])}")

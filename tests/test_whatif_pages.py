@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from exercises import engine, selectors, services, whatif_counterfactual
+from exercises import engine, selectors, services, whatif_compare, whatif_counterfactual
 from exercises.bots import simulate
 from exercises.engine import commands as c
 from exercises.models import Exercise
@@ -256,29 +256,27 @@ def test_a_run_of_another_exercise_is_not_found_here(staff) -> None:  # noqa: F8
 # --------------------------------------------------------------------------- compare
 
 
-S = whatif_counterfactual.Step
+S = whatif_compare.Step
 
 
 def test_divergence_finds_the_common_ancestor_and_the_first_leaving_point() -> None:
     root, a, b, aa = S(1, None), S(2, 60), S(3, 40), S(4, 90)
-    assert whatif_counterfactual.divergence([[root], [root, a]]) == (1, 60, [None, 60])
-    assert whatif_counterfactual.divergence([[root, a], [root, b]]) == (1, 40, [60, 40])
-    assert whatif_counterfactual.divergence([[root, a, aa], [root, a]]) == (2, 90, [90, None])
-    assert whatif_counterfactual.divergence([[root, a, aa], [root, b]]) == (1, 40, [60, 40])
-    assert whatif_counterfactual.divergence([[root], [S(9, None)]]) is None
+    assert whatif_compare.divergence([[root], [root, a]]) == (1, 60, [None, 60])
+    assert whatif_compare.divergence([[root, a], [root, b]]) == (1, 40, [60, 40])
+    assert whatif_compare.divergence([[root, a, aa], [root, a]]) == (2, 90, [90, None])
+    assert whatif_compare.divergence([[root, a, aa], [root, b]]) == (1, 40, [60, 40])
+    assert whatif_compare.divergence([[root], [S(9, None)]]) is None
 
 
 def test_decisions_are_aligned_by_game_time_with_the_divergence_marked() -> None:
     """Mutation: key rows without ``after`` → a decision re-made after the divergence at the same
     time merges with the shared one and the line goes in the wrong place."""
-    shared = whatif_counterfactual.Item(100, "travel", "", "Travel", "executed", 5)
-    a_late = whatif_counterfactual.Item(300, "deploy", "", "Deploy", "executed", 20)
-    b_early = whatif_counterfactual.Item(200, "deploy", "", "Deploy", "refused", 18)
-    b_late = whatif_counterfactual.Item(300, "deploy", "", "Deploy", "executed", 25)
-    b_again = whatif_counterfactual.Item(
-        100, "travel", "", "Travel", "refused", 12
-    )  # the fork's clock was paused at 100
-    rows = whatif_counterfactual.align([[shared, a_late], [shared, b_again, b_early, b_late]], diverge_seq=10)
+    shared = whatif_compare.Item(100, "travel", "", "Travel", "executed", 5)
+    a_late = whatif_compare.Item(300, "deploy", "", "Deploy", "executed", 20)
+    b_early = whatif_compare.Item(200, "deploy", "", "Deploy", "refused", 18)
+    b_late = whatif_compare.Item(300, "deploy", "", "Deploy", "executed", 25)
+    b_again = whatif_compare.Item(100, "travel", "", "Travel", "refused", 12)  # the fork's clock was paused at 100
+    rows = whatif_compare.align([[shared, a_late], [shared, b_again, b_early, b_late]], diverge_seq=10)
     assert [(r.game_time, r.after, [x.seq if x else None for x in r.cells]) for r in rows] == [
         (100, False, [5, 5]),
         (100, True, [None, 12]),
@@ -317,7 +315,7 @@ def test_compare_shows_branches_side_by_side(staff) -> None:  # noqa: F811
 
 def test_compare_aligns_real_decisions_of_a_simulated_exercise(library_sept) -> None:
     parent, child = library_sept
-    comparison = whatif_counterfactual.compare([parent, child])
+    comparison = whatif_compare.compare([parent, child])
     assert comparison.diverge_seq == child.parent_seq
     shared = [r for r in comparison.rows if not r.after]
     assert shared and all(r.cells[0] and r.cells[1] for r in shared if r.cells[0] and r.cells[0].seq <= 60)
