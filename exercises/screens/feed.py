@@ -19,6 +19,7 @@ from exercises.engine.clock import offset_label
 from exercises.engine.events import EventType
 
 from .describe import describe
+from .describe_debrief import DEBRIEF
 from .labels import Labels, signed
 from .snapshot import MESSAGES, NOT_FOR_CONSOLE, NOT_FOR_PLAYERS, Snapshot, viewer_kind
 
@@ -40,8 +41,9 @@ class FeedItem:
     changes: list[tuple[str, int]] = field(default_factory=list)  # grouped indicator changes: (name, delta)
 
 
-# Worded for the review only: a report edit is the review's business, not the room's.
-NOT_IN_FEED = frozenset({EventType.REPORT_EDITED})
+# Worded for the review only: a report edit is the review's business, not the room's, and the
+# debrief has its own panel in the room (exercises/debrief_panels.py).
+NOT_IN_FEED = frozenset({EventType.REPORT_EDITED, *DEBRIEF})
 
 
 def _in_feed(event: engine.Event, kind: str) -> bool:
