@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from .. import engine, inputs, selectors, services, throttle
 from ..logs import security_event
 from ..models import Exercise, Workshop
-from ..screens import answers, contexts, feed
+from ..screens import answers, contexts, feed, panels
 from ..screens.snapshot import Snapshot
 
 
@@ -119,7 +119,7 @@ def _older(request: HttpRequest, exercise: Exercise, viewer: engine.Viewer) -> H
     lang = _lang(request)
     snap = Snapshot.load(exercise)
     events = selectors.visible_log(exercise.pk, viewer, upto=min(before - 1, snap.seq))
-    items = feed.feed(snap, events, viewer, lang)
+    items = feed.feed(snap, events, viewer, lang, limit=feed.FEED_PAGE)
     return render(
         request,
         "exercises/partials/feed_page.html",
@@ -130,6 +130,24 @@ def _older(request: HttpRequest, exercise: Exercise, viewer: engine.Viewer) -> H
             "feed_public": bool(request.GET.get("public")),
         },
     )
+
+
+def _older_messages(request: HttpRequest, exercise: Exercise, viewer: engine.Viewer, channel: str) -> HttpResponse:
+    """A channel's messages before ``?before=<seq>``, one page, with the fragment the page renders.
+
+    Only a channel this viewer belongs to (the facilitator: any); another is a 404, as an unknown one."""
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        return HttpResponse(_("Bad page."), status=400)
+    lang = _lang(request)
+    snap = Snapshot.load(exercise)
+    if channel not in {c.id for c in panels.channels(snap, viewer, lang)}:
+        raise Http404("no such channel")
+    events = selectors.visible_log(exercise.pk, viewer, upto=min(before - 1, snap.seq))
+    found = feed.messages(snap, events, viewer, lang).get(channel, [])
+    items, older_url = contexts.message_page(snap, viewer, channel, found)
+    return render(request, "exercises/partials/message_page.html", {"items": items, "older_url": older_url})
 
 
 def _answer(request: HttpRequest, text: str, *, level: str, rule: str, back: str) -> HttpResponse:

@@ -20,7 +20,7 @@ from ..engine import commands as c
 from ..models import Exercise
 from ..screens import contexts
 from ..screens.snapshot import Snapshot
-from .common import _lang, _older, _run, _share
+from .common import _lang, _older, _older_messages, _run, _share
 
 MAX_TABLES = 12
 
@@ -29,6 +29,12 @@ MAX_TABLES = 12
 @staff_view("view")
 def console_feed(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     return _older(request, exercise, engine.FACILITATOR_VIEW)
+
+
+@require_GET
+@staff_view("view")
+def console_channel_page(request: HttpRequest, exercise: Exercise, channel: str) -> HttpResponse:
+    return _older_messages(request, exercise, engine.FACILITATOR_VIEW, channel)
 
 
 @require_GET

@@ -21,7 +21,19 @@ from ..engine import commands as c
 from ..models import Exercise, Workshop, grouped_code, normalise_code
 from ..screens import answers, contexts
 from ..screens.snapshot import Snapshot
-from .common import _answer, _codes_view, _exercise, _lang, _lookup, _older, _refuse, _run, _share, too_many
+from .common import (
+    _answer,
+    _codes_view,
+    _exercise,
+    _lang,
+    _lookup,
+    _older,
+    _older_messages,
+    _refuse,
+    _run,
+    _share,
+    too_many,
+)
 
 
 @require_GET
@@ -164,6 +176,18 @@ def feed_page(request: HttpRequest, code: str) -> HttpResponse:
     if viewer is None:
         return HttpResponseForbidden(_("Join the exercise first."))
     return _older(request, exercise, viewer)
+
+
+@require_GET
+def channel_page(request: HttpRequest, code: str, channel: str) -> HttpResponse:
+    """Older messages of one of the player's channels."""
+    exercise, _workshop = _lookup(request, code)
+    if exercise is None:
+        raise Http404("no such exercise")
+    viewer = selectors.viewer_for(exercise, user=request.user, session=request.session, mode="play")
+    if viewer is None:
+        return HttpResponseForbidden(_("Join the exercise first."))
+    return _older_messages(request, exercise, viewer, channel)
 
 
 @require_POST
