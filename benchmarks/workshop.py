@@ -149,7 +149,7 @@ async def table_round(
 
 
 def workshop_release_supported() -> bool:
-    from exercises import views
+    from exercises.views import workshop as views
 
     commands = {**getattr(views, "WORKSHOP_COMMANDS", {}), **getattr(views, "WORKSHOP_RELEASES", {})}
     return any(name in commands for name in ("adhoc_inject", "release", "release_inject"))
@@ -688,7 +688,7 @@ def main() -> None:
                 "bench": "workshop",
                 "release": "workshop",
                 "unsupported": "the workshop console has no 'release to every table' command "
-                "(exercises.views.WORKSHOP_COMMANDS: start, pause, resume, advance_phase)",
+                "(exercises.views.workshop.WORKSHOP_COMMANDS: start, pause, resume, advance_phase)",
             }
         )
         sys.exit(2)

@@ -21,7 +21,7 @@ class ExercisesConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished
 
-        import exercises.whatif  # noqa: F401  (registers the counterfactual job)
+        import exercises.whatif_counterfactual  # noqa: F401  (registers the counterfactual job)
 
         from . import checks  # noqa: F401  (registers the deploy checks)
 

@@ -213,7 +213,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         )
         cid = inputs.client_id(data)
         try:
-            command = inputs.command_from(data)  # the same reading as a form POST (views._run)
+            command = inputs.command_from(data)  # the same reading as a form POST (views.common._run)
             result = await database_sync_to_async(services.perform)(
                 exercise_id=self.exercise_id,
                 actor=actor,

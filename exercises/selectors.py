@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -129,11 +128,6 @@ def visible_log(exercise_id: int, viewer: Viewer, *, after: int = 0, upto: int |
 def state_at(exercise: Exercise, seq: int) -> engine.State:
     """The exercise as it was right after event ``seq`` (replay)."""
     return engine.fold(scenario_of(exercise), log(exercise.pk, upto=seq))
-
-
-def event_wall(exercise_id: int, seq: int) -> datetime | None:
-    """When event ``seq`` was committed (the replay freezes the clock bar there)."""
-    return Event.objects.filter(exercise_id=exercise_id, seq=seq).values_list("created_at", flat=True).first()
 
 
 def events_of_type(exercise_id: int, types: Sequence[str]) -> list[engine.Event]:

@@ -23,7 +23,7 @@ import review.log
 from jobs import runner
 from jobs.models import ACTIVE, Job
 
-from . import access, engine, selectors, services, whatif
+from . import access, engine, selectors, services, whatif_compare, whatif_counterfactual
 from .access import staff_view
 from .engine import counterfactual as cf
 from .models import Exercise, normalise_code
@@ -92,7 +92,9 @@ def fork(request: HttpRequest, exercise: Exercise) -> HttpResponse:
 
 
 def _runs_of(exercise: Exercise) -> list[Job]:
-    return list(Job.objects.filter(kind=whatif.KIND, params__exercise=exercise.pk).select_related("owner")[:20])
+    return list(
+        Job.objects.filter(kind=whatif_counterfactual.KIND, params__exercise=exercise.pk).select_related("owner")[:20]
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -102,15 +104,15 @@ def counterfactual(request: HttpRequest, exercise: Exercise) -> HttpResponse:
     scenario = selectors.scenario_of(exercise)
     source = request.POST if request.method == "POST" else request.GET
     seq = max(1, min(_int(source.get("seq"), exercise.last_seq), max(exercise.last_seq, 1)))
-    seeds = max(1, min(whatif.MAX_SEEDS, _int(source.get("seeds"), whatif.DEFAULT_SEEDS)))
-    chosen = [request.POST.get(f"change{n}", "") for n in range(1, whatif.MAX_CHANGES + 1)]
+    seeds = max(1, min(whatif_counterfactual.MAX_SEEDS, _int(source.get("seeds"), whatif_counterfactual.DEFAULT_SEEDS)))
+    chosen = [request.POST.get(f"change{n}", "") for n in range(1, whatif_counterfactual.MAX_CHANGES + 1)]
     error, status = "", 200
     if request.method == "POST":
-        busy = Job.objects.filter(kind=whatif.KIND, owner_id=request.user.pk, status__in=ACTIVE).first()
+        busy = Job.objects.filter(kind=whatif_counterfactual.KIND, owner_id=request.user.pk, status__in=ACTIVE).first()
         if busy is not None and not runner.status_of(busy).active:
             busy = None
         try:
-            changes = whatif.parse_changes(chosen, scenario)
+            changes = whatif_counterfactual.parse_changes(chosen, scenario)
             state = selectors.state_at(exercise, seq)
             if not 1 <= seq <= exercise.last_seq:
                 raise cf.ChangeError(_("Choose an event from 1 to %(n)d.") % {"n": exercise.last_seq})
@@ -125,7 +127,7 @@ def counterfactual(request: HttpRequest, exercise: Exercise) -> HttpResponse:
                 error, status = _("You already have a run going: wait for it to finish."), 429
             else:
                 job = runner.submit(
-                    whatif.KIND,
+                    whatif_counterfactual.KIND,
                     owner=request.user,
                     params={
                         "exercise": exercise.pk,
@@ -140,8 +142,8 @@ def counterfactual(request: HttpRequest, exercise: Exercise) -> HttpResponse:
         "exercise": exercise,
         "point": _point(exercise, seq),
         "seeds": seeds,
-        "max_seeds": whatif.MAX_SEEDS,
-        "groups": whatif.decision_choices(scenario, state, _lang()),
+        "max_seeds": whatif_counterfactual.MAX_SEEDS,
+        "groups": whatif_counterfactual.decision_choices(scenario, state, _lang()),
         "slots": list(enumerate(chosen, start=1)),
         "error": error,
         "runs": _runs_of(exercise),
@@ -158,7 +160,9 @@ def _run_context(exercise: Exercise, job: Job) -> dict[str, Any]:
         label = next(
             (
                 meaning
-                for group in whatif.decision_choices(scenario, selectors.state_at(exercise, job.params["at"]), lang)
+                for group in whatif_counterfactual.decision_choices(
+                    scenario, selectors.state_at(exercise, job.params["at"]), lang
+                )
                 for value, meaning in group.choices
                 if value == text
             ),
@@ -171,8 +175,8 @@ def _run_context(exercise: Exercise, job: Job) -> dict[str, Any]:
         "result": result,
         "point": _point(exercise, int(job.params.get("at") or 1)),
         "changes": descriptions,
-        "charts": whatif.band_charts(scenario, result, lang) if job.status == "done" else [],
-        "roles": whatif.role_objectives(scenario, result, lang) if job.status == "done" else [],
+        "charts": whatif_counterfactual.band_charts(scenario, result, lang) if job.status == "done" else [],
+        "roles": whatif_counterfactual.role_objectives(scenario, result, lang) if job.status == "done" else [],
         "lang": lang,
         "poll_url": reverse("whatif:run", args=[exercise.code, job.pk]),
     }
@@ -184,7 +188,7 @@ def run(request: HttpRequest, exercise: Exercise, job: str) -> HttpResponse:
     """A run's progress while it plays (the partial polls itself every second), then its results.
 
     Anyone who may view the exercise may read its runs (they are about the exercise, not the person)."""
-    found = Job.objects.filter(pk=job, kind=whatif.KIND, params__exercise=exercise.pk).first()
+    found = Job.objects.filter(pk=job, kind=whatif_counterfactual.KIND, params__exercise=exercise.pk).first()
     if found is None:
         raise Http404("no such run")
     found = runner.status_of(found)
@@ -213,14 +217,14 @@ def compare(request: HttpRequest) -> HttpResponse:
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
-    codes = _codes(request.GET.get("codes", ""))[: whatif.MAX_BRANCHES + 1]
+    codes = _codes(request.GET.get("codes", ""))[: whatif_compare.MAX_BRANCHES + 1]
     exercises = [access.exercise_for(request.user, code, "view")[0] for code in codes]
     error = ""
     comparison = None
     if codes:  # no codes yet: just the form
         try:
-            comparison = whatif.compare(exercises)
-        except whatif.CompareError as exc:
+            comparison = whatif_compare.compare(exercises)
+        except whatif_compare.CompareError as exc:
             error = str(exc)
     context = {"comparison": comparison, "error": error, "codes": ",".join(codes), "exercises": exercises}
     return render(request, "whatif/compare.html", context, status=400 if error else 200)
@@ -246,4 +250,4 @@ def compare_family(request: HttpRequest, exercise: Exercise) -> HttpResponse:
                 .order_by("created_at")
                 .values_list("code", flat=True)
             )
-    return redirect(f"{reverse('whatif:compare')}?codes={','.join(codes[: whatif.MAX_BRANCHES])}")
+    return redirect(f"{reverse('whatif:compare')}?codes={','.join(codes[: whatif_compare.MAX_BRANCHES])}")

@@ -66,27 +66,26 @@ def viewer_at(state: engine.State, role: str, roles: set[str]) -> engine.Viewer:
     return engine.PUBLIC_VIEW
 
 
-def frozen_now(snap: Snapshot) -> float | None:
+def frozen_now(snap: Snapshot, wall: datetime | None) -> float | None:
     """The wall time at which the table's clock read the state's game time: the clock bar is
     drawn as it stood when event ``seq`` landed. From the state's own anchor, not the row's
-    commit time, so logs played on a virtual clock (simulations, benchmarks) replay right too."""
+    commit time (``wall``), so logs played on a virtual clock (simulations, benchmarks) replay
+    right too; a stopped clock only feeds the page's script, and gets the commit time."""
     st = snap.state
     if st.status == "running":
         rate = snap.scenario.phases[snap.scenario.phase_index[st.phase]].rate
         return st.anchor_wall + (st.game_time - st.anchor_game) / rate
-    wall = selectors.event_wall(snap.exercise.pk, snap.seq)  # stopped: the time only feeds the page's script
     return wall.timestamp() if wall else None
 
 
 def live_context(snap: Snapshot, viewer: engine.Viewer, mode: str, lang: str) -> dict[str, Any]:
-    """The same context the live page of that viewer builds (views.play / projector / console)."""
+    """The same context the live page of that viewer builds (views.players.play / projector, views.console.console)."""
     exercise = snap.exercise
+    log = snap.log if snap.log is not None else selectors.log(exercise.pk, upto=snap.seq)
     if mode == CONSOLE:
-        events = selectors.log(exercise.pk, upto=snap.seq)
-        built = contexts.console(snap, lang, events)
+        built = contexts.console(snap, lang, log)
     else:
-        events = selectors.visible_log(exercise.pk, viewer, upto=snap.seq)
-        built = contexts.play(snap, viewer, lang, events)
+        built = contexts.play(snap, viewer, lang, list(engine.visible(log, viewer)))
     return {
         **contexts.base(snap),
         **built,
@@ -100,13 +99,14 @@ def live_context(snap: Snapshot, viewer: engine.Viewer, mode: str, lang: str) ->
 def screen(exercise: Exercise, log: Log, *, role: str, seq: int, lang: str) -> ReplayScreen:
     """What ``role`` (``""`` the projector, ``"facilitator"`` everything) saw right after event ``seq``."""
     seq = max(1, min(seq, log.last_seq)) if log.entries else 0
-    snap = Snapshot.load(exercise, upto=seq)
-    snap.now = frozen_now(snap)
+    # Snapshot.load(exercise, upto=seq), folded from the log the review has read already.
+    snap = Snapshot.folded(exercise, log.scenario, [e.event() for e in log.entries if e.seq <= seq])
+    entry = log.by_seq.get(seq)
+    snap.now = frozen_now(snap, entry.wall if entry else None)
     scenario = log.scenario
     viewer = viewer_at(snap.state, role, set(scenario.roles_by_id))
     mode = CONSOLE if viewer.facilitator else ROOM if viewer.role else BOARD
     holder = snap.state.holders.get(role, "")
-    entry = log.by_seq.get(seq)
     game_time = entry.game_time if entry else snap.state.game_time
     return ReplayScreen(
         role=viewer.role or (FACILITATOR if viewer.facilitator else PROJECTOR),

@@ -14,7 +14,6 @@ from exercises.screens.labels import ScenarioLabels
 from scenarios.loader import load_file
 
 MINI = load_file(Path(__file__).parent / "fixtures" / "mini.yaml")[0]
-DEBRIEF = {t for t in EventType if t.startswith(("debrief_", "poll_")) or t == EventType.IMPROVEMENT_STATUS}
 PLAYER = engine.Viewer(role="defence")
 
 
@@ -41,10 +40,34 @@ def _event(type_: str, payload: dict, **fields) -> engine.Event:
     return engine.Event(seq=9, type=type_, game_time=60, payload=payload, audience=("*",), **fields)
 
 
-def test_every_event_type_of_the_exercise_has_a_wording():
-    """Mutation: drop ``EventType.INJECT_SEEN`` from ``DESCRIBERS``: the review's row of a receipt
-    would have no words. The debrief's own events are worded by the debrief, not here."""
-    assert set(EventType) - DEBRIEF == set(DESCRIBERS)
+def test_every_event_type_has_a_wording():
+    """Mutation: drop ``EventType.INJECT_SEEN`` (or ``DEBRIEF_STEP``) from ``DESCRIBERS``: the
+    review's row of that event would have no words, only its type."""
+    assert set(EventType) == set(DESCRIBERS)
+
+
+def test_the_debrief_is_worded_for_the_review_and_kept_out_of_the_feed():
+    """A poll answer's content is the facilitator's detail; the room's feed has no debrief card
+    (its own panel shows it). Mutation: drop ``*DEBRIEF`` from ``feed.NOT_IN_FEED`` -> red."""
+    from exercises.screens.feed import NOT_IN_FEED
+
+    labels = Seen()
+    step = _event(
+        EventType.DEBRIEF_STEP,
+        {
+            "step": 2,
+            "moment": {"title": {"en": "The Senate says no", "es": "El Senado dice no"}},
+            "poll": {"question": {"en": "Was it right?", "es": "¿Fue correcto?"}, "options": []},
+        },
+    )
+    said = describe(step, engine.FACILITATOR_VIEW, "en", labels)
+    assert said is not None and said.line() == "Debrief step 2: The Senate says no — Was it right?"
+    answer = _event(EventType.POLL_ANSWERED, {"step": 2, "option": None, "text": "No, never."}, actor="p:p1")
+    mine = describe(answer, engine.FACILITATOR_VIEW, "en", labels)
+    theirs = describe(answer, PLAYER, "en", labels)
+    assert mine is not None and "No, never." in mine.line()
+    assert theirs is not None and "No, never." not in theirs.line()
+    assert {EventType.DEBRIEF_STEP, EventType.POLL_ANSWERED, EventType.IMPROVEMENT_STATUS} <= NOT_IN_FEED
 
 
 def test_a_cause_is_named_only_to_who_saw_it():

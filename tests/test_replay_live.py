@@ -86,8 +86,8 @@ def _actor(players, who: str) -> engine.Actor:
 def test_the_replay_of_a_role_is_the_room_it_saw_after_every_move(table) -> None:
     """After every move, Defence's live room (#ct-main) equals the replay of Defence at that seq.
 
-    Mutation: replay at the exercise's current state (``Snapshot.load(exercise)`` without
-    ``upto``) -> red at the first earlier seq (the feed and the proposals differ).
+    Mutation: replay at the exercise's current state (fold every entry of the log in
+    ``review.replay.screen``, not those up to ``seq``) -> red at the first earlier seq.
     Mutation: replay with every event instead of Defence's visible ones -> red (the US card).
     """
     exercise, players, staff = table

@@ -99,7 +99,7 @@ def test_it_reads_a_code_typed_in_any_case_with_dashes_or_spaces(mini_table) -> 
 
 
 def test_it_throttles_failed_code_look_ups_per_address(mini_table, settings) -> None:
-    """Mutation: skip ``throttle.code_misses()`` in ``views._lookup``: every guess gets a 404, never 429."""
+    """Mutation: skip ``throttle.code_misses()`` in ``views.common._lookup``: every guess gets a 404, never 429."""
     settings.CRISIS_TABLE = {**settings.CRISIS_TABLE, "CODE_MISSES": 5}
     guesser = Client(REMOTE_ADDR="10.2.2.2")
     statuses = [guesser.post(reverse("find"), {"code": f"ZZZZZZZZ{n:02d}"}).status_code for n in range(5)]

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from exercises import engine, selectors, services, whatif
+from exercises import engine, selectors, services, whatif_compare, whatif_counterfactual
 from exercises.bots import simulate
 from exercises.engine import commands as c
 from exercises.models import Exercise
@@ -164,7 +164,7 @@ def test_a_run_is_a_job_with_progress_then_stored_results(staff) -> None:  # noq
         reverse("whatif:counterfactual", args=[table.code]),
         {"seq": 2, "seeds": 3, "change1": "travel@senate=grant", "change2": "travel=go"},
     )
-    job = Job.objects.get(kind=whatif.KIND)
+    job = Job.objects.get(kind=whatif_counterfactual.KIND)
     assert response.status_code == 302
     assert response["Location"] == reverse("whatif:run", args=[table.code, job.pk])
     assert job.status == "queued" and job.params == {
@@ -198,7 +198,9 @@ def test_the_svg_numbers_stay_unlocalized_in_spanish(staff) -> None:  # noqa: F8
     """Mutation: remove ``{% localize off %}`` and ``_num`` → "12,5" breaks the points in Spanish."""
     people, _workshop, table = staff
     _started(table)
-    job = runner.submit(whatif.KIND, owner=people["alice"], params={"exercise": table.pk, "at": 2, "seeds": 2})
+    job = runner.submit(
+        whatif_counterfactual.KIND, owner=people["alice"], params={"exercise": table.pk, "at": 2, "seeds": 2}
+    )
     runner.run_inline(job)
     client = _client(people["alice"])
     client.cookies["django_language"] = "es"
@@ -243,7 +245,9 @@ def test_a_run_of_another_exercise_is_not_found_here(staff) -> None:  # noqa: F8
     people, workshop, table = staff
     _started(table)
     other = workshop.tables.exclude(pk=table.pk).first()
-    job = runner.submit(whatif.KIND, owner=people["alice"], params={"exercise": table.pk, "at": 2, "seeds": 1})
+    job = runner.submit(
+        whatif_counterfactual.KIND, owner=people["alice"], params={"exercise": table.pk, "at": 2, "seeds": 1}
+    )
     client = _client(people["alice"])
     assert client.get(reverse("whatif:run", args=[other.code, job.pk])).status_code == 404
     assert _client(people["otto"]).get(reverse("whatif:run", args=[table.code, job.pk])).status_code == 404
@@ -252,27 +256,27 @@ def test_a_run_of_another_exercise_is_not_found_here(staff) -> None:  # noqa: F8
 # --------------------------------------------------------------------------- compare
 
 
-S = whatif.Step
+S = whatif_compare.Step
 
 
 def test_divergence_finds_the_common_ancestor_and_the_first_leaving_point() -> None:
     root, a, b, aa = S(1, None), S(2, 60), S(3, 40), S(4, 90)
-    assert whatif.divergence([[root], [root, a]]) == (1, 60, [None, 60])
-    assert whatif.divergence([[root, a], [root, b]]) == (1, 40, [60, 40])
-    assert whatif.divergence([[root, a, aa], [root, a]]) == (2, 90, [90, None])
-    assert whatif.divergence([[root, a, aa], [root, b]]) == (1, 40, [60, 40])
-    assert whatif.divergence([[root], [S(9, None)]]) is None
+    assert whatif_compare.divergence([[root], [root, a]]) == (1, 60, [None, 60])
+    assert whatif_compare.divergence([[root, a], [root, b]]) == (1, 40, [60, 40])
+    assert whatif_compare.divergence([[root, a, aa], [root, a]]) == (2, 90, [90, None])
+    assert whatif_compare.divergence([[root, a, aa], [root, b]]) == (1, 40, [60, 40])
+    assert whatif_compare.divergence([[root], [S(9, None)]]) is None
 
 
 def test_decisions_are_aligned_by_game_time_with_the_divergence_marked() -> None:
     """Mutation: key rows without ``after`` → a decision re-made after the divergence at the same
     time merges with the shared one and the line goes in the wrong place."""
-    shared = whatif.Item(100, "travel", "", "Travel", "executed", 5)
-    a_late = whatif.Item(300, "deploy", "", "Deploy", "executed", 20)
-    b_early = whatif.Item(200, "deploy", "", "Deploy", "refused", 18)
-    b_late = whatif.Item(300, "deploy", "", "Deploy", "executed", 25)
-    b_again = whatif.Item(100, "travel", "", "Travel", "refused", 12)  # the fork's clock was paused at 100
-    rows = whatif.align([[shared, a_late], [shared, b_again, b_early, b_late]], diverge_seq=10)
+    shared = whatif_compare.Item(100, "travel", "", "Travel", "executed", 5)
+    a_late = whatif_compare.Item(300, "deploy", "", "Deploy", "executed", 20)
+    b_early = whatif_compare.Item(200, "deploy", "", "Deploy", "refused", 18)
+    b_late = whatif_compare.Item(300, "deploy", "", "Deploy", "executed", 25)
+    b_again = whatif_compare.Item(100, "travel", "", "Travel", "refused", 12)  # the fork's clock was paused at 100
+    rows = whatif_compare.align([[shared, a_late], [shared, b_again, b_early, b_late]], diverge_seq=10)
     assert [(r.game_time, r.after, [x.seq if x else None for x in r.cells]) for r in rows] == [
         (100, False, [5, 5]),
         (100, True, [None, 12]),
@@ -311,7 +315,7 @@ def test_compare_shows_branches_side_by_side(staff) -> None:  # noqa: F811
 
 def test_compare_aligns_real_decisions_of_a_simulated_exercise(library_sept) -> None:
     parent, child = library_sept
-    comparison = whatif.compare([parent, child])
+    comparison = whatif_compare.compare([parent, child])
     assert comparison.diverge_seq == child.parent_seq
     shared = [r for r in comparison.rows if not r.after]
     assert shared and all(r.cells[0] and r.cells[1] for r in shared if r.cells[0] and r.cells[0].seq <= 60)

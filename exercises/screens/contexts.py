@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from exercises import engine, instructor
@@ -63,8 +64,19 @@ def channels(
     found = panels.channels(snap, viewer, lang, as_role=as_role)
     msgs = feeds.messages(snap, events, viewer, lang) if events is not None else {}
     for channel in found:
-        channel.messages = msgs.get(channel.id, [])
+        channel.messages, channel.older_url = message_page(snap, viewer, channel.id, msgs.get(channel.id, []))
     return {"channels": found, "as_role": as_role}
+
+
+def message_page(
+    snap: Snapshot, viewer: Viewer, channel: str, found: list[feeds.Message]
+) -> tuple[list[feeds.Message], str]:
+    """A channel's newest ``MESSAGE_PAGE`` messages, and the URL of the page before them ("" if none)."""
+    if len(found) <= feeds.MESSAGE_PAGE:
+        return found, ""
+    shown = found[-feeds.MESSAGE_PAGE :]
+    name = "console_channel_page" if viewer.facilitator else "channel_page"
+    return shown, reverse(name, args=[snap.exercise.code, channel]) + f"?before={shown[0].seq}"
 
 
 def _inject_row_html(row: panels.InjectRow) -> str:
@@ -153,7 +165,7 @@ def room(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event]) 
         "mode": "room",
         **ended(snap),
         "brief": panels.brief(snap, role, lang),
-        "items": feeds.feed(snap, events, viewer, lang),
+        "items": feeds.feed(snap, events, viewer, lang, limit=feeds.FEED_PAGE),
         **clock(snap, lang),
         **indicators(snap, viewer, lang),
         **channels(snap, viewer, lang, events),
@@ -168,7 +180,7 @@ def lobby(snap: Snapshot, viewer: Viewer, lang: str, events: list[engine.Event])
     return {
         "mode": "lobby",
         **ended(snap),
-        "items": feeds.feed(snap, events, viewer, lang),
+        "items": feeds.feed(snap, events, viewer, lang, limit=feeds.FEED_PAGE),
         **clock(snap, lang),
         **indicators(snap, viewer, lang),
         **seats(snap, lang),
@@ -184,7 +196,7 @@ def console(snap: Snapshot, lang: str, events: list[engine.Event]) -> dict[str, 
     return {
         "mode": "console",
         **ended(snap, facilitator=True),
-        "items": feeds.feed(snap, events, viewer, lang),
+        "items": feeds.feed(snap, events, viewer, lang, limit=feeds.FEED_PAGE),
         **clock(snap, lang),
         **indicators(snap, viewer, lang),
         **channels(snap, viewer, lang, events),

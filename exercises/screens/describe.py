@@ -20,6 +20,7 @@ from exercises.engine import Viewer
 from exercises.engine.commands import BOT_PREFIX
 from exercises.engine.events import EventType
 
+from .describe_debrief import DEBRIEF
 from .describe_decisions import DECISIONS
 from .description import Describer, Description, cause_text, is_public, role_of
 from .labels import Labels, audience_label, rule_badge
@@ -233,6 +234,7 @@ DESCRIBERS: dict[str, Describer] = {
     EventType.MESSAGE_DELIVERED: _message,
     EventType.PRESSURE_CHECKED: _pressure,
     **DECISIONS,
+    **DEBRIEF,
 }
 
 

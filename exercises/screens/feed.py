@@ -19,6 +19,7 @@ from exercises.engine.clock import offset_label
 from exercises.engine.events import EventType
 
 from .describe import describe
+from .describe_debrief import DEBRIEF
 from .labels import Labels, signed
 from .snapshot import MESSAGES, NOT_FOR_CONSOLE, NOT_FOR_PLAYERS, Snapshot, viewer_kind
 
@@ -40,8 +41,9 @@ class FeedItem:
     changes: list[tuple[str, int]] = field(default_factory=list)  # grouped indicator changes: (name, delta)
 
 
-# Worded for the review only: a report edit is the review's business, not the room's.
-NOT_IN_FEED = frozenset({EventType.REPORT_EDITED})
+# Worded for the review only: a report edit is the review's business, not the room's, and the
+# debrief has its own panel in the room (exercises/debrief_panels.py).
+NOT_IN_FEED = frozenset({EventType.REPORT_EDITED, *DEBRIEF})
 
 
 def _in_feed(event: engine.Event, kind: str) -> bool:
@@ -88,6 +90,7 @@ def feed_item(
 
 
 FEED_PAGE = 30  # items a screen shows at first; "Older" fetches the next page over HTTP
+MESSAGE_PAGE = 50  # messages a channel shows at first; "Show older messages" fetches the page before
 
 
 def _indicator_group_key(event: engine.Event) -> tuple[Any, ...]:
@@ -113,12 +116,31 @@ def indicator_group_title(changes: list[tuple[str, int]]) -> str:
     return _("Indicators: %(changes)s") % {"changes": moves}
 
 
-def feed(snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str) -> list[FeedItem]:
+def feed(
+    snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str, *, limit: int | None = None
+) -> list[FeedItem]:
     """Feed items for events the viewer may see, newest first.
 
     The indicator changes of one batch (same moment, same cause, next to each other in the log)
     become one card ("after Next phase: trust −2, security +8"), not one card each.
+
+    With ``limit``, only the newest events are worded, enough for more than ``limit`` cards: a
+    page shows ``FEED_PAGE`` of them and needs one more to know there is an older page. The
+    first ``limit`` cards are those of the whole log (a batch cut at the tail's start can only be
+    the oldest card, past the limit); ``tests/test_feed_paging.py`` checks it on whole exercises.
     """
+    if limit is None:
+        return _feed(snap, events, viewer, lang)
+    take = 4 * (limit + 1)
+    while True:
+        tail = events[-take:] if take < len(events) else events
+        items = _feed(snap, tail, viewer, lang)
+        if len(items) > limit or len(tail) == len(events):
+            return items
+        take *= 4
+
+
+def _feed(snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str) -> list[FeedItem]:
     items: list[FeedItem] = []
     labels = snap.labels(lang)
     last_key: tuple[Any, ...] | None = None

@@ -38,6 +38,7 @@ class ChannelView:
     members: str = ""
     can_write: bool = False
     messages: list[Message] = field(default_factory=list)
+    older_url: str = ""  # the page of messages before these (contexts.message_page)
 
 
 def channels(snap: Snapshot, viewer: Viewer, lang: str, *, as_role: str = "") -> list[ChannelView]:

@@ -69,6 +69,15 @@ class Snapshot:
     # The wall time the clock of a pushed batch is shown at: one per batch, so every audience's
     # clock bar is the same fragment (rendered once); None: the time of rendering (pages).
     now: float | None = field(default=None, repr=False)
+    # The log up to ``seq`` when the caller has read it already (the review's replay): the
+    # proposal and release look-ups then read it instead of the database.
+    log: list[engine.Event] | None = field(default=None, repr=False)
+
+    @classmethod
+    def folded(cls, exercise: Exercise, scenario: Scenario, log: list[engine.Event]) -> Snapshot:
+        """The exercise right after the last of ``log`` (its events from the first, in order),
+        folded in memory: what ``load(upto=seq)`` gives, without reading the log again."""
+        return cls(exercise, scenario, engine.fold(scenario, log), log=log)
 
     @classmethod
     def load(cls, exercise: Exercise, *, upto: int | None = None) -> Snapshot:
@@ -94,13 +103,18 @@ class Snapshot:
 
     @cached_property
     def proposal_events(self) -> list[engine.Event]:
-        return [e for e in selectors.events_of_type(self.exercise.pk, [EventType.ACTION_PROPOSED]) if e.seq <= self.seq]
+        return [e for e in self._of_type([EventType.ACTION_PROPOSED]) if e.seq <= self.seq]
 
     @cached_property
     def releases(self) -> dict[int, engine.Event]:
         """Every inject release or loss by seq (the console's receipts)."""
         types = [EventType.INJECT_RELEASED, EventType.INJECT_LOST]
-        return {e.seq: e for e in selectors.events_of_type(self.exercise.pk, types) if e.seq <= self.seq}
+        return {e.seq: e for e in self._of_type(types) if e.seq <= self.seq}
+
+    def _of_type(self, types: list[EventType]) -> list[engine.Event]:
+        if self.log is not None:
+            return [e for e in self.log if e.type in types]
+        return selectors.events_of_type(self.exercise.pk, types)
 
     def visible_proposals(self, viewer: Viewer) -> set[int]:
         """Proposal ids (the seq of their ``action_proposed``) this viewer may see."""

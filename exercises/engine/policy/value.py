@@ -28,10 +28,12 @@ Plain Python, no randomness: the caller adds its seeded noise.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from cachetools import LRUCache
 
 from scenarios.schema import ALL, Action, Approval, Condition, Option, Outcome, Pressure, Scenario
 
@@ -422,21 +424,23 @@ def fingerprint(state: State) -> tuple[Any, ...]:
     )
 
 
-_boards: OrderedDict[tuple[Any, ...], tuple[Scenario, Board]] = OrderedDict()
 BOARDS_KEPT = 1024  # a few MB at most, whatever the number of runs
+_boards: LRUCache[tuple[Any, ...], tuple[Scenario, Board]] = LRUCache(maxsize=BOARDS_KEPT)
+_boards_lock = threading.Lock()  # ticks, bot threads and counterfactual jobs share it (cachetools is not thread-safe)
 
 
 def board_for(sc: Scenario, role: str, state: State) -> Board:
-    """The role's board for this state, shared across engine runs, workers' ticks and seeds."""
+    """The role's board for this state, shared across engine runs, workers' ticks and seeds.
+
+    The key holds ``id(sc)``; the entry keeps ``sc`` itself, so a reused id is a miss."""
     key = (id(sc), role, fingerprint(state))
-    found = _boards.get(key)
+    with _boards_lock:
+        found = _boards.get(key)  # a hit is the most recent again
     if found is not None and found[0] is sc:
-        _boards.move_to_end(key)
         return found[1]
-    made = Board(outlook(sc, role), state)
-    _boards[key] = (sc, made)
-    while len(_boards) > BOARDS_KEPT:
-        _boards.popitem(last=False)
+    made = Board(outlook(sc, role), state)  # outside the lock: two threads may build one board twice
+    with _boards_lock:
+        _boards[key] = (sc, made)
     return made
 
 
