@@ -287,9 +287,19 @@ def fold_tracking(log: Log) -> tuple[engine.State, dict[tuple[str, str], Entry]]
     return state, first
 
 
+# What a phase's row counts, by event type.
+PHASE_COUNTS = {
+    EventType.ACTION_EXECUTED: "decisions",
+    EventType.ACTION_REFUSED: "refused",
+    EventType.MESSAGE_SENT: "messages",
+    EventType.COMMAND_REJECTED: "rejections",
+    EventType.INJECT_RELEASED: "injects",
+}
+
+
 def phase_summaries(log: Log) -> list[PhaseSummary]:
-    started = any(e.type == EventType.EXERCISE_STARTED for e in log.entries)
-    changed = {e.payload.get("phase") for e in log.entries if e.type == EventType.PHASE_CHANGED}
+    started = bool(log.of_type(EventType.EXERCISE_STARTED))
+    changed = {e.payload.get("phase") for e in log.of_type(EventType.PHASE_CHANGED)}
     first = log.scenario.phases[0].id
     rows = {
         p.id: PhaseSummary(p.id, p.title.get(log.lang), p.start, started and (p.id == first or p.id in changed))
@@ -297,19 +307,13 @@ def phase_summaries(log: Log) -> list[PhaseSummary]:
     }
     for e in log.entries:
         row = rows.get(e.phase)
-        if row is None:
-            continue
-        row.events += 1
-        if e.type == EventType.ACTION_EXECUTED:
-            row.decisions += 1
-        elif e.type == EventType.ACTION_REFUSED:
-            row.refused += 1
-        elif e.type == EventType.MESSAGE_SENT:
-            row.messages += 1
-        elif e.type == EventType.COMMAND_REJECTED:
-            row.rejections += 1
-        elif e.type == EventType.INJECT_RELEASED:
-            row.injects += 1
+        if row is not None:
+            row.events += 1
+    for type_, name in PHASE_COUNTS.items():
+        for e in log.of_type(type_):
+            row = rows.get(e.phase)
+            if row is not None:
+                setattr(row, name, getattr(row, name) + 1)
     return list(rows.values())
 
 
@@ -325,8 +329,11 @@ def analyse(log: Log) -> Analysis:
     report_entry = None
     rejections = []
     objectives_text = {o.id: o.text.get(log.lang) for r in log.scenario.roles for o in r.objectives}
-    for e in log.entries:
-        counts[e.type] += 1
+    for type_, entries in log.by_type.items():
+        counts[type_] = len(entries)
+    for e in log.of_type(
+        EventType.NOTE_ADDED, EventType.INDICATOR_CHANGED, EventType.REPORT_EDITED, EventType.COMMAND_REJECTED
+    ):
         if e.type == EventType.NOTE_ADDED:
             target = log.by_seq.get(int(e.payload.get("event") or 0))
             role, objective = e.payload.get("role", ""), e.payload.get("objective", "")

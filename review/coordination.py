@@ -125,16 +125,14 @@ def responses(log: Log) -> list[InjectResponses]:
     scenario = log.scenario
     playable = set(playable_roles(scenario))
     acts: dict[str, list[Entry]] = defaultdict(list)
-    for e in log.entries:
-        if e.type in RESPONSE_TYPES and e.role:
+    for e in log.of_type(*RESPONSE_TYPES):
+        if e.role:
             if e.type == EventType.APPROVAL_RESOLVED and e.payload.get("by") == "engine":
                 continue  # an institution answering by itself is not a player's response
             acts[e.role].append(e)
     seqs = {role: [e.seq for e in items] for role, items in acts.items()}
     out = []
-    for e in log.entries:
-        if e.type not in (EventType.INJECT_RELEASED, EventType.INJECT_LOST):
-            continue
+    for e in log.of_type(EventType.INJECT_RELEASED, EventType.INJECT_LOST):
         lost = e.type == EventType.INJECT_LOST
         if lost:
             inject = scenario.injects_by_id.get(e.payload.get("inject", ""))
@@ -185,8 +183,8 @@ def talk_matrix(log: Log) -> Matrix:
     members = {ch.id: [r for r in scenario.roles_of(ch.members) if r in index] for ch in scenario.channels}
     cells = [[0] * len(roles) for _ in roles]
     per_channel: Counter[str] = Counter()
-    for e in log.entries:
-        if e.type != EventType.MESSAGE_SENT or e.role not in index:
+    for e in log.of_type(EventType.MESSAGE_SENT):
+        if e.role not in index:
             continue
         channel = e.payload.get("channel", "")
         per_channel[channel] += 1
@@ -211,9 +209,7 @@ def talk_matrix(log: Log) -> Matrix:
 def blocking_rules(log: Log) -> list[RuleCount]:
     """Which rules refused players most: ``command_rejected`` and ``action_refused``, by rule tag."""
     counts: dict[str, RuleCount] = {}
-    for e in log.entries:
-        if e.type not in (EventType.COMMAND_REJECTED, EventType.ACTION_REFUSED):
-            continue
+    for e in log.of_type(EventType.COMMAND_REJECTED, EventType.ACTION_REFUSED):
         rule = e.payload.get("rule", "") or "?"
         row = counts.setdefault(rule, RuleCount(rule))
         if e.type == EventType.COMMAND_REJECTED:
@@ -229,7 +225,7 @@ def contradictions(log: Log) -> list[Contradiction]:
     """Each public contradiction, with the statements on that topic by that side up to it."""
     out = []
     said: dict[tuple[str, str], list[Statement]] = defaultdict(list)
-    for e in log.entries:
+    for e in log.of_type(EventType.ACTION_EXECUTED, EventType.CONTRADICTION):
         p = e.payload
         if e.type == EventType.ACTION_EXECUTED and p.get("statement"):
             stance = log.option_label(p.get("action", ""), p.get("option", "")) or p.get("stance", "")

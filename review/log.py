@@ -160,6 +160,22 @@ class Log:
         return int((local.replace(tzinfo=self.tz) - self.t0).total_seconds())
 
     @cached_property
+    def by_type(self) -> dict[str, list[Entry]]:
+        """Event type -> its entries in log order: the analytics read the few types they count
+        instead of testing every entry's type against the catalogue's members (on Python 3.11 a
+        member look-up costs three times a local one: a fifth of ``analyse`` at 10,000 events)."""
+        found: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            found.setdefault(e.type, []).append(e)
+        return found
+
+    def of_type(self, *types: str) -> list[Entry]:
+        """The entries of these types, in log order."""
+        if len(types) == 1:
+            return self.by_type.get(types[0], [])
+        return sorted((e for t in types for e in self.by_type.get(t, [])), key=lambda e: e.seq)
+
+    @cached_property
     def releases(self) -> dict[str, Entry]:
         """Inject id -> the event that released it."""
         return {
@@ -246,6 +262,13 @@ class LogLabels(ScenarioLabels):
         return proposed.payload.get("action", "") if proposed else ""
 
 
+# Looked up once: ``load`` runs over every row of the log.
+PHASE_CHANGED = EventType.PHASE_CHANGED
+ON_A_CHANNEL = frozenset(
+    {EventType.MESSAGE_SENT, EventType.MESSAGE_DELIVERED, EventType.CHANNEL_OPENED, EventType.CHANNEL_CLOSED}
+)
+
+
 def load(exercise: Exercise, *, lang: str | None = None) -> Log:
     """Read the log once (one query), tagging each event with its phase, side and channel."""
     scenario = selectors.scenario_of(exercise)
@@ -255,7 +278,7 @@ def load(exercise: Exercise, *, lang: str | None = None) -> Log:
     clocks: dict[int, datetime] = {}
     entries = []
     for seq, type_, game_time, role, actor, payload, audience, created_at in rows:
-        if type_ == EventType.PHASE_CHANGED:
+        if type_ == PHASE_CHANGED:
             phase = payload.get("phase", phase)
         r = roles.get(role)
         clock = clocks.get(game_time)
@@ -274,15 +297,7 @@ def load(exercise: Exercise, *, lang: str | None = None) -> Log:
                 clock=clock,
                 phase=phase,
                 side=r.side if r else "",
-                channel=(payload or {}).get("channel", "")
-                if type_
-                in (
-                    EventType.MESSAGE_SENT,
-                    EventType.MESSAGE_DELIVERED,
-                    EventType.CHANNEL_OPENED,
-                    EventType.CHANNEL_CLOSED,
-                )
-                else "",
+                channel=(payload or {}).get("channel", "") if type_ in ON_A_CHANNEL else "",
             )
         )
     return Log(exercise, scenario, entries, lang or lang_now())
