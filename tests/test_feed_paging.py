@@ -20,11 +20,10 @@ from scenarios.library import latest, sync_library
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def long_exercise(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        sync_library()
-        return simulate(latest("september-2001"), seed=2).exercise
+@pytest.fixture
+def long_exercise(db):
+    sync_library()
+    return simulate(latest("september-2001"), seed=2).exercise
 
 
 def _viewers(snap: Snapshot) -> list[engine.Viewer]:
