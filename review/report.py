@@ -188,16 +188,11 @@ def lines(text: str) -> list[str]:
     return [line.strip(" -•\t") for line in (text or "").splitlines() if line.strip(" -•\t")]
 
 
-@dataclass
-class Report:
-    analysis: Analysis
-    public: bool
+class WrittenParts:
+    """The facilitator's written parts of the report (``written``: the last ``report_edited``
+    payload), as the report and the players' share page both show them."""
+
     written: dict[str, Any]
-    strengths_auto: list[Observation]
-    improve_auto: list[Observation]
-    questions: list[QuestionReview]
-    charts: list[Chart]
-    timeline: list[Row]
 
     @property
     def strengths(self) -> list[str]:
@@ -210,6 +205,18 @@ class Report:
     @property
     def actions(self) -> list[dict[str, str]]:
         return [a for a in self.written.get("actions") or [] if any(a.values())]
+
+
+@dataclass
+class Report(WrittenParts):
+    analysis: Analysis
+    public: bool
+    written: dict[str, Any]
+    strengths_auto: list[Observation]
+    improve_auto: list[Observation]
+    questions: list[QuestionReview]
+    charts: list[Chart]
+    timeline: list[Row]
 
 
 def report(analysis: Analysis) -> Report:

@@ -14,7 +14,7 @@ from .charts import Chart, charts
 from .coordination import Contradiction, InjectResponses, Matrix
 from .decisions import ApprovalRow
 from .log import Log
-from .report import QuestionReview, debrief, lines
+from .report import QuestionReview, WrittenParts, debrief
 from .timeline import TimelineFilters, TimelinePage, timeline
 
 # --------------------------------------------------------------------------- the players' share link
@@ -37,7 +37,7 @@ class SharedApprover:
 
 
 @dataclass
-class Shared:
+class Shared(WrittenParts):
     """What the players' read-only link shows: public events, public indicators, aggregate figures.
 
     No facilitator-only event, no private message or brief, no objective text, no hidden card.
@@ -62,18 +62,6 @@ class Shared:
     phase_legend: list[str] = field(default_factory=list)
     response_roles: list[str] = field(default_factory=list)
     contradiction_topics: list[tuple[str, str, int]] = field(default_factory=list)
-
-    @property
-    def strengths(self) -> list[str]:
-        return lines(self.written.get("strengths", ""))
-
-    @property
-    def improvements(self) -> list[str]:
-        return lines(self.written.get("improvements", ""))
-
-    @property
-    def actions(self) -> list[dict[str, str]]:
-        return [a for a in self.written.get("actions") or [] if any(a.values())]
 
 
 def shared(analysis: Analysis, filters: TimelineFilters) -> Shared:

@@ -62,7 +62,27 @@ class Labels(Protocol):
         ...
 
 
-class ScenarioLabels:
+class ActorWords:
+    """Who acted and when, in words: shared by the scenario's labels and the live snapshot
+    (each says how it knows a participant's name: ``name_of``)."""
+
+    scenario: Scenario
+
+    def name_of(self, participant: str) -> str:
+        raise NotImplementedError
+
+    def actor_name(self, actor: str) -> str:
+        if actor.startswith("p:"):
+            return self.name_of(actor[2:])
+        if actor.startswith(BOT_PREFIX):
+            return _("Bot")
+        return _("facilitator") if actor == "facilitator" else ""
+
+    def when(self, game_time: int) -> str:
+        return short_date(game_datetime(self.scenario.clock.t0, game_time), weekday=True)
+
+
+class ScenarioLabels(ActorWords):
     """The words of one scenario in one language; ``names``: participant id -> name.
 
     Visibility is not known from the scenario alone: a subclass with the log provides it.
@@ -112,16 +132,6 @@ class ScenarioLabels:
 
     def name_of(self, participant: str) -> str:
         return self.names.get(participant, "")
-
-    def actor_name(self, actor: str) -> str:
-        if actor.startswith("p:"):
-            return self.name_of(actor[2:])
-        if actor.startswith(BOT_PREFIX):
-            return _("Bot")
-        return _("facilitator") if actor == "facilitator" else ""
-
-    def when(self, game_time: int) -> str:
-        return short_date(game_datetime(self.scenario.clock.t0, game_time), weekday=True)
 
 
 def audience_label(sc: Scenario, roles: list[str] | tuple[str, ...], lang: str) -> str:

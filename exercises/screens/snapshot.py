@@ -10,18 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from django.utils.translation import gettext as _
-
 from exercises import engine, presence, selectors
-from exercises.dates import short_date
 from exercises.engine import Viewer
-from exercises.engine.clock import game_datetime
-from exercises.engine.commands import BOT_PREFIX
 from exercises.engine.events import EventType
 from exercises.models import Exercise, Participant
 from scenarios.schema import Scenario
 
-from .labels import ScenarioLabels
+from .labels import ActorWords, ScenarioLabels
 
 # Event types that never change a panel (only the feed, a channel or the receipts).
 QUIET = frozenset(
@@ -59,7 +54,7 @@ NOT_FOR_CONSOLE = frozenset({EventType.INJECT_SEEN, *MESSAGES})
 
 
 @dataclass
-class Snapshot:
+class Snapshot(ActorWords):
     """One exercise at one sequence number: the row, its scenario and its state."""
 
     exercise: Exercise
@@ -148,16 +143,6 @@ class Snapshot:
     def side_of(self, role: str) -> str:
         spec = self.scenario.roles_by_id.get(role)
         return spec.side if spec else ""
-
-    def actor_name(self, actor: str) -> str:
-        if actor.startswith("p:"):
-            return self.name_of(actor[2:])
-        if actor.startswith(BOT_PREFIX):
-            return _("Bot")
-        return _("facilitator") if actor == "facilitator" else ""
-
-    def when(self, game_time: int) -> str:
-        return short_date(game_datetime(self.scenario.clock.t0, game_time), weekday=True)
 
     def labels(self, lang: str) -> SnapshotLabels:
         """The look-up ``describe`` reads, in ``lang``, with what each viewer may know of causes."""
