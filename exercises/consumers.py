@@ -142,8 +142,11 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
     async def _send_presence(self) -> None:
         await asyncio.sleep(PRESENCE_EVERY)
         try:
-            html = await database_sync_to_async(answers.presence_frame)(self.exercise_id, self.lang)
-            await self.send(text_data=html)
+            async with self.lock:  # after any batch in flight: its roster rows are on the console
+                if self.last_seq is None:
+                    return  # not resumed yet: the resume draws the roster with its presence
+                html = await database_sync_to_async(answers.presence_frame)(self.exercise_id, self.lang, self.last_seq)
+                await self.send(text_data=html)
         except Exception:  # noqa: BLE001 - the socket closed meanwhile, or the next beat says it
             log.debug("presence frame for exercise %s not sent", self.exercise_id)
 

@@ -14,6 +14,7 @@ from scenarios.schema import Scenario
 
 from . import access, engine
 from .engine import Viewer
+from .engine.events import EventType
 from .models import Event, Exercise, Participant, ShareLink, StaffAccess, Workshop, normalise_code
 
 SESSION_KEY = "ct_participants"  # {exercise id: participant id} in the signed session
@@ -128,6 +129,12 @@ def visible_log(exercise_id: int, viewer: Viewer, *, after: int = 0, upto: int |
 def state_at(exercise: Exercise, seq: int) -> engine.State:
     """The exercise as it was right after event ``seq`` (replay)."""
     return engine.fold(scenario_of(exercise), log(exercise.pk, upto=seq))
+
+
+def joined_after(exercise_id: int, seq: int) -> list[str]:
+    """Who joined this table after event ``seq`` (their row exists; a screen at ``seq`` lacks them)."""
+    rows = Event.objects.filter(exercise_id=exercise_id, type=EventType.PARTICIPANT_JOINED, seq__gt=seq)
+    return [str(p) for p in rows.values_list("payload__participant", flat=True)]
 
 
 def events_of_type(exercise_id: int, types: Sequence[str]) -> list[engine.Event]:

@@ -10,8 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from exercises import engine, presence, push, services
+from exercises import engine, presence, push, selectors, services
 from exercises.engine import commands as c
+from exercises.engine.events import EventType
 from exercises.models import Participant
 from exercises.screens import answers, audiences, frames
 
@@ -135,6 +136,20 @@ def test_it_counts_sockets_for_presence(bob, mini_table):
     assert f'id="presence-{bob.participant.pk}" class="presence presence-away"' in answers.presence_frame(
         mini_table.pk, "en"
     )
+
+
+def test_the_presence_frame_leaves_out_who_the_console_has_not_been_told_of(bob, mini_table):
+    """A badge for a participant whose join is after the console's last seq has no row to land
+    in (htmx ``oobErrorNoTarget``, seen once in CI when the presence beat overtook the join's
+    batch). Mutation: ignoring ``seen_upto`` in ``presence_frame`` turns this red."""
+    joined = next(
+        e.seq
+        for e in selectors.log(mini_table.pk)
+        if e.type == EventType.PARTICIPANT_JOINED and e.payload["participant"] == bob.participant.pk
+    )
+    badge = f'id="presence-{bob.participant.pk}"'
+    assert badge in answers.presence_frame(mini_table.pk, "en", joined)
+    assert badge not in answers.presence_frame(mini_table.pk, "en", joined - 1)
 
 
 def test_it_picks_the_socket_language_as_a_page_would():

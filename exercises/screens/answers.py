@@ -18,11 +18,16 @@ from .partials import P, render
 from .roster import presence_of
 
 
-def presence_frame(exercise_id: int, lang: str) -> str:
-    """The presence badge of every participant, swapped by id on the console."""
-    rows = list(
-        Participant.objects.filter(exercise_id=exercise_id, removed_at=None).only("pk", "connections", "last_seen_at")
-    )
+def presence_frame(exercise_id: int, lang: str, seen_upto: int | None = None) -> str:
+    """The presence badge of every participant, swapped by id on the console.
+
+    With ``seen_upto`` (the last seq that console has been sent), a participant whose join
+    came later is left out: their row is not on that console yet (the batch that draws it may
+    still be rendering), and a badge with no target is an htmx ``oobErrorNoTarget``."""
+    found = Participant.objects.filter(exercise_id=exercise_id, removed_at=None)
+    if seen_upto is not None:
+        found = found.exclude(pk__in=selectors.joined_after(exercise_id, seen_upto))
+    rows = list(found.only("pk", "connections", "last_seen_at"))
     seen = presence.last_seen(exercise_id, rows)
     with translation.override(lang):
         return "".join(
