@@ -71,7 +71,8 @@ class Socket(Protocol):
     async def signal(self, kind: str, data: dict[str, Any]) -> None: ...
 
 
-Renderer = Callable[[int, list[Event], tuple[str, str]], Awaitable[str]]
+# Every listed audience's frame of a batch, in order; a failed render is its exception.
+Renderer = Callable[[int, list[Event], list[tuple[str, str]]], Awaitable[list[str | Exception]]]
 
 
 class Hub:
@@ -218,21 +219,18 @@ class Hub:
         by_key: dict[tuple[str, str], list[Socket]] = defaultdict(list)
         for socket in local:
             by_key[socket.render_key].append(socket)
-        # Once per audience, never per socket. The largest audience is rendered first, and each
-        # audience's sockets are written while the next frame renders (renders queue on the
-        # database thread in order; writes happen on this loop), so the crowd does not wait
-        # for every role's frame. All writes finish before the next batch is dispatched.
+        # Once per audience, never per socket, and all of a batch's audiences in one hop to the
+        # render thread. The largest audience comes first in the frames. All writes finish
+        # before the next batch of this exercise is dispatched.
         keys = sorted(by_key, key=lambda k: len(by_key[k]), reverse=True)
-        renders = [asyncio.ensure_future(self.renderer(exercise_id, events, key)) for key in keys]
-        writes = []
-        for key, render in zip(keys, renders, strict=True):
-            try:
-                frame = await render
-            except Exception:  # these sockets see a gap at the next batch and catch up from the log
-                log.exception("render of exercise %s for %s failed", exercise_id, key)
+        frames = await self.renderer(exercise_id, events, keys)
+        writes: list[Awaitable[None]] = []
+        for key, frame in zip(keys, frames, strict=True):
+            if isinstance(frame, Exception):  # these sockets see a gap at the next batch and catch up
+                log.error("render of exercise %s for %s failed", exercise_id, key, exc_info=frame)
                 continue
-            writes.append(asyncio.gather(*(s.deliver(events, frame) for s in by_key[key]), return_exceptions=True))
-        await asyncio.gather(*writes)
+            writes.extend(s.deliver(events, frame) for s in by_key[key])
+        await asyncio.gather(*writes, return_exceptions=True)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

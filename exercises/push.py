@@ -1,8 +1,9 @@
 """Frames over the WebSocket: the transport half. The frames themselves are ``exercises.screens``'.
 
 Contract used by ``consumers`` and ``fanout``:
-- ``render_batch(exercise_id, events, key)``: async; one audience's frame of a batch of committed
-  events (``screens.audiences.batch_frame``), rendered on the worker's render threads.
+- ``render_batch(exercise_id, events, keys)``: async; every listed audience's frame of a batch of
+  committed events (``screens.audiences.batch_frame``), rendered in one hop to the worker's
+  render threads.
 - ``language_of``: the language of a socket's frames.
 """
 
@@ -35,16 +36,32 @@ def render_executor() -> ThreadPoolExecutor | None:
         return _pool
 
 
-async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
-    """A batch's frame for one audience, rendered on the render threads: a table's renders
-    neither wait for nor hold up the commands on Channels' database thread or other tables'
-    renders queued before them (each thread keeps its database connection, CONN_MAX_AGE)."""
+async def render_batch(
+    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]]
+) -> list[str | Exception]:
+    """A batch's frame for each audience in ``keys`` (in that order; a failed render is its
+    exception), rendered on the render threads: a table's renders neither wait for nor hold up
+    the commands on Channels' database thread or other tables' renders queued before them (each
+    thread keeps its database connection, CONN_MAX_AGE).
+
+    One hop for all of a batch's audiences, not one per audience: each hop through
+    ``database_sync_to_async`` costs a future, a wake-up of the loop and two
+    ``close_old_connections`` sweeps, which at a workshop's 13 audiences a table was more than
+    the rendering of a quiet audience (issue #11, part 5)."""
     executor = render_executor()
     if executor is None:
-        return await database_sync_to_async(batch_frame)(exercise_id, events, key)
-    return await database_sync_to_async(batch_frame, thread_sensitive=False, executor=executor)(
-        exercise_id, events, key
-    )
+        return await database_sync_to_async(_frames)(exercise_id, events, keys)
+    return await database_sync_to_async(_frames, thread_sensitive=False, executor=executor)(exercise_id, events, keys)
+
+
+def _frames(exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]]) -> list[str | Exception]:
+    out: list[str | Exception] = []
+    for key in keys:
+        try:
+            out.append(batch_frame(exercise_id, events, key))
+        except Exception as exc:  # noqa: BLE001 - that audience's sockets catch up at the next batch
+            out.append(exc)
+    return out
 
 
 def language_of(scope: dict[str, Any]) -> str:

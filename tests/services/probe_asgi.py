@@ -31,9 +31,10 @@ def _frame(events: list[engine.Event], last: int) -> str:
     return f'<span id="ct-seq" data-seq="{last}" hx-swap-oob="true"></span><ul id="feed" hx-swap-oob="beforeend">{items}</ul>'
 
 
-async def render_batch(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
-    viewer = _viewer(key[0])
-    return _frame([e for e in events if engine.can_see(e, viewer)], events[-1].seq)
+async def render_batch(
+    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]]
+) -> list[str | Exception]:
+    return [_frame([e for e in events if engine.can_see(e, _viewer(k[0]))], events[-1].seq) for k in keys]
 
 
 def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:

@@ -1,0 +1,51 @@
+"""The hub renders a batch's audiences in one call and writes each frame to its own sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from exercises import engine, fanout
+from exercises.engine.events import EventType
+
+
+class _Socket:
+    def __init__(self, exercise_id: int, key: tuple[str, str]) -> None:
+        self.exercise_id = exercise_id
+        self.render_key = key
+        self.frames: list[str] = []
+
+    async def deliver(self, events: list[engine.Event], frame: str) -> None:
+        self.frames.append(frame)
+
+    async def signal(self, kind: str, data: dict[str, Any]) -> None:  # pragma: no cover - unused here
+        pass
+
+
+def _event(seq: int) -> engine.Event:
+    return engine.Event(seq=seq, type=EventType.NOTE_ADDED, actor="facilitator", payload={"text": "x"}, game_time=0)
+
+
+def test_one_render_call_per_batch_and_a_failed_audience_costs_only_its_own_sockets():
+    """Mutations: rendering per audience (two calls) or delivering a failed render's exception
+    as a frame turn this red; the largest audience is asked for first."""
+    calls: list[list[tuple[str, str]]] = []
+
+    async def renderer(exercise_id, events, keys):
+        calls.append(list(keys))
+        return [RuntimeError("boom") if key[0] == "role:a" else f"frame {key[0]}" for key in keys]
+
+    async def run() -> tuple[list[_Socket], list[_Socket]]:
+        hub = fanout.Hub()
+        hub.renderer = renderer
+        crowd = [_Socket(1, ("public", "en")) for _ in range(3)]
+        broken = [_Socket(1, ("role:a", "en"))]
+        for s in crowd + broken:
+            hub.sockets[1].add(s)
+        await hub.dispatch(1, [_event(1)])
+        return crowd, broken
+
+    crowd, broken = asyncio.run(run())
+    assert calls == [[("public", "en"), ("role:a", "en")]]
+    assert all(s.frames == ["frame public"] for s in crowd)
+    assert broken[0].frames == []
