@@ -34,12 +34,13 @@ def group_name(exercise_id: int) -> str:
     return f"ct.ex.{exercise_id}"
 
 
-def publish(exercise_id: int, events: list[Event]) -> None:
-    """Send committed events to every worker process watching this exercise (sync callers)."""
+def publish(exercise_id: int, events: list[Event], *, code: str = "") -> None:
+    """Send committed events to every worker process watching this exercise (sync callers).
+    ``code`` (the exercise's) lets a worker trust what it kept of the exercise under that id."""
     layer = get_channel_layer()
     if layer is None or not events:
         return
-    message = {"type": "ct.events", "exercise": exercise_id, "events": [e.as_dict() for e in events]}
+    message = {"type": "ct.events", "exercise": exercise_id, "code": code, "events": [e.as_dict() for e in events]}
     try:
         async_to_sync(layer.group_send)(group_name(exercise_id), message)
     except Exception as exc:  # the log is committed; clients catch up on their next resume
@@ -71,8 +72,9 @@ class Socket(Protocol):
     async def signal(self, kind: str, data: dict[str, Any]) -> None: ...
 
 
-# Every listed audience's frame of a batch, in order; a failed render is its exception.
-Renderer = Callable[[int, list[Event], list[tuple[str, str]]], Awaitable[list[str | Exception]]]
+# Every listed audience's frame of a batch (exercise id, events, audience keys, exercise code),
+# in order; a failed render is its exception.
+Renderer = Callable[[int, list[Event], list[tuple[str, str]], str], Awaitable[list[str | Exception]]]
 
 
 class Hub:
@@ -157,12 +159,14 @@ class Hub:
             while not self.inbox.empty():
                 messages.append(self.inbox.get_nowait())
             batches: dict[int, dict[int, Event]] = defaultdict(dict)
+            codes: dict[int, str] = {}
             signals = []
             for message in messages:
                 if message.get("type") == "ct.events":
                     for data in message["events"]:
                         event = Event.from_dict(data)
                         batches[message["exercise"]][event.seq] = event
+                    codes[message["exercise"]] = message.get("code", "")
                 elif message.get("type") == "ct.signal":
                     signals.append(message)
             try:
@@ -171,7 +175,7 @@ class Hub:
                 # still finishes before its next one starts (the next round).
                 await asyncio.gather(
                     *(
-                        self._dispatch_logged(exercise_id, [by_seq[seq] for seq in sorted(by_seq)])
+                        self._dispatch_logged(exercise_id, [by_seq[seq] for seq in sorted(by_seq)], codes[exercise_id])
                         for exercise_id, by_seq in batches.items()
                     )
                 )
@@ -186,9 +190,9 @@ class Hub:
             except Exception:
                 log.exception("hub dispatch failed")
 
-    async def _dispatch_logged(self, exercise_id: int, events: list[Event]) -> None:
+    async def _dispatch_logged(self, exercise_id: int, events: list[Event], code: str) -> None:
         try:
-            await self.dispatch(exercise_id, events)
+            await self.dispatch(exercise_id, events, code)
         except asyncio.CancelledError:
             raise
         except Exception:  # one table's failure must not cost the others their frames
@@ -212,7 +216,7 @@ class Hub:
         if exercises:
             log.warning("hub re-subscribed to %d exercise group(s) after a layer failure", len(exercises))
 
-    async def dispatch(self, exercise_id: int, events: list[Event]) -> None:
+    async def dispatch(self, exercise_id: int, events: list[Event], code: str = "") -> None:
         local = list(self.sockets.get(exercise_id, ()))
         if not local or self.renderer is None:
             return
@@ -223,7 +227,7 @@ class Hub:
         # render thread. The largest audience comes first in the frames. All writes finish
         # before the next batch of this exercise is dispatched.
         keys = sorted(by_key, key=lambda k: len(by_key[k]), reverse=True)
-        frames = await self.renderer(exercise_id, events, keys)
+        frames = await self.renderer(exercise_id, events, keys, code)
         writes: list[Awaitable[None]] = []
         for key, frame in zip(keys, frames, strict=True):
             if isinstance(frame, Exception):  # these sockets see a gap at the next batch and catch up

@@ -1,7 +1,7 @@
 """Frames over the WebSocket: the transport half. The frames themselves are ``exercises.screens``'.
 
 Contract used by ``consumers`` and ``fanout``:
-- ``render_batch(exercise_id, events, keys)``: async; every listed audience's frame of a batch of
+- ``render_batch(exercise_id, events, keys, code)``: async; every listed audience's frame of a batch of
   committed events (``screens.audiences.batch_frame``), rendered in one hop to the worker's
   render threads.
 - ``language_of``: the language of a socket's frames.
@@ -37,7 +37,7 @@ def render_executor() -> ThreadPoolExecutor | None:
 
 
 async def render_batch(
-    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]]
+    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]], code: str = ""
 ) -> list[str | Exception]:
     """A batch's frame for each audience in ``keys`` (in that order; a failed render is its
     exception), rendered on the render threads: a table's renders neither wait for nor hold up
@@ -50,15 +50,19 @@ async def render_batch(
     the rendering of a quiet audience (issue #11, part 5)."""
     executor = render_executor()
     if executor is None:
-        return await database_sync_to_async(_frames)(exercise_id, events, keys)
-    return await database_sync_to_async(_frames, thread_sensitive=False, executor=executor)(exercise_id, events, keys)
+        return await database_sync_to_async(_frames)(exercise_id, events, keys, code)
+    return await database_sync_to_async(_frames, thread_sensitive=False, executor=executor)(
+        exercise_id, events, keys, code
+    )
 
 
-def _frames(exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]]) -> list[str | Exception]:
+def _frames(
+    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]], code: str
+) -> list[str | Exception]:
     out: list[str | Exception] = []
     for key in keys:
         try:
-            out.append(batch_frame(exercise_id, events, key))
+            out.append(batch_frame(exercise_id, events, key, code))
         except Exception as exc:  # noqa: BLE001 - that audience's sockets catch up at the next batch
             out.append(exc)
     return out

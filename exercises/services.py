@@ -189,7 +189,7 @@ def execute(
             removed = [e.payload["participant"] for e in events if e.type == EventType.PARTICIPANT_REMOVED]
             if removed:
                 Participant.objects.filter(exercise_id=exercise_id, pk__in=removed).update(removed_at=timezone.now())
-            transaction.on_commit(lambda: fanout.publish(exercise_id, events))
+            transaction.on_commit(lambda: fanout.publish(exercise_id, events, code=exercise.code))
         if receipt:
             CommandReceipt.objects.create(exercise_id=exercise_id, participant=actor.label, cid=cid)
     return Result(events, actor.label)

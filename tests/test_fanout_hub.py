@@ -31,7 +31,7 @@ def test_one_render_call_per_batch_and_a_failed_audience_costs_only_its_own_sock
     as a frame turn this red; the largest audience is asked for first."""
     calls: list[list[tuple[str, str]]] = []
 
-    async def renderer(exercise_id, events, keys):
+    async def renderer(exercise_id, events, keys, code):
         calls.append(list(keys))
         return [RuntimeError("boom") if key[0] == "role:a" else f"frame {key[0]}" for key in keys]
 

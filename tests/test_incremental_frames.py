@@ -6,6 +6,9 @@ command batches on a real scenario (september-2001, every playable role seated, 
 screen that applies each batch's incremental frame shows, panel for panel, exactly what a full
 re-render of every panel at that batch shows.
 
+Each pushed batch's snapshot is the one before advanced by the batch (``Snapshot.advanced``); the
+full re-render reads it from the database.
+
 Mutation that turns it red (tried): dropping ``indicator_changed`` from
 ``screens.frames.INDICATOR_CHANGES`` (an adjusted indicator stays old on the players' screens; found in the
 first examples); dropping the ``inject_seen`` branch of ``screens.panels.inject_rows_changed`` (the
@@ -26,11 +29,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exercises import engine, services
+from exercises import engine, selectors, services
 from exercises.engine import commands as c
 from exercises.models import Exercise
 from exercises.screens import frames
 from exercises.screens.audiences import render_parts, snapshot_at
+from exercises.screens.snapshot import Snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +99,10 @@ def _full(exercise_id: int, seq: int, events: list[engine.Event], viewer: engine
     """Every panel of the viewer's screen re-rendered at ``seq`` (the same snapshot as the push)."""
     from django.utils import translation
 
-    snap = snapshot_at(exercise_id, seq)
+    # Read from the database, not the snapshot the push advanced batch by batch
+    # (``Snapshot.advanced``): a wrong fold there shows as a stale panel. The same clock.
+    snap = Snapshot.load(Exercise.objects.light().get(pk=exercise_id), upto=seq)
+    snap.now = snapshot_at(exercise_id, seq).now
     with translation.override(lang):
         parts, _ = frames.frame_parts(snap, events, viewer, lang, everything=True)
     return {name: html for name, html in parts if not name.startswith(NOT_PANELS)}
@@ -103,7 +110,6 @@ def _full(exercise_id: int, seq: int, events: list[engine.Event], viewer: engine
 
 def _command(data: st.DataObject, exercise: Exercise, seats: dict[str, str]) -> tuple[engine.Actor, c.Cmd]:  # noqa: C901 - one branch per command kind
     """One command of the real mix (or a facilitator's), drawn against the table's current state."""
-    from exercises import selectors
 
     exercise.refresh_from_db()
     state = selectors.state_of(exercise)
@@ -209,7 +215,7 @@ def test_incremental_frames_equal_a_full_rerender(data, version, alice):
                 # its next socket resumes, and the resume re-renders every panel (screens.audiences.replay)
                 screens[key] = _full(exercise.pk, events[-1].seq, events, viewer, key[1])
                 continue
-            parts = render_parts(exercise.pk, events, key)
+            parts = render_parts(exercise.pk, events, key, exercise.code)
             assert parts[0][0] == "seq"
             for name, html in parts:
                 if name == frames.INJECT_ROWS:
@@ -261,7 +267,6 @@ def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(versio
     ``ACTION_WITHDRAWN`` from ``ACTION_CHANGES`` (the action stays "blocked" on the proposer's screen)."""
     from django.utils import translation
 
-    from exercises import selectors
     from exercises.screens import contexts
 
     exercise, seats = _table(version, alice)
@@ -310,3 +315,47 @@ def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(versio
     with translation.override("en"):
         full = dict(frames.frame_parts(snap, withdrawn.events, viewer, "en", everything=True)[0])
     assert pushed.get("actions.html") == full["actions.html"]
+
+
+def test_an_advanced_snapshot_equals_one_read_from_the_database(version, alice):
+    """A pushed batch's snapshot is the previous one folded on by the batch, not read again
+    (``screens.audiences.snapshot_at``). After every batch of a played table it must equal a fresh
+    load: the state, the proposals and the releases. Mutations that turn it red (tried): not
+    extending the proposals in ``Snapshot.advanced`` (a new proposal missing); applying the
+    batch's events to the previous snapshot's own state (the previous one changes under the
+    renders still using it)."""
+    exercise, seats = _table(version, alice)
+    pid = next(iter(seats.values()))
+    me = engine.Actor(kind="participant", participant=pid)
+    role = next(iter(seats))
+    scenario = selectors.scenario_of(exercise)
+    first = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase()).events
+    previous = snapshot_at(exercise.pk, first[-1].seq, exercise.code, first)
+    assert previous.proposal_events is not None  # read once here, then carried from batch to batch
+    kept = previous.state.model_dump()
+    for step in range(12):
+        state = previous.state
+        views = [v for v in engine.action_views(scenario, state, role) if v.available]
+        if step % 3 == 0 and views:
+            action = views[0].action
+            command: c.Cmd = c.ProposeAction(
+                action=action.id, option=action.options[0].id if action.options else None, rationale="why"
+            )
+            actor = me
+        elif step % 3 == 1:
+            command, actor = c.AdhocInject(title=f"N{step}", text="t", recipients=["all"]), engine.FACILITATOR
+        else:
+            command, actor = (
+                c.AdjustIndicator(indicator=scenario.indicators[0].id, delta=-3, reason="why"),
+                engine.FACILITATOR,
+            )
+        with contextlib.suppress(engine.InvalidCommand, engine.Forbidden):
+            events = services.execute(exercise_id=exercise.pk, actor=actor, command=command).events
+            pushed = snapshot_at(exercise.pk, events[-1].seq, exercise.code, events)
+            assert previous.state.model_dump() == kept  # the one before is untouched
+            loaded = Snapshot.load(Exercise.objects.light().get(pk=exercise.pk), upto=events[-1].seq)
+            assert pushed.state == loaded.state
+            assert [e.seq for e in pushed.proposal_events] == [e.seq for e in loaded.proposal_events]
+            assert sorted(pushed.releases) == sorted(loaded.releases)
+            previous, kept = pushed, pushed.state.model_dump()
+    assert "proposal_events" in previous.__dict__  # carried from batch to batch, never read again

@@ -31,11 +31,20 @@ _snapshots_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 _loading: dict[tuple[int, int], threading.Lock] = {}
+# The newest snapshot of each table, which the next batch advances (``Snapshot.advanced``): by
+# exercise, so that a workshop's tables, each pushing one batch a round, do not evict each
+# other's from the small cache above. A late-game snapshot is ~0.2 MB.
+_NEWEST_KEPT = 128
+_newest: LRUCache[int, Snapshot] = LRUCache(maxsize=_NEWEST_KEPT)
 
 
-def snapshot_at(exercise_id: int, seq: int, code: str = "") -> Snapshot:
+def snapshot_at(exercise_id: int, seq: int, code: str = "", events: list[engine.Event] | None = None) -> Snapshot:
     """The exercise at ``seq``, loaded once for every audience (``code``, when known, guards
-    against a cached snapshot of an exercise whose id was reused: a test database)."""
+    against a cached snapshot of an exercise whose id was reused: a test database).
+
+    With ``events`` (the batch that ends at ``seq``, contiguous), ``code`` and the snapshot right
+    before it still kept (of the exercise with that code), the new one is that one advanced by the batch (``Snapshot.advanced``), not
+    read again: 0.2 ms instead of 1–3 ms of row, state, proposals and releases per batch."""
     key = (exercise_id, seq)
     with _snapshots_lock:
         snap = _snapshots.get(key)  # a hit counts as a use (least recently used goes first)
@@ -48,15 +57,28 @@ def snapshot_at(exercise_id: int, seq: int, code: str = "") -> Snapshot:
     with loading:  # the render threads of one batch load its snapshot once
         with _snapshots_lock:
             snap = _snapshots.get(key)
+            before = _newest.get(exercise_id) if code and _contiguous(events, seq) else None
         if snap is not None and (not code or snap.exercise.code == code):
             return snap
-        exercise = Exercise.objects.light().get(pk=exercise_id)
-        snap = Snapshot.load(exercise, upto=seq)
+        if before is not None and events and before.seq == events[0].seq - 1 and before.exercise.code == code:
+            snap = before.advanced(events)
+        else:
+            snap = Snapshot.load(Exercise.objects.light().get(pk=exercise_id), upto=seq)
         snap.now = time.time()  # one clock for every audience of the batch: one clock fragment
         with _snapshots_lock:
             _snapshots[key] = snap
             _loading.pop(key, None)
+            newest = _newest.get(exercise_id)
+            if newest is None or newest.seq <= snap.seq or newest.exercise.code != snap.exercise.code:
+                _newest[exercise_id] = snap
     return snap
+
+
+def _contiguous(events: list[engine.Event] | None, seq: int) -> bool:
+    """``events`` run without a gap and end at ``seq``."""
+    if not events or events[-1].seq != seq:
+        return False
+    return all(b.seq == a.seq + 1 for a, b in zip(events, events[1:], strict=False))
 
 
 # Frames of quiet batches (a chat message, a receipt) shared by every role that sees the
@@ -104,16 +126,18 @@ def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Ev
             sent.seq = events[-1].seq
 
 
-def batch_frame(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> str:
+def batch_frame(exercise_id: int, events: list[engine.Event], key: tuple[str, str], code: str = "") -> str:
     """The frame of audience ``key`` (``(Viewer.audience_key, lang)``) for a batch."""
-    return "".join(html for _name, html in render_parts(exercise_id, events, key))
+    return "".join(html for _name, html in render_parts(exercise_id, events, key, code))
 
 
 # Frames of quiet batches, by part: see ``quiet_signature``.
 _shared_parts: LRUCache[tuple[Any, ...], list[tuple[str, str]]] = LRUCache(maxsize=_SHARED_KEPT)
 
 
-def render_parts(exercise_id: int, events: list[engine.Event], key: tuple[str, str]) -> list[tuple[str, str]]:
+def render_parts(
+    exercise_id: int, events: list[engine.Event], key: tuple[str, str], code: str = ""
+) -> list[tuple[str, str]]:
     """The frame of audience ``key`` for a batch, by part (``frame_parts``), leaving out the
     panels this audience's screens already show (``_Sent``)."""
     audience, lang = key
@@ -126,7 +150,7 @@ def render_parts(exercise_id: int, events: list[engine.Event], key: tuple[str, s
         if shared is not None:
             _advance_sent(exercise_id, key, events)
             return shared
-    snap = snapshot_at(exercise_id, events[-1].seq)
+    snap = snapshot_at(exercise_id, events[-1].seq, code, events)
     memo_key = (exercise_id, audience, lang)
     with _snapshots_lock:
         sent = _sent.get(memo_key)

@@ -83,6 +83,28 @@ class Snapshot(ActorWords):
             state = selectors.state_at(exercise, upto)
         return cls(exercise, scenario, state)
 
+    def advanced(self, events: list[engine.Event]) -> Snapshot:
+        """This exercise after ``events``, the ones right after this snapshot's seq, in order,
+        folded on a copy of this state without reading the database (a pushed batch whose
+        previous batch this worker rendered: issue #11, part 5). The copy is a dump and a
+        validation, ~0.16 ms at 18 KB (a deep copy costs 0.55); the proposals and releases
+        this snapshot already read are extended, not read again (~2 ms late in a game). This
+        snapshot is shared by other renders and is not touched."""
+        state = engine.State.model_validate(self.state.model_dump())
+        for event in events:
+            engine.apply(state, event)
+        log = None if self.log is None else [*self.log, *events]
+        nxt = Snapshot(self.exercise, self.scenario, state, log=log)
+        if "proposal_events" in self.__dict__:
+            nxt.__dict__["proposal_events"] = [
+                *self.proposal_events,
+                *(e for e in events if e.type == EventType.ACTION_PROPOSED),
+            ]
+        if "releases" in self.__dict__:
+            released = {e.seq: e for e in events if e.type in (EventType.INJECT_RELEASED, EventType.INJECT_LOST)}
+            nxt.__dict__["releases"] = {**self.releases, **released}
+        return nxt
+
     @property
     def seq(self) -> int:
         return self.state.seq
