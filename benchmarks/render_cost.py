@@ -9,8 +9,9 @@ from ``benchmarks/mix.py`` through the write path):
 
 - ``command``: ``services.execute(adhoc_inject)``: row lock, engine, ``bulk_create``, state
   dump, commit (the channel layer is left out: ``fanout.publish`` is a no-op here);
-- ``snapshot``: the first render's ``Snapshot.load`` (row, state validation) and the proposal
-  events the panels need, shared by every audience of the batch;
+- ``snapshot``: the first render's snapshot, shared by every audience of the batch: the table's
+  previous one advanced by the batch (``Snapshot.advanced``; the first repeat reads the row, its
+  state and the proposal events instead, ``Snapshot.load``);
 - ``render role``: ``screens.audiences.batch_frame`` for each of the table's roles (11 in september-2001);
 - ``render console``: the facilitator's frame (the console);
 - connect path: the session load and ``_identify`` (exercise by code, viewer), the presence write
@@ -158,7 +159,7 @@ def main() -> None:
     from scenarios.library import latest, scenario_for
 
     # The channel layer is not measured here (and has no listener in this process).
-    fanout.publish = lambda exercise_id, events: None  # type: ignore[assignment]
+    fanout.publish = lambda *args, **kwargs: None  # type: ignore[assignment]
     fanout.publish_signal = lambda *args, **kwargs: None  # type: ignore[assignment]
 
     _w, tables, fac = harness.workshop_tables(1, slug=args.slug)
@@ -196,7 +197,9 @@ def main() -> None:
         )
         close_old_connections()
         events = result.events
-        ms_snap, snap = timed(audiences.snapshot_at, table.exercise_id, events[-1].seq)
+        # As the hub does: the batch's events and the table's code, so the newest snapshot is
+        # advanced by the batch when this process rendered the one before (Snapshot.advanced).
+        ms_snap, snap = timed(audiences.snapshot_at, table.exercise_id, events[-1].seq, table.code, events)
         t_reads = time.perf_counter()
         _ = snap.proposal_events, snap.releases, snap.participants  # the panels' reads, once per batch
         ms_snap += (time.perf_counter() - t_reads) * 1000
@@ -205,10 +208,10 @@ def main() -> None:
         role_ms = []
         clock.on = True
         for key in keys:
-            ms, html = timed(audiences.batch_frame, table.exercise_id, events, key)
+            ms, html = timed(audiences.batch_frame, table.exercise_id, events, key, table.code)
             role_ms.append(ms)
             sizes["role frame"].append(len(html))
-        ms_console, html = timed(audiences.batch_frame, table.exercise_id, events, ("facilitator", "en"))
+        ms_console, html = timed(audiences.batch_frame, table.exercise_id, events, ("facilitator", "en"), table.code)
         sizes["console frame"].append(len(html))
         clock.on = False
         if profiler is not None and k == args.repeat // 2:

@@ -25,8 +25,11 @@ In the same run, rounds interleaved with the app's (machine speed drifts):
 
 ``memory``: one uvicorn worker, in-memory layer, a throwaway SQLite file. ``redis``: two uvicorn
 workers on Redis + PostgreSQL (``CT_BENCH_DATABASE_URL``/``CT_BENCH_REDIS_URL``, see
-``harness``), players split across them (socket ``n`` on worker ``n % 2``), console ``t`` on
-worker ``t % 2``.
+``harness``); console ``t`` on worker ``t % 2``, and the players by ``--split``: ``table`` (the
+default) puts every socket of table ``t`` on worker ``t % 2``, as ``deploy/nginx.conf`` routes
+them (``hash`` of the table's code); ``socket`` spreads them, socket ``n`` on worker ``n % 2``,
+as a proxy that balances connections would (each worker then renders every table). The floors
+get the same split.
 
 ``--mix``: while the injects go out, every player also acts at a human rate (one command every
 20–40 s, randomised from ``--seed``) drawn from the real mix (``benchmarks/mix.py``): messages on
@@ -224,16 +227,26 @@ class _WorkshopBench:
         self.stop_mix = asyncio.Event()
         self.elapsed = 0.0
 
+    def worker_of(self, n: int, table: int) -> int:
+        """The worker player socket ``n`` of table ``table`` goes to (``--split``)."""
+        return (table if self.args.split == "table" else n) % self.workers
+
     async def connect(self, fac: str) -> None:
         """Every player and console connected, resumed from its table's last event."""
-        app, workers, record = self.app, self.workers, self.record
+        app, record = self.app, self.record
         base_rss = sum(harness.rss_kb(s.proc.pid) for s in app)
         self.players = [
-            harness.Client(f"{app[n % workers].ws}/ws/exercise/{seat.code}/", app[n % workers].origin, seat.cookie)
+            harness.Client(
+                f"{app[self.worker_of(n, seat.table)].ws}/ws/exercise/{seat.code}/",
+                app[self.worker_of(n, seat.table)].origin,
+                seat.cookie,
+            )
             for n, seat in enumerate(self.seats)
         ]
         self.consoles = [
-            harness.Client(f"{app[t % workers].ws}/ws/exercise/{table.code}/console/", app[t % workers].origin, fac)
+            harness.Client(
+                f"{app[t % self.workers].ws}/ws/exercise/{table.code}/console/", app[t % self.workers].origin, fac
+            )
             for t, table in enumerate(self.tables)
         ]
         self.all_clients += self.players + self.consoles
@@ -311,7 +324,7 @@ class _WorkshopBench:
         floor_senders: list[harness.Client] = []
         raw_senders: list[harness.Client] = []
         for n, seat in enumerate(self.seats):
-            server = self.bare[n % self.workers]
+            server = self.bare[self.worker_of(n, seat.table)]
             self.floor_groups[seat.table].append(
                 harness.Client(f"{server.ws}/ws/bare/t{seat.table}/", server.origin, None)
             )
@@ -520,6 +533,7 @@ async def run(
         "layer": args.layer,
         "server": args.server,
         "workers": workers,
+        "split": args.split,
         "rounds": args.rounds,
         "release": args.release,
         "load_start": harness.load(),
@@ -656,6 +670,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="a short run for make bench: 4 tables, 2 rounds")
     parser.add_argument("--release", choices=["per-table", "workshop"], default="per-table")
+    parser.add_argument(
+        "--split",
+        choices=["table", "socket"],
+        default="table",
+        help="with several workers: a table's sockets on one worker (as deploy/nginx.conf routes) or spread",
+    )
     parser.add_argument("--gap", type=float, default=1.0, help="seconds of quiet after each broadcast")
     parser.add_argument("--timeout", type=float, default=30.0, help="longest wait for one round or one command")
     parser.add_argument("--budget", type=float, default=900.0, help="stop starting rounds after this many seconds")

@@ -41,11 +41,38 @@ def publish(exercise_id: int, events: list[Event], *, code: str = "") -> None:
     if layer is None or not events:
         return
     message = {"type": "ct.events", "exercise": exercise_id, "code": code, "events": [e.as_dict() for e in events]}
+    if _hand_to_hub(group_name(exercise_id), message):
+        return
     try:
         async_to_sync(layer.group_send)(group_name(exercise_id), message)
     except Exception as exc:  # the log is committed; clients catch up on their next resume
-        # One line, no traceback: a layer outage is an operations fact (see /readyz), not a bug.
-        log.warning("fan-out of exercise %s failed: %s: %s", exercise_id, type(exc).__name__, exc)
+        _send_failed(exercise_id, exc)
+
+
+def _send_failed(exercise_id: int, exc: BaseException) -> None:
+    # One line, no traceback: a layer outage is an operations fact (see /readyz), not a bug.
+    log.warning("fan-out of exercise %s failed: %s: %s", exercise_id, type(exc).__name__, exc)
+
+
+def _hand_to_hub(group: str, message: dict[str, Any]) -> bool:
+    """In a worker, a command's thread hands its batch to the hub's outbox and goes on: the
+    hub's loop sends the outbox in order, one ``group_send`` after the other (issue #11, part 5).
+    Before, ``async_to_sync(group_send)`` held the worker's one database thread, so the next
+    command, until the loop had run the send and Redis had answered. False when this process
+    has no running hub (a management command, a test without sockets): send it here."""
+    running = [
+        hub
+        for loop, hub in _hubs.items()
+        if loop.is_running() and not loop.is_closed() and hub.sender is not None and not hub.sender.done()
+    ]
+    if len(running) != 1:
+        return False
+    hub = running[0]
+    try:
+        hub.loop.call_soon_threadsafe(hub.outbox.put_nowait, (group, message))
+    except RuntimeError:  # the loop closed meanwhile
+        return False
+    return True
 
 
 def publish_signal(exercise_id: int, kind: str, data: dict[str, Any]) -> None:
@@ -53,10 +80,11 @@ def publish_signal(exercise_id: int, kind: str, data: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    message = {"type": "ct.signal", "exercise": exercise_id, "kind": kind, "data": data}
+    if _hand_to_hub(group_name(exercise_id), message):
+        return
     with contextlib.suppress(Exception):
-        async_to_sync(layer.group_send)(
-            group_name(exercise_id), {"type": "ct.signal", "exercise": exercise_id, "kind": kind, "data": data}
-        )
+        async_to_sync(layer.group_send)(group_name(exercise_id), message)
 
 
 class Socket(Protocol):
@@ -86,6 +114,10 @@ class Hub:
         self.lock = asyncio.Lock()
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.dispatcher: asyncio.Task[None] | None = None
+        self.loop = asyncio.get_running_loop()
+        # Batches and signals the command threads published, sent to the layer in order.
+        self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.sender: asyncio.Task[None] | None = None
 
     async def _ensure_listener(self) -> None:
         if self.listener is not None and not self.listener.done():
@@ -96,6 +128,8 @@ class Hub:
         self.listener = loop.create_task(self._listen())
         if self.dispatcher is None or self.dispatcher.done():
             self.dispatcher = loop.create_task(self._dispatch_inbox())
+        if self.sender is None or self.sender.done():
+            self.sender = loop.create_task(self._send_outbox())
 
     async def register(self, socket: Socket) -> None:
         async with self.lock:
@@ -146,6 +180,20 @@ class Hub:
                 await asyncio.sleep(1)
                 continue
             self.inbox.put_nowait(message)
+
+    async def _send_outbox(self) -> None:
+        """Send what ``publish`` handed over, one message after the other: a table's batches
+        reach the layer in the order they committed."""
+        layer = get_channel_layer()
+        while True:
+            group, message = await self.outbox.get()
+            try:
+                await layer.group_send(group, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the log is committed; clients catch up on their next resume
+                if message.get("type") == "ct.events":
+                    _send_failed(message["exercise"], exc)
 
     async def _dispatch_inbox(self) -> None:
         """Deliver what the listener received; batches that queued up meanwhile go out as one.

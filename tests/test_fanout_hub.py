@@ -49,3 +49,46 @@ def test_one_render_call_per_batch_and_a_failed_audience_costs_only_its_own_sock
     assert calls == [[("public", "en"), ("role:a", "en")]]
     assert all(s.frames == ["frame public"] for s in crowd)
     assert broken[0].frames == []
+
+
+def test_a_command_thread_hands_its_batches_to_the_hub_and_they_go_out_in_order(settings):
+    """In a worker, ``publish`` from a command's thread queues the batch on the hub's outbox
+    instead of waiting for the loop and the layer (``fanout._hand_to_hub``); the hub sends them
+    in the order they were published. Mutation: ``_hand_to_hub`` returning False at once (the old
+    blocking ``async_to_sync``) turns this red."""
+    from channels.layers import get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+    async def run() -> tuple[list[bool], list[int]]:
+        hub = fanout.get_hub()
+        await hub._ensure_listener()
+        layer = get_channel_layer()
+        listener = await layer.new_channel("test.")
+        await layer.group_add(fanout.group_name(7), listener)
+        original = fanout._hand_to_hub
+        handed: list[bool] = []
+
+        def spy(group, message):
+            handed.append(original(group, message))
+            return handed[-1]
+
+        fanout._hand_to_hub = spy
+        try:
+
+            def publish_all() -> None:
+                for seq in range(1, 21):
+                    fanout.publish(7, [_event(seq)], code="c")
+
+            await asyncio.to_thread(publish_all)
+            got = [(await layer.receive(listener))["events"][0]["seq"] for _ in range(20)]
+        finally:
+            fanout._hand_to_hub = original
+            hub.listener.cancel()
+            hub.dispatcher.cancel()
+            hub.sender.cancel()
+        return handed, got
+
+    handed, got = asyncio.run(run())
+    assert handed == [True] * 20
+    assert got == list(range(1, 21))
