@@ -25,7 +25,7 @@ from exercises.engine.events import EventType
 
 from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle, ticks
 from .models import Exercise
-from .screens import answers, audiences
+from .screens import answers
 
 MAX_FRAME_BYTES = 16_384
 PRESENCE_EVERY = 0.25  # seconds: a console's presence column is refreshed at most this often
@@ -171,7 +171,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         return False
 
     async def _catch_up(self, last: int, *, full: bool = False) -> None:
-        html, seq = await database_sync_to_async(audiences.replay)(self.exercise_id, last, self.viewer, self.lang, full)
+        html, seq = await push.catch_up(self.exercise_id, last, self.viewer, self.lang, full)
         if html:
             await self.send(text_data=html)
         self.last_seq = seq  # never above the newest event: a client claiming more is resynced (audiences.replay)

@@ -4,6 +4,8 @@ Contract used by ``consumers`` and ``fanout``:
 - ``render_batch(exercise_id, events, keys, code)``: async; every listed audience's frame of a batch of
   committed events (``screens.audiences.batch_frame``), rendered in one hop to the worker's
   render threads.
+- ``catch_up(exercise_id, after, viewer, lang, full)``: async; one socket's catch-up frame from
+  the log (``screens.audiences.replay``), on the same render threads.
 - ``language_of``: the language of a socket's frames.
 """
 
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
 from . import engine
+from .screens import audiences
 from .screens.audiences import batch_frame
 
 _pool: ThreadPoolExecutor | None = None
@@ -66,6 +69,19 @@ def _frames(
         except Exception as exc:  # noqa: BLE001 - that audience's sockets catch up at the next batch
             out.append(exc)
     return out
+
+
+async def catch_up(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
+    """A socket's catch-up frame and the seq it ends at, rendered on the render threads: in a
+    reconnect storm the catch-ups no longer queue on Channels' one database thread behind every
+    other socket's session and identify, and those no longer wait behind the catch-ups
+    (issue #11, part 5)."""
+    executor = render_executor()
+    if executor is None:
+        return await database_sync_to_async(audiences.replay)(exercise_id, after, viewer, lang, full)
+    return await database_sync_to_async(audiences.replay, thread_sensitive=False, executor=executor)(
+        exercise_id, after, viewer, lang, full
+    )
 
 
 def language_of(scope: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from exercises import engine, presence, push, selectors, services
 from exercises.engine import commands as c
 from exercises.engine.events import EventType
-from exercises.models import Participant
+from exercises.models import Exercise, Participant
 from exercises.screens import answers, audiences, frames
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +209,26 @@ def test_it_renders_a_quiet_batch_once_for_every_role_that_sees_it_alike(bob, da
     assert [v.role for v in renders] == ["president", "defence"]  # us_command reused defence's frame
     dave_page_frame = render(mini_table.pk, events, ("role:defence", "es"))
     assert "Solidarity" in dave_page_frame and len(renders) == 3  # another language is another frame
+
+
+def test_sockets_resuming_from_the_same_event_share_one_log_read(bob, dave, mini_table, monkeypatch):
+    """A reconnect storm: every socket of a table resumes from the same event; the log between
+    it and the newest is read once for all of them (``audiences._log_slice``), and each still
+    gets its own viewer's frame. Mutation: reading ``selectors.log`` per socket turns this red."""
+    _facilitate(mini_table, c.Start())
+    after = selectors.state_of(Exercise.objects.get(pk=mini_table.pk)).seq
+    _act(dave, mini_table, type="send_message", channel="cabinet", text="one")
+    _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
+    reads = []
+    original = selectors.log
+
+    def counted(*args, **kwargs):
+        reads.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "log", counted)
+    president = engine.Viewer(role="president", participant=bob.participant.pk)
+    frame_a, last_a = audiences.replay(mini_table.pk, after, president, "en", False)
+    frame_b, last_b = audiences.replay(mini_table.pk, after, engine.FACILITATOR_VIEW, "en", False)
+    assert len(reads) == 1
+    assert last_a == last_b > after and frame_a != frame_b

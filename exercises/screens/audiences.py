@@ -194,5 +194,22 @@ def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full:
             after = 0
             if viewer.participant:
                 return replay(exercise_id, 0, viewer, lang, True)
-        events = selectors.log(exercise_id, after=after, upto=snap.seq)
+        events = _log_slice(exercise_id, code, after, snap.seq)
         return frames.frame(snap, events, viewer, lang, everything=True), snap.seq
+
+
+# The log between two seqs, read once for every socket of a table that resumes from the same
+# event (a reconnect storm: a table's dozen sockets, one read, not twelve). Committed events
+# never change; ``code`` guards against a reused id. Callers only read the list.
+_slices: LRUCache[tuple[int, str, int, int], list[engine.Event]] = LRUCache(maxsize=256)
+
+
+def _log_slice(exercise_id: int, code: str, after: int, upto: int) -> list[engine.Event]:
+    key = (exercise_id, code, after, upto)
+    with _snapshots_lock:
+        found = _slices.get(key)
+    if found is None:
+        found = selectors.log(exercise_id, after=after, upto=upto)
+        with _snapshots_lock:
+            _slices[key] = found
+    return found
