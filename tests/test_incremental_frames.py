@@ -359,3 +359,50 @@ def test_an_advanced_snapshot_equals_one_read_from_the_database(version, alice):
             assert sorted(pushed.releases) == sorted(loaded.releases)
             previous, kept = pushed, pushed.state.model_dump()
     assert "proposal_events" in previous.__dict__  # carried from batch to batch, never read again
+
+
+def test_the_console_s_notes_are_rebuilt_only_when_the_phase_or_a_scripted_release_moves(version, alice, monkeypatch):
+    """The instructor notes read the phase and the scripted releases (``frames._notes_may_change``):
+    an ad-hoc inject leaves them unbuilt; a scripted release rebuilds them and the frame marks the
+    inject released. Mutation that turns it red (tried): dropping the scripted-release branch of
+    ``_notes_may_change`` (the console's notes keep the inject unreleased). Dropping
+    ``PHASE_CHANGED`` from ``NOTES_CHANGES`` alone stays green here: in september-2001 every
+    phase change comes with a scripted release in the same batch."""
+    from django.utils import translation
+
+    from exercises.screens import contexts
+
+    exercise, _seats = _table(version, alice)
+    key = ("facilitator", "en")
+    run = services.execute
+    first = run(
+        exercise_id=exercise.pk,
+        actor=engine.FACILITATOR,
+        command=c.AdhocInject(title="A", text="a", recipients=["all"]),
+    )
+    assert "instructor_notes.html" in dict(render_parts(exercise.pk, first.events, key, exercise.code))
+    built: list[str] = []
+    original = contexts.instructor_notes
+
+    def counted(snap: Any, lang: str) -> dict[str, Any]:
+        built.append(lang)
+        return original(snap, lang)
+
+    monkeypatch.setattr(contexts, "instructor_notes", counted)
+    news = run(
+        exercise_id=exercise.pk,
+        actor=engine.FACILITATOR,
+        command=c.AdhocInject(title="B", text="b", recipients=["all"]),
+    )
+    assert "instructor_notes.html" not in dict(render_parts(exercise.pk, news.events, key, exercise.code))
+    assert built == []
+    exercise.refresh_from_db()
+    state, scenario = selectors.state_of(exercise), selectors.scenario_of(exercise)
+    inject = next(i.id for i in scenario.injects if i.id not in state.released)
+    released = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject=inject))
+    assert {e.type for e in released.events} <= {"inject_released", "pressure_checked", "indicator_changed"}
+    pushed = dict(render_parts(exercise.pk, released.events, key, exercise.code))
+    snap = snapshot_at(exercise.pk, released.events[-1].seq)
+    with translation.override("en"):
+        full = dict(frames.frame_parts(snap, released.events, engine.FACILITATOR_VIEW, "en", everything=True)[0])
+    assert pushed.get("instructor_notes.html") == full["instructor_notes.html"]

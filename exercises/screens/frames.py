@@ -193,12 +193,30 @@ def _console_panels(f: _Frame) -> None:
     snap, lang = f.snap, f.lang
     if f.changed:
         f.put("controls.html", contexts.controls(snap, lang))
+    if f.changed and (f.types & PROPOSAL_CHANGES or "institutions.html" not in f.known):
         f.put("institutions.html", contexts.institutions(snap, lang))
     _inject_list(f)
-    if f.changed or f.types & INJECT_CHANGES:
+    if _notes_may_change(f):
         f.put("instructor_notes.html", contexts.instructor_notes(snap, lang))
     if f.roster:
         f.put("roster.html", contexts.roster(snap, lang))
+
+
+# What the instructor notes read (``contexts.instructor_notes``): the phase, and the scripted
+# injects released or lost (an ad-hoc inject has no notes; a receipt changes none).
+NOTES_CHANGES = frozenset(
+    {EventType.PHASE_CHANGED, EventType.INJECT_LOST, EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED}
+)
+
+
+def _notes_may_change(f: _Frame) -> bool:
+    """Build the notes (every phase's and inject's, ~1 ms late in a game) only when the batch can
+    change them, or when this audience's screens are not known to show them (issue #11, part 5)."""
+    if "instructor_notes.html" not in f.known:  # also ``everything``: nothing is known then
+        return f.changed or bool(f.types & INJECT_CHANGES)
+    return bool(f.types & NOTES_CHANGES) or any(
+        e.type == EventType.INJECT_RELEASED and e.payload.get("inject") for e in f.events
+    )
 
 
 def _inject_list(f: _Frame) -> None:
