@@ -1,0 +1,36 @@
+"""Who a WebSocket's user is, read when the consumer asks rather than before it runs.
+
+Channels' ``AuthMiddleware`` resolves ``scope["user"]`` with one ``database_sync_to_async`` hop
+of its own for every socket, before the consumer's ``connect``. In a reconnect storm that is one
+queued hop per socket on the worker's one database thread (issue #11, part 5). Here the user is
+a lazy object that reads the session and the user on first use; the consumer first uses it
+inside its identify hop (``consumers._IdentifyBatch``), which already runs on that thread, so a
+storm's sockets are identified, user included, in one hop per batch.
+
+Reading ``scope["user"]`` on the event loop would be a database query there; Django refuses
+that (``SynchronousOnlyOperation``), as for any ORM call from async code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.auth import AuthMiddleware, get_user
+from channels.sessions import SessionMiddlewareStack
+from django.utils.functional import SimpleLazyObject
+
+
+class LazyAuthMiddleware(AuthMiddleware):
+    def populate_scope(self, scope: dict[str, Any]) -> None:
+        if "session" not in scope:
+            raise ValueError("LazyAuthMiddleware cannot find session in scope: SessionMiddleware must be above it.")
+        if "user" not in scope:
+            resolve = get_user.func  # the synchronous function under Channels' database_sync_to_async
+            scope["user"] = SimpleLazyObject(lambda: resolve(scope))
+
+    async def resolve_scope(self, scope: dict[str, Any]) -> None:
+        return None  # resolved on first use (see the module)
+
+
+def LazyAuthMiddlewareStack(inner: Any) -> Any:  # noqa: N802 - named like Channels' AuthMiddlewareStack
+    return SessionMiddlewareStack(LazyAuthMiddleware(inner))
