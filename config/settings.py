@@ -286,6 +286,10 @@ CRISIS_TABLE: dict[str, Any] = {
     # Threads per worker that render pushed frames (0: on Channels' one database thread, as
     # commands run). Tables render side by side: one table's renders do not hold up another's.
     "RENDER_THREADS": envint("CT_RENDER_THREADS", 1),
+    # Threads per worker that run the sockets' commands, each with its own connection (0: on
+    # Channels' one database thread). On PostgreSQL a command waits on the server part of its
+    # time, and the row lock orders a table's commands; SQLite has one writer at a time, so 0.
+    "COMMAND_THREADS": envint("CT_COMMAND_THREADS", 4 if DATABASE_URL else 0),
 }
 # WebSocket origins accepted besides the page's own (scheme, host and port must match exactly).
 CT_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS

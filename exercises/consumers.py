@@ -217,7 +217,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         cid = inputs.client_id(data)
         try:
             command = inputs.command_from(data)  # the same reading as a form POST (views.common._run)
-            result = await database_sync_to_async(services.perform)(
+            result = await _on_command_thread(services.perform)(
                 exercise_id=self.exercise_id,
                 actor=actor,
                 command=command,
@@ -256,6 +256,18 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
 
 
 Identity = tuple[int, engine.Viewer, str, bool, int, str]
+
+
+def _on_command_thread(fn: Any) -> Any:
+    """``fn`` run on the worker's command threads (``push.command_executor``: on PostgreSQL a
+    command's waits on the server no longer hold every other socket's command, issue #11 part 5),
+    or on Channels' database thread where there are none (SQLite). A socket's frames are handled
+    one after the other, so its own commands stay in order; a table's commands are ordered by the
+    exercise row's lock, and their batches by the hub (a gap is read from the log)."""
+    executor = push.command_executor()
+    if executor is None:
+        return database_sync_to_async(fn)
+    return database_sync_to_async(fn, thread_sensitive=False, executor=executor)
 
 
 class _IdentifyBatch:

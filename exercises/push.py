@@ -27,6 +27,21 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+_commands: ThreadPoolExecutor | None = None
+
+
+def command_executor() -> ThreadPoolExecutor | None:
+    """The worker's command threads (``CT_COMMAND_THREADS``), or None for Channels' database thread."""
+    global _commands
+    threads = settings.CRISIS_TABLE["COMMAND_THREADS"]
+    if threads <= 0:
+        return None
+    with _pool_lock:
+        if _commands is None:
+            _commands = ThreadPoolExecutor(threads, thread_name_prefix="ct-command")
+        return _commands
+
+
 def render_executor() -> ThreadPoolExecutor | None:
     """The worker's render threads (``CT_RENDER_THREADS``), or None for Channels' database thread."""
     global _pool

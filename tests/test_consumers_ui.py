@@ -204,3 +204,32 @@ async def test_it_speaks_the_language_of_the_browser(mini_table, bob):
     await _send(socket, type="start")
     assert "No tiene permiso para hacer esto." in "".join(await _drain(socket))
     await socket.disconnect()
+
+
+async def test_commands_run_on_the_command_threads_when_there_are_some(mini_table, bob, settings, monkeypatch):
+    """With ``CT_COMMAND_THREADS`` (the default on PostgreSQL) a socket's command runs on the
+    worker's command threads, not on Channels' one database thread, and still lands and is
+    pushed back. Mutation: ``consumers._on_command_thread`` always using Channels' thread turns
+    this red."""
+    import threading
+
+    from exercises import push
+
+    settings.CRISIS_TABLE = {**settings.CRISIS_TABLE, "COMMAND_THREADS": 2}
+    monkeypatch.setattr(push, "_commands", None)
+    threads: list[str] = []
+    real = services.perform
+
+    def perform(**kwargs):
+        threads.append(threading.current_thread().name)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "perform", perform)
+    await execute(exercise_id=mini_table.pk, actor=engine.FACILITATOR, command=c.Start())
+    socket = await _connect(f"/ws/exercise/{mini_table.code}/", bob)
+    await _send(socket, type="resume", last=await database_sync_to_async(_last_seq)(mini_table))
+    await _drain(socket)
+    await _send(socket, type="send_message", channel="cabinet", text="from a command thread")
+    assert any("from a command thread" in f for f in await _drain(socket))
+    assert threads and all(name.startswith("ct-command") for name in threads), threads
+    await socket.disconnect()
