@@ -23,35 +23,29 @@ from . import engine
 from .screens import audiences
 from .screens.audiences import batch_frame
 
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
-_commands: ThreadPoolExecutor | None = None
+def _threads(setting: str, prefix: str) -> ThreadPoolExecutor | None:
+    """The worker's pool of ``CRISIS_TABLE[setting]`` threads, made once, or None when it is 0."""
+    threads = settings.CRISIS_TABLE[setting]
+    if threads <= 0:
+        return None
+    with _pool_lock:
+        if prefix not in _pools:
+            _pools[prefix] = ThreadPoolExecutor(threads, thread_name_prefix=prefix)
+        return _pools[prefix]
 
 
 def command_executor() -> ThreadPoolExecutor | None:
     """The worker's command threads (``CT_COMMAND_THREADS``), or None for Channels' database thread."""
-    global _commands
-    threads = settings.CRISIS_TABLE["COMMAND_THREADS"]
-    if threads <= 0:
-        return None
-    with _pool_lock:
-        if _commands is None:
-            _commands = ThreadPoolExecutor(threads, thread_name_prefix="ct-command")
-        return _commands
+    return _threads("COMMAND_THREADS", "ct-command")
 
 
 def render_executor() -> ThreadPoolExecutor | None:
     """The worker's render threads (``CT_RENDER_THREADS``), or None for Channels' database thread."""
-    global _pool
-    threads = settings.CRISIS_TABLE["RENDER_THREADS"]
-    if threads <= 0:
-        return None
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(threads, thread_name_prefix="ct-render")
-        return _pool
+    return _threads("RENDER_THREADS", "ct-render")
 
 
 async def render_batch(

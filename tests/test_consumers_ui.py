@@ -216,7 +216,7 @@ async def test_commands_run_on_the_command_threads_when_there_are_some(mini_tabl
     from exercises import push
 
     settings.CRISIS_TABLE = {**settings.CRISIS_TABLE, "COMMAND_THREADS": 2}
-    monkeypatch.setattr(push, "_commands", None)
+    monkeypatch.setattr(push, "_pools", {})
     threads: list[str] = []
     real = services.perform
 

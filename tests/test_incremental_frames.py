@@ -89,6 +89,15 @@ def _table(version, alice) -> tuple[Exercise, dict[str, str]]:
     return exercise, seats
 
 
+def _adhoc(exercise: Exercise, title: str) -> services.Result:
+    """The facilitator's ad-hoc inject to every role: a batch that changes no panel it need not."""
+    return services.execute(
+        exercise_id=exercise.pk,
+        actor=engine.FACILITATOR,
+        command=c.AdhocInject(title=title, text=title.lower(), recipients=["all"]),
+    )
+
+
 def _audiences(seats: dict[str, str]) -> list[tuple[engine.Viewer, tuple[str, str]]]:
     viewers = [engine.Viewer(role=role, participant=pid) for role, pid in seats.items()]
     viewers += [engine.FACILITATOR_VIEW, engine.Viewer()]
@@ -243,20 +252,12 @@ def test_an_audience_that_missed_a_batch_gets_every_panel_again(version, alice):
     exercise, _seats = _table(version, alice)
     key = ("facilitator", "en")
     run = services.execute
-    first = run(
-        exercise_id=exercise.pk,
-        actor=engine.FACILITATOR,
-        command=c.AdhocInject(title="A", text="a", recipients=["all"]),
-    )
+    first = _adhoc(exercise, "A")
     assert "controls.html" in dict(render_parts(exercise.pk, first.events, key))
     run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Pause())  # not rendered here: no socket
     resumed = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Resume())
     assert "controls.html" in dict(render_parts(exercise.pk, resumed.events, key))
-    again = run(
-        exercise_id=exercise.pk,
-        actor=engine.FACILITATOR,
-        command=c.AdhocInject(title="B", text="b", recipients=["all"]),
-    )
+    again = _adhoc(exercise, "B")
     assert "controls.html" not in dict(render_parts(exercise.pk, again.events, key))  # unchanged: left out
 
 
@@ -265,7 +266,6 @@ def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(versio
     unbuilt; withdrawing a once-only proposal (a batch of one ``action_withdrawn``) makes the action
     available again, and the frame carries it. Mutation that turns it red (tried): dropping
     ``ACTION_WITHDRAWN`` from ``ACTION_CHANGES`` (the action stays "blocked" on the proposer's screen)."""
-    from django.utils import translation
 
     from exercises.screens import contexts
 
@@ -299,11 +299,7 @@ def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(versio
         return original(snap, r, lang, **kw)
 
     monkeypatch.setattr(contexts, "actions", counted)
-    news = services.execute(
-        exercise_id=exercise.pk,
-        actor=engine.FACILITATOR,
-        command=c.AdhocInject(title="A", text="a", recipients=["all"]),
-    )
+    news = _adhoc(exercise, "A")
     assert "actions.html" not in dict(render_parts(exercise.pk, news.events, key))
     assert built == []  # not even built to compare
     exercise.refresh_from_db()
@@ -311,9 +307,7 @@ def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(versio
     withdrawn = services.execute(exercise_id=exercise.pk, actor=me, command=c.Withdraw(proposal=proposal.id))
     assert {e.type for e in withdrawn.events} == {"action_withdrawn"}
     pushed = dict(render_parts(exercise.pk, withdrawn.events, key))
-    snap = snapshot_at(exercise.pk, withdrawn.events[-1].seq)
-    with translation.override("en"):
-        full = dict(frames.frame_parts(snap, withdrawn.events, viewer, "en", everything=True)[0])
+    full = _full(exercise.pk, withdrawn.events[-1].seq, withdrawn.events, viewer, "en")
     assert pushed.get("actions.html") == full["actions.html"]
 
 
@@ -368,18 +362,13 @@ def test_the_console_s_notes_are_rebuilt_only_when_the_phase_or_a_scripted_relea
     ``_notes_may_change`` (the console's notes keep the inject unreleased). Dropping
     ``PHASE_CHANGED`` from ``NOTES_CHANGES`` alone stays green here: in september-2001 every
     phase change comes with a scripted release in the same batch."""
-    from django.utils import translation
 
     from exercises.screens import contexts
 
     exercise, _seats = _table(version, alice)
     key = ("facilitator", "en")
     run = services.execute
-    first = run(
-        exercise_id=exercise.pk,
-        actor=engine.FACILITATOR,
-        command=c.AdhocInject(title="A", text="a", recipients=["all"]),
-    )
+    first = _adhoc(exercise, "A")
     assert "instructor_notes.html" in dict(render_parts(exercise.pk, first.events, key, exercise.code))
     built: list[str] = []
     original = contexts.instructor_notes
@@ -389,11 +378,7 @@ def test_the_console_s_notes_are_rebuilt_only_when_the_phase_or_a_scripted_relea
         return original(snap, lang)
 
     monkeypatch.setattr(contexts, "instructor_notes", counted)
-    news = run(
-        exercise_id=exercise.pk,
-        actor=engine.FACILITATOR,
-        command=c.AdhocInject(title="B", text="b", recipients=["all"]),
-    )
+    news = _adhoc(exercise, "B")
     assert "instructor_notes.html" not in dict(render_parts(exercise.pk, news.events, key, exercise.code))
     assert built == []
     exercise.refresh_from_db()
@@ -402,7 +387,5 @@ def test_the_console_s_notes_are_rebuilt_only_when_the_phase_or_a_scripted_relea
     released = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject=inject))
     assert {e.type for e in released.events} <= {"inject_released", "pressure_checked", "indicator_changed"}
     pushed = dict(render_parts(exercise.pk, released.events, key, exercise.code))
-    snap = snapshot_at(exercise.pk, released.events[-1].seq)
-    with translation.override("en"):
-        full = dict(frames.frame_parts(snap, released.events, engine.FACILITATOR_VIEW, "en", everything=True)[0])
+    full = _full(exercise.pk, released.events[-1].seq, released.events, engine.FACILITATOR_VIEW, "en")
     assert pushed.get("instructor_notes.html") == full["instructor_notes.html"]
