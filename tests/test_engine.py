@@ -553,3 +553,19 @@ def test_it_tests_the_option_chosen_and_ignores_lost_injects(table: Table) -> No
     assert not holds(Condition(action="statement", option="total"), table.state, table.sc)
     table.state.lost.append("background")
     assert not holds(Condition(inject="background"), table.state, table.sc)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"type": "add_note", "text": "before\x00after"}, "add_note.text"),
+        ({"type": "join", "name": "Ana\x00"}, "join.name"),
+        ({"type": "send_message", "channel": "cabinet", "text": "\x00"}, "send_message.text"),
+    ],
+)
+def test_a_nul_character_is_refused_with_its_field(data, field):
+    """PostgreSQL cannot store a NUL in text or jsonb (a DataError mid-command, found by the hostile
+    input property test on PostgreSQL); the command is refused before anything is written, naming
+    the field. Mutation: dropping ``Cmd._no_nul`` turns this red."""
+    with pytest.raises(engine.InvalidCommand, match=rf"^{field}: .*NUL"):
+        engine.parse_command(data)

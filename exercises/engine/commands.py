@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from .errors import InvalidCommand
 
@@ -43,8 +43,28 @@ SYSTEM = Actor(kind="system")
 FACILITATOR = Actor(kind="facilitator")
 
 
+def _without_nul(value: Any) -> Any:
+    """A NUL character cannot be stored (PostgreSQL's text and jsonb refuse it; SQLite takes
+    it): refused here, with the field at fault, before anything is written."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _without_nul(key)
+            _without_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _without_nul(item)
+    return value
+
+
 class Cmd(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return _without_nul(value)
 
 
 from . import debrief as _debrief  # noqa: E402 - its commands subclass Cmd (defined just above)
