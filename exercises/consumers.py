@@ -264,10 +264,7 @@ def _on_command_thread(fn: Any) -> Any:
     or on Channels' database thread where there are none (SQLite). A socket's frames are handled
     one after the other, so its own commands stay in order; a table's commands are ordered by the
     exercise row's lock, and their batches by the hub (a gap is read from the log)."""
-    executor = push.command_executor()
-    if executor is None:
-        return database_sync_to_async(fn)
-    return database_sync_to_async(fn, thread_sensitive=False, executor=executor)
+    return push.on_pool(fn, push.command_executor())
 
 
 class _IdentifyBatch:

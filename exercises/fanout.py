@@ -62,7 +62,7 @@ def _hand_to_hub(group: str, message: dict[str, Any]) -> bool:
     has no running hub (a management command, a test without sockets): send it here."""
     running = [
         hub
-        for loop, hub in _hubs.items()
+        for loop, hub in list(_hubs.items())  # a copy: the loop's thread may add a hub meanwhile
         if loop.is_running() and not loop.is_closed() and hub.sender is not None and not hub.sender.done()
     ]
     if len(running) != 1:

@@ -12,8 +12,9 @@ Contract used by ``consumers`` and ``fanout``:
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -22,6 +23,8 @@ from django.utils.translation.trans_real import get_supported_language_variant, 
 from . import engine
 from .screens import audiences
 from .screens.audiences import batch_frame
+
+T = TypeVar("T")
 
 _pools: dict[str, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
@@ -36,6 +39,14 @@ def _threads(setting: str, prefix: str) -> ThreadPoolExecutor | None:
         if prefix not in _pools:
             _pools[prefix] = ThreadPoolExecutor(threads, thread_name_prefix=prefix)
         return _pools[prefix]
+
+
+def on_pool(fn: Callable[..., T], executor: ThreadPoolExecutor | None) -> Callable[..., Awaitable[T]]:
+    """``fn`` as a coroutine function run on ``executor``'s threads (each keeps its database
+    connection, CONN_MAX_AGE), or on Channels' one database thread when there is none."""
+    if executor is None:
+        return database_sync_to_async(fn)
+    return database_sync_to_async(fn, thread_sensitive=False, executor=executor)
 
 
 def command_executor() -> ThreadPoolExecutor | None:
@@ -60,12 +71,7 @@ async def render_batch(
     ``database_sync_to_async`` costs a future, a wake-up of the loop and two
     ``close_old_connections`` sweeps, which at a workshop's 13 audiences a table was more than
     the rendering of a quiet audience (issue #11, part 5)."""
-    executor = render_executor()
-    if executor is None:
-        return await database_sync_to_async(_frames)(exercise_id, events, keys, code)
-    return await database_sync_to_async(_frames, thread_sensitive=False, executor=executor)(
-        exercise_id, events, keys, code
-    )
+    return await on_pool(_frames, render_executor())(exercise_id, events, keys, code)
 
 
 def _frames(
@@ -85,12 +91,7 @@ async def catch_up(exercise_id: int, after: int, viewer: engine.Viewer, lang: st
     reconnect storm the catch-ups no longer queue on Channels' one database thread behind every
     other socket's session and identify, and those no longer wait behind the catch-ups
     (issue #11, part 5)."""
-    executor = render_executor()
-    if executor is None:
-        return await database_sync_to_async(audiences.replay)(exercise_id, after, viewer, lang, full)
-    return await database_sync_to_async(audiences.replay, thread_sensitive=False, executor=executor)(
-        exercise_id, after, viewer, lang, full
-    )
+    return await on_pool(audiences.replay, render_executor())(exercise_id, after, viewer, lang, full)
 
 
 def language_of(scope: dict[str, Any]) -> str:
