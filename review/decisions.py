@@ -10,21 +10,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from exercises.engine.clock import duration_label
-from exercises.engine.events import EventType
+from exercises.engine.events import PROPOSAL_LIFE, EventType
 
 from .log import Entry, Log
-
-PROPOSAL_TYPES = frozenset(
-    {
-        EventType.ACTION_PROPOSED,
-        EventType.APPROVAL_REQUESTED,
-        EventType.APPROVAL_RESOLVED,
-        EventType.ACTION_EXECUTED,
-        EventType.ACTION_REFUSED,
-        EventType.ACTION_WITHDRAWN,
-    }
-)
-
 
 # What became of a proposal, by the event that closed it.
 OUTCOMES: dict[str, str] = {
@@ -119,7 +107,7 @@ class Decision:
 def decisions(log: Log) -> list[Decision]:
     found: dict[int, Decision] = {}
     for e in log.entries:
-        if e.type not in PROPOSAL_TYPES:
+        if e.type not in PROPOSAL_LIFE:
             continue
         p = e.payload
         if e.type == EventType.ACTION_PROPOSED:

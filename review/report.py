@@ -8,12 +8,11 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from exercises.engine.events import EventType
+from exercises.engine.events import PROPOSAL_LIFE, EventType
 
 from .analytics import Analysis, PhaseSummary
 from .charts import Chart
 from .coordination import Contradiction
-from .decisions import PROPOSAL_TYPES
 from .timeline import Row, rows_for
 
 
@@ -45,7 +44,7 @@ def debrief(analysis: Analysis, *, public: bool = False, limit: int = 25) -> lis
         for e in log.entries:
             if public and not e.public:
                 continue
-            if e.type in PROPOSAL_TYPES:
+            if e.type in PROPOSAL_LIFE:
                 action = e.payload.get("action") or log.labels.proposal_action(int(e.payload.get("proposal") or 0))
                 if action in action_set and e.type in (
                     EventType.ACTION_PROPOSED,

@@ -65,6 +65,19 @@ class EventType(StrEnum):
     IMPROVEMENT_STATUS = "improvement_status"
 
 
+# A proposal's life: proposed, approvals asked and answered, then executed, refused or withdrawn
+# (the decision log, the report's decisions, and the panels that show proposals read these).
+PROPOSAL_LIFE = frozenset(
+    {
+        EventType.ACTION_PROPOSED,
+        EventType.APPROVAL_REQUESTED,
+        EventType.APPROVAL_RESOLVED,
+        EventType.ACTION_EXECUTED,
+        EventType.ACTION_REFUSED,
+        EventType.ACTION_WITHDRAWN,
+    }
+)
+
 # ---------------------------------------------------------------------- payloads
 
 

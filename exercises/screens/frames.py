@@ -16,7 +16,7 @@ from typing import Any
 from exercises import debrief_panels, engine
 from exercises.engine import debrief
 from exercises.engine.commands import BOT_PREFIX
-from exercises.engine.events import EventType
+from exercises.engine.events import PROPOSAL_LIFE, EventType
 from scenarios.schema import Condition, Scenario
 
 from . import contexts, panels, partials
@@ -45,17 +45,7 @@ MEMO_PANELS = frozenset(
 )
 # Event types that can change a role's approvals and decisions panels (beyond a bot's move: any
 # event a bot makes updates its seat, which the "played" marks read) and its indicators.
-PROPOSAL_CHANGES = frozenset(
-    {
-        EventType.ACTION_PROPOSED,
-        EventType.APPROVAL_REQUESTED,
-        EventType.APPROVAL_RESOLVED,
-        EventType.ACTION_EXECUTED,
-        EventType.ACTION_REFUSED,
-        EventType.ACTION_WITHDRAWN,
-        *ROSTER,
-    }
-)
+PROPOSAL_CHANGES = PROPOSAL_LIFE | ROSTER
 INDICATOR_CHANGES = frozenset({EventType.INDICATOR_CHANGED})
 # Event types that can change what a role may do (``engine.action_views``: the status, the phase,
 # the actions executed, refused, proposed or pending, the indicators, the injects received, the
@@ -73,12 +63,7 @@ ACTION_CHANGES = frozenset(
         EventType.INDICATOR_CHANGED,
         EventType.CHANNEL_OPENED,
         EventType.CHANNEL_CLOSED,
-        EventType.ACTION_PROPOSED,
-        EventType.APPROVAL_REQUESTED,
-        EventType.APPROVAL_RESOLVED,
-        EventType.ACTION_EXECUTED,
-        EventType.ACTION_REFUSED,
-        EventType.ACTION_WITHDRAWN,
+        *PROPOSAL_LIFE,
         *debrief.EVENT_TYPES,
     }
 )

@@ -110,14 +110,22 @@ def _exercise_or_workshop(code: str) -> tuple[Exercise | None, Workshop | None]:
         return None, workshop
 
 
-def _older(request: HttpRequest, exercise: Exercise, viewer: engine.Viewer) -> HttpResponse:
-    """The feed items before ``?before=<seq>``, one page, with the same fragment the page renders."""
+def _before(request: HttpRequest, exercise: Exercise) -> tuple[int, str, Snapshot] | None:
+    """A page of older items: the seq of ``?before=<seq>`` (None when it is not a number), the
+    language, and the exercise now."""
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:
+        return None
+    return before, _lang(request), Snapshot.load(exercise)
+
+
+def _older(request: HttpRequest, exercise: Exercise, viewer: engine.Viewer) -> HttpResponse:
+    """The feed items before ``?before=<seq>``, one page, with the same fragment the page renders."""
+    page = _before(request, exercise)
+    if page is None:
         return HttpResponse(_("Bad page."), status=400)
-    lang = _lang(request)
-    snap = Snapshot.load(exercise)
+    before, lang, snap = page
     events = selectors.visible_log(exercise.pk, viewer, upto=min(before - 1, snap.seq))
     items = feed.feed(snap, events, viewer, lang, limit=feed.FEED_PAGE)
     return render(
@@ -136,12 +144,10 @@ def _older_messages(request: HttpRequest, exercise: Exercise, viewer: engine.Vie
     """A channel's messages before ``?before=<seq>``, one page, with the fragment the page renders.
 
     Only a channel this viewer belongs to (the facilitator: any); another is a 404, as an unknown one."""
-    try:
-        before = int(request.GET.get("before", ""))
-    except ValueError:
+    page = _before(request, exercise)
+    if page is None:
         return HttpResponse(_("Bad page."), status=400)
-    lang = _lang(request)
-    snap = Snapshot.load(exercise)
+    before, lang, snap = page
     if channel not in {c.id for c in panels.channels(snap, viewer, lang)}:
         raise Http404("no such channel")
     events = selectors.visible_log(exercise.pk, viewer, upto=min(before - 1, snap.seq))
