@@ -87,6 +87,17 @@ def publish_signal(exercise_id: int, kind: str, data: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(group_name(exercise_id), message)
 
 
+def contiguous_runs(events: list[Event]) -> list[list[Event]]:
+    """``events`` (in seq order) cut wherever a seq is missing."""
+    runs: list[list[Event]] = []
+    for event in events:
+        if runs and event.seq == runs[-1][-1].seq + 1:
+            runs[-1].append(event)
+        else:
+            runs.append([event])
+    return runs
+
+
 class Socket(Protocol):
     """What the hub needs of a connection (``exercises.consumers.ExerciseConsumer``)."""
 
@@ -240,7 +251,12 @@ class Hub:
 
     async def _dispatch_logged(self, exercise_id: int, events: list[Event], code: str) -> None:
         try:
-            await self.dispatch(exercise_id, events, code)
+            # Only what runs without a gap is one batch: batches published out of order (two
+            # workers, or two command threads) can meet here as 10 and 12 with 11 still on its
+            # way. As one batch, a socket at 9 would take 10 and 12 and then skip 11 as old; as
+            # two, 12 is a gap and the socket reads 11 from the log (committed before 12 was).
+            for run in contiguous_runs(events):
+                await self.dispatch(exercise_id, run, code)
         except asyncio.CancelledError:
             raise
         except Exception:  # one table's failure must not cost the others their frames

@@ -92,3 +92,25 @@ def test_a_command_thread_hands_its_batches_to_the_hub_and_they_go_out_in_order(
     handed, got = asyncio.run(run())
     assert handed == [True] * 20
     assert got == list(range(1, 21))
+
+
+def test_batches_that_met_out_of_order_are_not_merged_across_a_gap():
+    """Batches 1 and 3 in the inbox while 2 is still on its way must go out as two batches: merged,
+    a socket would take 1 and 3 and then skip 2 as old (seen on two workers: a message missing
+    from a player's screen whose sequence marker had passed it). Mutation: dispatching the merged
+    events whole turns this red."""
+    calls: list[list[int]] = []
+
+    async def renderer(exercise_id, events, keys, code):
+        calls.append([e.seq for e in events])
+        return ["frame" for _ in keys]
+
+    async def run() -> None:
+        hub = fanout.Hub()
+        hub.renderer = renderer
+        hub.sockets[1].add(_Socket(1, ("public", "en")))
+        await hub._dispatch_logged(1, [_event(1), _event(3), _event(4)], "c")
+
+    asyncio.run(run())
+    assert calls == [[1], [3, 4]]
+    assert [[e.seq for e in run] for run in fanout.contiguous_runs([_event(5), _event(6)])] == [[5, 6]]
