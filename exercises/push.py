@@ -12,12 +12,15 @@ Contract used by ``consumers`` and ``fanout``:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import connections
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
 from . import engine
@@ -46,7 +49,41 @@ def on_pool(fn: Callable[..., T], executor: ThreadPoolExecutor | None) -> Callab
     connection, CONN_MAX_AGE), or on Channels' one database thread when there is none."""
     if executor is None:
         return database_sync_to_async(fn)
-    return database_sync_to_async(fn, thread_sensitive=False, executor=executor)
+    return _Pooled(fn, thread_sensitive=False, executor=executor)
+
+
+# A connection that finished a call without an error this recently is taken as alive: Django's
+# health check (CONN_HEALTH_CHECKS: a ``SELECT 1`` round trip before the first query after every
+# sweep) is kept for connections idle longer. On a busy worker that round trip was one of a
+# command's seven waits for the database process (issue #11, part 6). Within this window of a
+# database restart, a thread's next call fails once, and the sweep after it closes the connection.
+PROVEN_FOR = 5.0
+_PROVEN = "_ct_proven_at"
+
+
+def _sweep(after: bool) -> None:
+    """``close_old_connections`` for a pool thread: close what is broken or too old; before a call,
+    skip the health check of a connection proven alive a moment ago; after one, note it proven."""
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        conn.close_if_unusable_or_obsolete()
+        if conn.connection is None:
+            continue
+        if after:
+            setattr(conn, _PROVEN, now)
+        elif now - getattr(conn, _PROVEN, -PROVEN_FOR) < PROVEN_FOR:
+            setattr(conn, "health_check_done", True)  # noqa: B010 (not in django-stubs)
+
+
+class _Pooled(SyncToAsync):
+    """Channels' ``DatabaseSyncToAsync`` for the worker's own pools, with ``_sweep``."""
+
+    def thread_handler(self, loop: Any, *args: Any, **kwargs: Any) -> Any:
+        _sweep(after=False)
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            _sweep(after=True)
 
 
 def command_executor() -> ThreadPoolExecutor | None:

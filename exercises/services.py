@@ -21,7 +21,7 @@ from exercises.engine.events import EventType
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
-from . import access, engine, fanout, health, selectors, throttle, ticks
+from . import access, engine, fanout, health, selectors, throttle, ticks, writes
 from .engine import commands as c
 from .logs import security_event
 from .models import CommandReceipt, Event, Exercise, Participant, ShareLink, StaffAccess, Workshop
@@ -125,19 +125,6 @@ def create_workshop(*, scenario: ScenarioVersion, title: str, tables: int, by: A
 
 # What the write path reads of the locked row: the state and what ``execute`` and ``_forbidden``
 # use, and of the scenario version what ``scenario_for`` keys its parsed copy by (not its snapshot).
-_WRITE_FIELDS = (
-    "code",
-    "seed",
-    "last_seq",
-    "status",
-    "state",
-    "rate_limit",
-    "scenario__content_hash",
-    "scenario__slug",
-    "scenario__version",
-)
-
-
 def execute(
     *,
     exercise_id: int,
@@ -153,13 +140,30 @@ def execute(
 
     ``cid`` is the client's id for the command (the chat composer's): a resend with the same id
     is acknowledged as a duplicate and not done again.
+
+    On PostgreSQL the write is one statement on the row as this worker last wrote it
+    (``exercises.writes``); the locked path below is taken on SQLite, inside a caller's
+    transaction, and whenever ``writes.write`` declines.
     """
+    if writes.enabled():
+        written = writes.write(exercise_id=exercise_id, actor=actor, command=command, now=now, cid=cid)
+        if written is not None:
+            if written.events:
+                fanout.publish(exercise_id, written.events, code=written.code)
+            return Result(written.events, actor.label, duplicate=written.duplicate)
+    return _execute_locked(exercise_id=exercise_id, actor=actor, command=command, now=now, cid=cid, ip=ip)
+
+
+def _execute_locked(
+    *, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float | None, cid: str, ip: str
+) -> Result:
+    """The row locked for the whole command: BEGIN, read FOR UPDATE, receipt, events, update, COMMIT."""
     with transaction.atomic():
         # The row lock serialises writers of one exercise, so seq = last_seq + 1 is safe
         # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
         exercise = (
             Exercise.objects.select_related("scenario")
-            .only(*_WRITE_FIELDS)
+            .only(*writes.FIELDS)
             .select_for_update(of=("self",))
             .get(pk=exercise_id)
         )
@@ -186,6 +190,7 @@ def execute(
             exercise.last_seq = state.seq
             exercise.status = state.status
             exercise.save(update_fields=["state", "last_seq", "status"])
+            transaction.on_commit(lambda: writes.remember(exercise, exercise.state))
             removed = [e.payload["participant"] for e in events if e.type == EventType.PARTICIPANT_REMOVED]
             if removed:
                 Participant.objects.filter(exercise_id=exercise_id, pk__in=removed).update(removed_at=timezone.now())

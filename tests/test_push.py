@@ -232,3 +232,46 @@ def test_sockets_resuming_from_the_same_event_share_one_log_read(bob, dave, mini
     frame_b, last_b = audiences.replay(mini_table.pk, after, engine.FACILITATOR_VIEW, "en", False)
     assert len(reads) == 1
     assert last_a == last_b > after and frame_a != frame_b
+
+
+def test_a_pool_thread_health_checks_only_a_connection_idle_for_a_while(transactional_db, monkeypatch) -> None:
+    """Django's health check (a ``SELECT 1`` round trip) runs before the first query after every
+    sweep; the pools' sweep skips it for a connection that finished a call a moment ago, and keeps
+    it for one idle longer than ``PROVEN_FOR`` (issue #11, part 6).
+
+    Mutation: ``_sweep`` never skipping (no ``health_check_done = True``): the second query is
+    checked too, red; always skipping: the idle one is not, red."""
+    from django.db import connections
+
+    from exercises import push
+
+    conn = connections["default"]
+    conn.ensure_connection()
+    checks: list[int] = []
+    monkeypatch.setattr(conn, "health_check_enabled", True)
+    monkeypatch.setattr(conn, "close_at", None)
+
+    def usable() -> bool:
+        checks.append(1)
+        return True
+
+    monkeypatch.setattr(conn, "is_usable", usable)
+    monkeypatch.setattr(conn, push._PROVEN, -1e9, raising=False)
+
+    def query() -> None:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    push._sweep(after=False)  # never proven: checked
+    query()
+    assert checks == [1]
+    push._sweep(after=True)
+    push._sweep(after=False)  # proven a moment ago: not checked
+    query()
+    assert checks == [1]
+    push._sweep(after=True)
+    clock = push.time.monotonic
+    monkeypatch.setattr(push.time, "monotonic", lambda: clock() + push.PROVEN_FOR + 1)
+    push._sweep(after=False)  # idle longer than PROVEN_FOR: checked again
+    query()
+    assert checks == [1, 1]
