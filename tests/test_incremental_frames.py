@@ -58,7 +58,17 @@ def _apply_rows(section: str, part: str) -> str:
     return HASH.sub('data-hash=""', section)
 
 
+# What the clock bar's browser side computes itself (static/js/app.js ``tick``) or uses only to
+# correct its skew: the in-game time shown and the server's time. A clock pushed only when its
+# anchors move (``frames._clock``) shows older values of these, and the browser the same time.
+CLOCK_MOVING = re.compile(
+    r'(data-game|data-server-now)="[^"]*"|(<time class="js-game-time">)[^<]*(</time>)|(class="js-game-offset offset">)[^<]*'
+)
+
+
 def _same(name: str, html: str) -> str:
+    if name == "clock.html":
+        return CLOCK_MOVING.sub(lambda m: m.group(1) or "".join(g or "" for g in m.groups()[1:]), html)
     return HASH.sub('data-hash=""', html) if name == "injects.html" else html
 
 
@@ -389,3 +399,21 @@ def test_the_console_s_notes_are_rebuilt_only_when_the_phase_or_a_scripted_relea
     pushed = dict(render_parts(exercise.pk, released.events, key, exercise.code))
     full = _full(exercise.pk, released.events[-1].seq, released.events, engine.FACILITATOR_VIEW, "en")
     assert pushed.get("instructor_notes.html") == full["instructor_notes.html"]
+
+
+def test_the_clock_is_pushed_only_when_what_the_browser_runs_it_from_moves(version, alice):
+    """An ad-hoc inject leaves the running clock's anchors alone: the role frames carry no clock
+    bar (it was half of such a frame); a pause moves them, and every audience gets the bar.
+
+    Mutation: ``frames._clock`` skipping whenever anything is known (not comparing anchors): the
+    pause's frame has no clock, red; pushing it always: the inject's frame has one, red."""
+    exercise, seats = _table(version, alice)
+    role = sorted(seats)[0]
+    key = (engine.Viewer(role=role, participant=seats[role]).audience_key, "en")
+    first = _adhoc(exercise, "First").events
+    assert "clock.html" in dict(render_parts(exercise.pk, first, key, exercise.code))  # nothing known yet
+    second = _adhoc(exercise, "Second").events
+    assert "clock.html" not in dict(render_parts(exercise.pk, second, key, exercise.code))
+    paused = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Pause()).events
+    parts = dict(render_parts(exercise.pk, paused, key, exercise.code))
+    assert 'data-status="paused"' in parts["clock.html"]

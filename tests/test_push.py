@@ -275,3 +275,25 @@ def test_a_pool_thread_health_checks_only_a_connection_idle_for_a_while(transact
     push._sweep(after=False)  # idle longer than PROVEN_FOR: checked again
     query()
     assert checks == [1, 1]
+
+
+def test_a_connected_badge_renders_once_an_away_one_every_time(transactional_db) -> None:
+    """The console's presence beat: a "connected" badge does not depend on the clock, so it is
+    rendered once per participant and reused; an "away" badge says how long ago, every time.
+
+    Mutation: ``partials._wall_clock`` True for every presence badge: the reuse count stays, red;
+    False for all: the away badge is reused with a stale "seen … ago", red."""
+    import datetime
+
+    from exercises.screens import partials
+
+    now = datetime.datetime.now(datetime.UTC)
+    connected = {"pid": "p-1", "presence": "connected", "seen": None}
+    away = {"pid": "p-2", "presence": "away", "seen": now - datetime.timedelta(minutes=3)}
+    partials.render("presence.html", connected, oob=True)
+    reused, rendered = partials.stats["reused"], partials.stats["rendered"]
+    assert "connected" in partials.render("presence.html", connected, oob=True)
+    assert partials.stats["reused"] == reused + 1
+    assert "3\xa0minutes" in partials.render("presence.html", away, oob=True)
+    assert "3\xa0minutes" in partials.render("presence.html", away, oob=True)
+    assert partials.stats["rendered"] == rendered + 2

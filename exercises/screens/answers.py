@@ -30,13 +30,13 @@ def presence_frame(exercise_id: int, lang: str, seen_upto: int | None = None) ->
     rows = list(found.only("pk", "connections", "last_seen_at"))
     seen = presence.last_seen(exercise_id, rows)
     with translation.override(lang):
+        badges = [(p.pk, presence_of(p, seen[p.pk]), seen[p.pk]) for p in rows]
+        # Only an "away" badge shows its last-seen time: the others render once and are reused.
         return "".join(
             render(
-                "presence.html",
-                {"pid": p.pk, "presence": presence_of(p, seen[p.pk]), "seen": seen[p.pk]},
-                oob=True,
+                "presence.html", {"pid": pid, "presence": status, "seen": when if status == "away" else None}, oob=True
             )
-            for p in rows
+            for pid, status, when in badges
         )
 
 

@@ -152,6 +152,30 @@ def _actions_may_change(f: _Frame, clock: int) -> bool:
     )
 
 
+# What ``_Sent`` keeps of the clock last pushed to an audience: what the browser runs it from.
+CLOCK_ANCHORS = "clock.html#anchors"
+
+
+def _clock_anchors(snap: Snapshot) -> tuple[Any, ...]:
+    """The state the clock bar's browser side runs from (static/js/app.js ``tick``): the status,
+    the phase (its title, rate and boundary) and the anchor it counts from; stopped, the game time
+    it shows. Running, every event's game time is the anchor's count at that moment
+    (``engine.rules.game_now``), which the browser's own count has passed by the time it reads it;
+    the bar's in-game time and ``server_now`` move on every batch, but the browser computes the
+    first itself, and the second only corrects its skew, which the page load set."""
+    st = snap.state
+    return (st.status, st.phase, st.anchor_game, st.anchor_wall, None if st.status == "running" else st.game_time)
+
+
+def _clock(f: _Frame) -> None:
+    """The clock bar, when its anchors moved or the audience's screens are not known to show it
+    (issue #11, part 6: it was half of an ad-hoc inject's role frame, and ~1 ms of its building)."""
+    anchors = _clock_anchors(f.snap)
+    f.panels[CLOCK_ANCHORS] = anchors
+    if f.everything or f.known.get(CLOCK_ANCHORS) != anchors:
+        f.put("clock.html", contexts.clock(f.snap, f.lang))
+
+
 def _role_panels(f: _Frame) -> None:
     snap, viewer, lang = f.snap, f.viewer, f.lang
     if f.changed:
@@ -270,7 +294,7 @@ def frame_parts(
     f.types = {e.type for e in events}
     f.base = contexts.base(snap)
     f.parts.append(("seq", partials.render("seq.html", {"seq": snap.seq}, oob=True)))
-    f.put("clock.html", contexts.clock(snap, lang))
+    _clock(f)
     if everything or EventType.EXERCISE_ENDED in f.types:
         f.put("ended.html", contexts.ended(snap, facilitator=kind == "facilitator"))
     _feed_and_messages(f, kind)

@@ -74,9 +74,18 @@ stats = {"rendered": 0, "reused": 0}  # for tests and benchmarks
 UNCACHED = frozenset({"presence.html", "roster.html"})
 
 
+def _wall_clock(template: str, context: dict[str, Any]) -> bool:
+    """Whether this render shows a time relative to now: a presence badge does only for someone
+    away with a last-seen time (a console's presence beat is mostly "connected" badges: those are
+    rendered once per participant and language, issue #11 part 6)."""
+    if template == "presence.html":
+        return context.get("presence") == "away" and bool(context.get("seen"))
+    return template in UNCACHED
+
+
 def cached(template: str, context: dict[str, Any], build: Callable[[], str]) -> str:
     """``build()``, or the HTML it gave before for the same template, language and content."""
-    key = UNKEYABLE if template in UNCACHED else content_key(context)
+    key = UNKEYABLE if _wall_clock(template, context) else content_key(context)
     if key is UNKEYABLE:
         stats["rendered"] += 1
         return build()
