@@ -1,8 +1,9 @@
 """The one write path.
 
-Every change to an exercise goes through ``execute``: lock the exercise row, ask the
-engine, append the events with the next sequence numbers, refresh the cached state,
-and hand the events to ``fanout`` only after the transaction commits.
+Every change to an exercise goes through ``execute``: ask the engine on the exercise's state,
+append the events with the next sequence numbers, refresh the cached state, and hand the events
+to ``fanout`` only after they are committed. On PostgreSQL that is one conditional statement
+(``exercises.writes``); otherwise, and whenever that declines, a transaction holding the row lock.
 """
 
 from __future__ import annotations
