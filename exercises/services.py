@@ -124,8 +124,6 @@ def create_workshop(*, scenario: ScenarioVersion, title: str, tables: int, by: A
     return workshop
 
 
-# What the write path reads of the locked row: the state and what ``execute`` and ``_forbidden``
-# use, and of the scenario version what ``scenario_for`` keys its parsed copy by (not its snapshot).
 def execute(
     *,
     exercise_id: int,

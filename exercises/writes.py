@@ -18,16 +18,19 @@ its own (autocommit):
 
 When the copy was stale, the row is read again and the command run again (the engine is
 deterministic and nothing was stored). A command that produces nothing (an inject already
-acknowledged) costs one read of ``last_seq``, to be sure the copy was not stale. ``write`` returns ``None`` when the caller must take the
-locked path instead: the engine refused the command as not this actor's to give (the locked path
-logs it and checks for a duplicate first), raised, produced nothing while a receipt is due, or removed a participant
-(a second table is written then), or the copy stayed stale after a few tries (heavy contention on
-one table: the row lock queues the writers). The same seq is never given twice: the ``UPDATE``
-only matches the seq it read, and ``unique_event_seq`` stands behind it.
+acknowledged) costs one read of ``last_seq``, to be sure the copy was not stale.
+
+``write`` returns ``None`` when the caller must take the locked path instead: the engine refused
+the command as not this actor's to give (the locked path logs it and checks for a duplicate
+first) or raised, it produced nothing while a receipt is due, it removed a participant (a second
+table is written then), or the copy stayed stale after a few tries (heavy contention on one
+table: the row lock queues the writers). The same seq is never given twice: the ``UPDATE`` only
+matches the seq it read, and ``unique_event_seq`` stands behind it.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -45,7 +48,8 @@ from . import engine
 from .engine import commands as c
 from .models import CommandReceipt, Event, Exercise
 
-# The row's columns a command reads (both paths).
+# What both write paths read of the row: the state and what ``execute`` and ``_forbidden`` use,
+# and of the scenario version what ``scenario_for`` keys its parsed copy by (not its snapshot).
 FIELDS = (
     "code",
     "seed",
@@ -69,7 +73,8 @@ class Row:
     seed: int
     last_seq: int
     scenario: ScenarioVersion
-    state: dict[str, Any]  # the state's JSON, validated anew for each command (the engine evolves it)
+    state: str  # the state as JSON text, validated anew for each command (the engine evolves it);
+    # text, not a dict: a quarter of the memory, and pydantic reads and writes it in one call
 
 
 _rows: LRUCache[int, Row] = LRUCache(maxsize=512)
@@ -85,7 +90,10 @@ def enabled() -> bool:
 
 def remember(exercise: Exercise, state: dict[str, Any]) -> None:
     """The row as a committed write left it (the locked path calls this too)."""
-    row = Row(exercise.pk, exercise.code, exercise.seed, exercise.last_seq, exercise.scenario, state)
+    _keep(Row(exercise.pk, exercise.code, exercise.seed, exercise.last_seq, exercise.scenario, json.dumps(state)))
+
+
+def _keep(row: Row) -> None:
     with _rows_lock:
         kept = _rows.get(row.id)
         if kept is None or kept.code != row.code or kept.last_seq <= row.last_seq:
@@ -102,8 +110,10 @@ def _row(exercise_id: int) -> Row:
         row = _rows.get(exercise_id)
     if row is None:
         exercise = Exercise.objects.select_related("scenario").only(*FIELDS).get(pk=exercise_id)
-        row = Row(exercise.pk, exercise.code, exercise.seed, exercise.last_seq, exercise.scenario, exercise.state)
-        remember(exercise, exercise.state)
+        row = Row(
+            exercise.pk, exercise.code, exercise.seed, exercise.last_seq, exercise.scenario, json.dumps(exercise.state)
+        )
+        _keep(row)
     return row
 
 
@@ -119,7 +129,7 @@ def write(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float |
     receipt = bool(cid) and actor.kind != "system"
     for _attempt in range(ATTEMPTS):
         row = _row(exercise_id)
-        state = engine.State.model_validate(row.state)
+        state = engine.State.model_validate_json(row.state)
         try:
             events, state = engine.run(
                 scenario_for(row.scenario),
@@ -139,7 +149,7 @@ def write(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float |
             continue
         if not events or any(e.type == EventType.PARTICIPANT_REMOVED for e in events):
             break
-        dumped = state.model_dump(mode="json")
+        dumped = state.model_dump_json()
         try:
             done = _write_once(row, events, state, dumped, actor.label if receipt else "", cid)
         except IntegrityError as error:
@@ -149,8 +159,7 @@ def write(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float |
             raise
         if done:
             stats["written"] += 1
-            with _rows_lock:
-                _rows[exercise_id] = Row(row.id, row.code, row.seed, state.seq, row.scenario, dumped)
+            _keep(Row(row.id, row.code, row.seed, state.seq, row.scenario, dumped))
             return Written(events, row.code)
         stats["stale"] += 1
         forget(exercise_id)
@@ -189,14 +198,12 @@ def _sql(n_events: int, receipt: bool) -> str:
     )
 
 
-def _write_once(
-    row: Row, events: list[engine.Event], state: engine.State, dumped: dict[str, Any], who: str, cid: str
-) -> bool:
+def _write_once(row: Row, events: list[engine.Event], state: engine.State, dumped: str, who: str, cid: str) -> bool:
     """One statement, its own transaction: the row moved on from ``row.last_seq``, the events
     and the receipt (``who``: none when empty) inserted; False when the row had moved (nothing written)."""
     stamp = timezone.now()
     params: list[Any] = [
-        _json(Exercise, "state", dumped),
+        dumped,  # JSON text already: cast by the statement
         state.seq,
         state.status,
         row.id,

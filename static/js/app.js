@@ -4,8 +4,9 @@
  *   (#ct-seq, updated by every frame), so the server replays what was missed;
  * - lists: drop pushed items already on screen, mark live ones as new, let a delivered
  *   message replace its "in transit" copy; skip panels whose content hash is unchanged;
- * - the game clock ticks between server pushes (the pushes correct it), written with the server's
- *   month and weekday names (exercises/dates.py: one formatter);
+ * - the game clock ticks from the anchor the server pushed (a new one comes with a start, pause,
+ *   resume or phase change: screens.frames._clock), written with the server's month and weekday
+ *   names (exercises/dates.py: one formatter);
  * - channel tabs, unread counts (a message in a pane not on screen stays unread), Enter to send,
  *   toasts, copy buttons, the open <details> of the console's act-as panel across its reloads;
  * - forms that clear after sending (data-reset) and inject acknowledgements (data-acked):

@@ -31,6 +31,20 @@ def _say(exercise: Exercise, actor: engine.Actor, text: str, cid: str = "") -> s
     )
 
 
+def _another_worker_says(exercise: Exercise, actor: engine.Actor, text: str) -> None:
+    """Another worker's write: the locked path, whose copy of the row this worker never sees."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writes, "remember", lambda *a, **k: None)
+        services._execute_locked(
+            exercise_id=exercise.pk,
+            actor=actor,
+            command=c.SendMessage(channel="cabinet", text=text),
+            now=None,
+            cid="",
+            ip="",
+        )
+
+
 def _folds(exercise: Exercise) -> None:
     exercise.refresh_from_db()
     seqs = list(Event.objects.filter(exercise=exercise).order_by("seq").values_list("seq", flat=True))
@@ -53,7 +67,7 @@ def test_a_command_is_one_statement(mini) -> None:
     _folds(exercise)
 
 
-def test_a_stale_copy_writes_nothing_and_the_command_runs_again_on_the_row(mini, monkeypatch) -> None:
+def test_a_stale_copy_writes_nothing_and_the_command_runs_again_on_the_row(mini) -> None:
     """Another worker wrote after this one's copy: the update matches no row, nothing of the
     command is stored, and it runs again on the row read afresh, at the next free seq.
 
@@ -63,17 +77,7 @@ def test_a_stale_copy_writes_nothing_and_the_command_runs_again_on_the_row(mini,
     actor = _president(exercise)
     _say(exercise, actor, "one")
     copy = writes._rows[exercise.pk]
-    # Another worker's write: the locked path, whose copy this worker never sees.
-    monkeypatch.setattr(writes, "remember", lambda *a, **k: None)
-    services._execute_locked(
-        exercise_id=exercise.pk,
-        actor=actor,
-        command=c.SendMessage(channel="cabinet", text="two"),
-        now=None,
-        cid="",
-        ip="",
-    )
-    monkeypatch.undo()
+    _another_worker_says(exercise, actor, "two")
     assert writes._rows[exercise.pk] is copy  # still the old seq
     stale = writes.stats["stale"]
     result = _say(exercise, actor, "three")
@@ -118,15 +122,7 @@ def test_a_command_that_changes_nothing_checks_the_copy_is_current(mini, monkeyp
         return real(row)
 
     monkeypatch.setattr(writes, "_still_at", still_at)
-    monkeypatch.setattr(writes, "remember", lambda *a, **k: None)
-    services._execute_locked(
-        exercise_id=exercise.pk,
-        actor=actor,
-        command=c.SendMessage(channel="cabinet", text="x"),
-        now=None,
-        cid="",
-        ip="",
-    )
+    _another_worker_says(exercise, actor, "x")
     again = services.execute(exercise_id=exercise.pk, actor=actor, command=c.MarkSeen(seq=1))
     assert again.events == [] and not again.duplicate
     assert checks == [copy, copy + 1], "the stale copy was not checked, or the row not read again"
