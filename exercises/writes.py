@@ -90,7 +90,11 @@ def enabled() -> bool:
 
 def remember(exercise: Exercise, state: dict[str, Any]) -> None:
     """The row as a committed write left it (the locked path calls this too)."""
-    _keep(Row(exercise.pk, exercise.code, exercise.seed, exercise.last_seq, exercise.scenario, json.dumps(state)))
+    _keep(_row_of(exercise, state))
+
+
+def _row_of(exercise: Exercise, state: dict[str, Any]) -> Row:
+    return Row(exercise.pk, exercise.code, exercise.seed, exercise.last_seq, exercise.scenario, json.dumps(state))
 
 
 def _keep(row: Row) -> None:
@@ -110,9 +114,7 @@ def _row(exercise_id: int) -> Row:
         row = _rows.get(exercise_id)
     if row is None:
         exercise = Exercise.objects.select_related("scenario").only(*FIELDS).get(pk=exercise_id)
-        row = Row(
-            exercise.pk, exercise.code, exercise.seed, exercise.last_seq, exercise.scenario, json.dumps(exercise.state)
-        )
+        row = _row_of(exercise, exercise.state)
         _keep(row)
     return row
 
@@ -144,8 +146,7 @@ def write(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float |
         if not events and not receipt:
             if _still_at(row):  # nothing to write, and nothing written since the copy: done
                 return Written([], row.code)
-            stats["stale"] += 1
-            forget(exercise_id)
+            _stale(exercise_id)
             continue
         if not events or any(e.type == EventType.PARTICIPANT_REMOVED for e in events):
             break
@@ -161,10 +162,15 @@ def write(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float |
             stats["written"] += 1
             _keep(Row(row.id, row.code, row.seed, state.seq, row.scenario, dumped))
             return Written(events, row.code)
-        stats["stale"] += 1
-        forget(exercise_id)
+        _stale(exercise_id)
     stats["fallback"] += 1
     return None
+
+
+def _stale(exercise_id: int) -> None:
+    """The copy was behind the row: drop it, so the next try reads the row."""
+    stats["stale"] += 1
+    forget(exercise_id)
 
 
 def _still_at(row: Row) -> bool:

@@ -70,8 +70,9 @@ _rendered_lock = threading.Lock()
 stats = {"rendered": 0, "reused": 0}  # for tests and benchmarks
 
 
-# Partials whose output depends on the wall clock (``timesince``): rendered every time.
-UNCACHED = frozenset({"presence.html", "roster.html"})
+# Partials whose output depends on the wall clock (``timesince``): rendered every time (a
+# presence badge only when it shows a time: ``_wall_clock``).
+UNCACHED = frozenset({"roster.html"})
 
 
 def _wall_clock(template: str, context: dict[str, Any]) -> bool:
