@@ -23,7 +23,7 @@ from django.conf import settings
 
 from exercises.engine.events import EventType
 
-from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle, ticks
+from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle, ticks, wsauth
 from .models import Exercise
 from .screens import answers
 
@@ -315,6 +315,10 @@ class _IdentifyBatch:
     def _run(batch: list[tuple[ExerciseConsumer, str, str]]) -> list[Identity | None | BaseException]:
         known: dict[str, Exercise | None] = {}  # one look-up per code, shared by the batch
         results: list[Identity | None | BaseException] = []
+        try:
+            wsauth.preload_sessions([socket.scope for socket, _code, _mode in batch])
+        except Exception:  # noqa: BLE001 - then each socket reads its own session, as without it
+            log.warning("sessions of an identify batch not preloaded", exc_info=True)
         for socket, code, mode in batch:
             try:
                 results.append(socket._identify(code, mode, known))

@@ -128,7 +128,8 @@ async def catch_up(exercise_id: int, after: int, viewer: engine.Viewer, lang: st
     reconnect storm the catch-ups no longer queue on Channels' one database thread behind every
     other socket's session and identify, and those no longer wait behind the catch-ups
     (issue #11, part 5)."""
-    return await on_pool(audiences.replay, render_executor())(exercise_id, after, viewer, lang, full)
+    asked_at = time.monotonic()  # after the socket joined the hub, or after the batch that showed a gap
+    return await on_pool(audiences.replay, render_executor())(exercise_id, after, viewer, lang, full, asked_at)
 
 
 def language_of(scope: dict[str, Any]) -> str:

@@ -16,6 +16,13 @@ console's row keeps its old receipt count; pushed rows are applied as static/js/
 actions gate (``screens.frames.ACTION_CHANGES``) is a union: a proposal's batch carries two of its
 types, so dropping one is masked here; the third test pins one type alone. The contiguity check (a batch not rendered for an audience) needs an A → B → A
 sequence the random walk rarely draws; the second test pins it.
+
+A socket that comes back from a frame it showed (a Wi-Fi blip) is caught up incrementally from
+the panels of that frame (``screens.audiences.replay_parts``): after each batch, a random
+audience comes back from a random earlier frame, and its screen then must equal a full
+re-render too (and from a screen that no frame of this worker ended at, with nothing known of its
+panels). Mutation (tried): ``known_at`` answering with the audience's newest panels
+instead of those at the seq it came back from (a stale clock, found in the first examples).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from exercises import engine, selectors, services
 from exercises.engine import commands as c
 from exercises.models import Exercise
 from exercises.screens import frames
-from exercises.screens.audiences import render_parts, snapshot_at
+from exercises.screens.audiences import render_parts, replay_parts, snapshot_at
 from exercises.screens.snapshot import Snapshot
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +77,15 @@ def _same(name: str, html: str) -> str:
     if name == "clock.html":
         return CLOCK_MOVING.sub(lambda m: m.group(1) or "".join(g or "" for g in m.groups()[1:]), html)
     return HASH.sub('data-hash=""', html) if name == "injects.html" else html
+
+
+def _apply(screen: dict[str, str], parts: list[tuple[str, str]]) -> None:
+    """A frame's parts applied to a screen (panel name -> html), as htmx and app.js do."""
+    for name, html in parts:
+        if name == frames.INJECT_ROWS:
+            screen["injects.html"] = _apply_rows(screen["injects.html"], html)
+        elif not name.startswith(NOT_PANELS):
+            screen[name] = html
 
 
 _tables = itertools.count()
@@ -215,6 +231,7 @@ def test_incremental_frames_equal_a_full_rerender(data, version, alice):
     # The screens as a page load shows them, then each batch's incremental frame applied by id.
     seq = Exercise.objects.get(pk=exercise.pk).last_seq
     screens = {key: _full(exercise.pk, seq, [], viewer, key[1]) for viewer, key in audiences}
+    shown_at: dict[tuple[str, str], dict[int, dict[str, str]]] = {key: {} for _viewer, key in audiences}
     steps = data.draw(st.integers(min_value=1, max_value=10), label="batches")
     for step in range(steps):
         events: list[engine.Event] = []
@@ -233,18 +250,29 @@ def test_incremental_frames_equal_a_full_rerender(data, version, alice):
             if key in away:  # no socket of this audience on the worker: nothing rendered for it;
                 # its next socket resumes, and the resume re-renders every panel (screens.audiences.replay)
                 screens[key] = _full(exercise.pk, events[-1].seq, events, viewer, key[1])
+                shown_at[key][events[-1].seq] = dict(screens[key])  # no frame ended here: nothing known
                 continue
             parts = render_parts(exercise.pk, events, key, exercise.code)
             assert parts[0][0] == "seq"
-            for name, html in parts:
-                if name == frames.INJECT_ROWS:
-                    screens[key]["injects.html"] = _apply_rows(screens[key]["injects.html"], html)
-                elif not name.startswith(NOT_PANELS):
-                    screens[key][name] = html
+            _apply(screens[key], parts)
             full = _full(exercise.pk, events[-1].seq, events, viewer, key[1])
             for name, html in full.items():
                 shown = _same(name, screens[key].get(name, ""))
                 assert shown == _same(name, html), f"batch {step} {types}: {key} shows a stale {name}"
+            shown_at[key][events[-1].seq] = dict(screens[key])
+        # A socket that showed an earlier frame comes back (a Wi-Fi blip): its catch-up, applied
+        # to the screen it showed then, shows what a full re-render shows now.
+        for viewer, key in data.draw(st.lists(st.sampled_from(audiences), max_size=2, unique=True), label="back"):
+            if not shown_at[key]:
+                continue
+            after = data.draw(st.sampled_from(sorted(shown_at[key])), label="back from")
+            parts, end = replay_parts(exercise.pk, after, viewer, key[1], False)
+            screen = dict(shown_at[key][after])
+            _apply(screen, parts)
+            full = _full(exercise.pk, end, selectors.log(exercise.pk, after=after, upto=end), viewer, key[1])
+            for name, html in full.items():
+                shown = _same(name, screen.get(name, ""))
+                assert shown == _same(name, html), f"back from {after} to {end}: {key} shows a stale {name}"
         # a role released: its player's sockets now watch as a role-less participant
         for role, pid in list(seats.items()):
             if any(e.type == "role_released" and e.payload.get("participant") == pid for e in events):
@@ -417,3 +445,31 @@ def test_the_clock_is_pushed_only_when_what_the_browser_runs_it_from_moves(versi
     paused = services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Pause()).events
     parts = dict(render_parts(exercise.pk, paused, key, exercise.code))
     assert 'data-status="paused"' in parts["clock.html"]
+
+
+def test_a_socket_back_from_a_frame_it_showed_is_sent_only_what_changed(version, alice):
+    """A blip: a role's frames ended at ad-hoc inject A's seq on this worker; back from there, its
+    catch-up for ad-hoc inject B carries B's feed item but not the actions, which B cannot change.
+    Back from a seq no frame of this worker ended at, the panels the events since may change come
+    again, and only those (not the seats). The console's catch-up always carries the roster:
+    presence moves while it is away, and no event says so.
+
+    Mutations (tried): ``replay_parts`` ignoring ``known_at`` (the actions come again); every
+    panel when nothing is known (the seats come again); dropping the console's roster."""
+    exercise, seats = _table(version, alice)
+    role = sorted(seats)[0]
+    viewer = engine.Viewer(role=role, participant=seats[role])
+    first = _adhoc(exercise, "A")
+    render_parts(exercise.pk, first.events, (viewer.audience_key, "en"), exercise.code)
+    render_parts(exercise.pk, first.events, ("facilitator", "en"), exercise.code)
+    _adhoc(exercise, "B")
+    back = first.events[-1].seq
+    parts = dict(replay_parts(exercise.pk, back, viewer, "en", False)[0])
+    assert "feed" in parts
+    assert "actions.html" not in parts
+    everything = dict(replay_parts(exercise.pk, first.events[0].seq - 1, viewer, "en", False)[0])
+    assert "actions.html" in everything
+    assert "table.html" not in everything
+    console = dict(replay_parts(exercise.pk, back, engine.FACILITATOR_VIEW, "en", False)[0])
+    assert "roster.html" in console
+    assert "controls.html" not in console

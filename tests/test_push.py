@@ -234,6 +234,25 @@ def test_sockets_resuming_from_the_same_event_share_one_log_read(bob, dave, mini
     assert last_a == last_b > after and frame_a != frame_b
 
 
+def test_catch_ups_share_the_newest_seq_only_with_sockets_that_asked_before_the_read(
+    mini_table, django_assert_num_queries
+):
+    """A reconnect storm: the sockets of a table that ask for their catch-up before one read of the
+    newest seq started share it (``audiences.head``); a socket that asks after a commit gets a read
+    that sees it. Mutations (tried): serving any kept read (the later socket ends before the new
+    event and waits for a batch that already went); never sharing (one read per socket)."""
+    import time
+
+    _facilitate(mini_table, c.Start())
+    asked = time.monotonic()
+    with django_assert_num_queries(1):
+        first = audiences.head(mini_table.pk, asked)
+        assert audiences.head(mini_table.pk, asked) == first  # asked before the read: shared
+    _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
+    later = audiences.head(mini_table.pk, time.monotonic())
+    assert later[0] > first[0]
+
+
 def test_a_pool_thread_health_checks_only_a_connection_idle_for_a_while(transactional_db, monkeypatch) -> None:
     """Django's health check (a ``SELECT 1`` round trip) runs before the first query after every
     sweep; the pools' sweep skips it for a connection that finished a call a moment ago, and keeps

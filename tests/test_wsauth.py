@@ -34,3 +34,41 @@ def test_the_user_is_not_read_before_the_consumer_asks_and_is_the_session_s_when
     asyncio.run(run())
     assert seen["wrapped_before"] is empty
     assert seen["user"] == "lazy"
+
+
+@pytest.mark.django_db
+def test_the_sessions_of_one_identify_hop_are_read_with_one_query(django_assert_num_queries):
+    """A reconnect storm's sockets, identified together, read their sessions in one query
+    (``wsauth.preload_sessions``), each what its own load gives; an expired or unknown session is
+    left to load itself, and comes out empty as Django makes it. Mutations (tried): dropping the
+    expiry condition (the expired session's participant comes back); not preloading (three
+    queries)."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+    from django.utils.functional import LazyObject
+
+    from exercises.wsauth import preload_sessions
+
+    def stored(value: str, expired: bool = False) -> str:
+        store = SessionStore()
+        store["participant"] = value
+        store.create()
+        if expired:
+            store.model.objects.filter(session_key=store.session_key).update(
+                expire_date=timezone.now() - timedelta(seconds=1)
+            )
+        return store.session_key
+
+    keys = [stored("a"), stored("b"), stored("old", expired=True), "no-such-session-key-at-all-000000"]
+    scopes = []
+    for key in keys:
+        session = LazyObject()
+        session._wrapped = SessionStore(key)
+        scopes.append({"session": session})
+    with django_assert_num_queries(1):
+        preload_sessions(scopes)
+        assert [scopes[n]["session"].get("participant") for n in range(2)] == ["a", "b"]
+    assert scopes[2]["session"].get("participant") is None
+    assert scopes[3]["session"].get("participant") is None

@@ -107,11 +107,29 @@ def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str
 # are contiguous a panel whose content key is unchanged is already on every one of its screens.
 
 
+#
+# The panels at each of the last few seqs the audience's frames ended at are kept too
+# (``history``): a socket that comes back from one of them (a Wi-Fi blip, a gap) showed exactly
+# those panels, so its catch-up leaves out the ones still the same (``replay``). Each entry is a
+# fact about its seq (the content keys a screen at that seq shows, or fewer), so a later gap or
+# a batch rendered elsewhere does not make it wrong.
+HISTORY_KEPT = 16
+
+
 @dataclass
 class _Sent:
     code: str
     seq: int
     panels: dict[str, Any] = field(default_factory=dict)
+    history: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def move(self, seq: int, panels: dict[str, Any]) -> None:
+        """The audience's frames now end at ``seq``, with ``panels`` on its screens (kept, never
+        changed in place: the history shares the dicts)."""
+        self.seq, self.panels = seq, panels
+        self.history[seq] = panels
+        while len(self.history) > HISTORY_KEPT:
+            del self.history[next(iter(self.history))]
 
 
 _sent: dict[tuple[int, str, str], _Sent] = {}
@@ -123,7 +141,17 @@ def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Ev
     with _snapshots_lock:
         sent = _sent.get((exercise_id, *key))
         if sent is not None and sent.seq == events[0].seq - 1:
-            sent.seq = events[-1].seq
+            sent.move(events[-1].seq, sent.panels)
+
+
+def known_at(exercise_id: int, key: tuple[str, str], code: str, seq: int) -> dict[str, Any] | None:
+    """The panels the screens of audience ``key`` showed at ``seq``, if this worker's frames for
+    it ended there lately; None when nothing is known."""
+    with _snapshots_lock:
+        sent = _sent.get((exercise_id, *key))
+        if sent is None or sent.code != code:
+            return None
+        return sent.history.get(seq)
 
 
 def batch_frame(exercise_id: int, events: list[engine.Event], key: tuple[str, str], code: str = "") -> str:
@@ -164,38 +192,100 @@ def render_parts(
         parts, panels = frames.frame_parts(snap, events, viewer, lang, known=known)
     with _snapshots_lock:
         sent = _sent.get(memo_key)
-        if sent is None or sent.code != snap.exercise.code or sent.seq < events[-1].seq:
-            _sent[memo_key] = _Sent(snap.exercise.code, events[-1].seq, {**known, **panels})
+        if sent is None or sent.code != snap.exercise.code:
+            sent = _sent[memo_key] = _Sent(snap.exercise.code, 0)
             if len(_sent) > _SENT_KEPT:
                 _sent.pop(next(iter(_sent)))
+        if sent.seq < events[-1].seq:
+            sent.move(events[-1].seq, {**known, **panels})
         if signature is not None:
             _shared_parts[shared_key] = parts
     return parts
 
 
-def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
-    """Everything ``viewer`` may see after ``after``, as one frame, and the seq it ends at."""
+def replay(
+    exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool, asked_at: float | None = None
+) -> tuple[str, int]:
+    """Everything ``viewer`` may see after ``after``, as one frame, and the seq it ends at.
+
+    ``asked_at`` (``time.monotonic()``): the frame covers at least every event committed by
+    then (``head``)."""
+    parts, seq = replay_parts(exercise_id, after, viewer, lang, full, asked_at)
+    return "".join(html for _name, html in parts), seq
+
+
+def replay_parts(
+    exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool, asked_at: float | None = None
+) -> tuple[list[tuple[str, str]], int]:
+    """``replay`` by part (``frames.frame_parts``' names).
+
+    The frame is the events since ``after`` as one batch to a screen that shows the exercise at
+    ``after``: the panels those events cannot change are left out, and when the audience's frames
+    ended at ``after`` lately on this worker (``known_at``), so are those whose content is still
+    what that frame showed. Only a screen with no event yet gets every panel (issue #11, part 7:
+    a storm's catch-up rebuilt every panel of a role, ~15 ms a socket)."""
     # The table's snapshot at its newest event, shared with the batch renders and with every other
     # socket catching up at the same moment (a reconnect storm: one load per table, not per socket).
-    last_seq, code = Exercise.objects.filter(pk=exercise_id).values_list("last_seq", "code").get()
+    last_seq, code = head(exercise_id, asked_at)
     snap = snapshot_at(exercise_id, last_seq, code)
     with translation.override(lang):
         if full and viewer.participant:
             # The participant's role changed: their whole screen (lobby or room) changes with it.
             events = selectors.visible_log(exercise_id, viewer, upto=snap.seq)
             context = {**contexts.base(snap), **contexts.play(snap, viewer, lang, events)}
-            html = render("seq.html", {"seq": snap.seq}, oob=True)
-            return html + render("main_play.html", context, oob=True), snap.seq
+            seq = render("seq.html", {"seq": snap.seq}, oob=True)
+            return [("seq", seq), ("main_play.html", render("main_play.html", context, oob=True))], snap.seq
         if after == snap.seq:
-            return "", snap.seq
+            return [], snap.seq
         if after > snap.seq:
             # The client claims events that do not exist (another database, a forged or stale
             # number): send it everything, as a fresh page would show, so it is not left deaf.
             after = 0
             if viewer.participant:
-                return replay(exercise_id, 0, viewer, lang, True)
+                return replay_parts(exercise_id, 0, viewer, lang, True)
         events = _log_slice(exercise_id, code, after, snap.seq)
-        return frames.frame(snap, events, viewer, lang, everything=True), snap.seq
+        if not after:  # a screen that shows no event yet (or claimed one that does not exist)
+            parts, _panels = frames.frame_parts(snap, events, viewer, lang, everything=True)
+            return parts, snap.seq
+        # The screen shows the exercise at ``after`` (a page load or the frames up to it): the events
+        # since are one batch to it, as a batch that met no frame of this audience is (``render_parts``).
+        known = known_at(exercise_id, (viewer.audience_key, lang), code, after)
+        parts, _panels = frames.frame_parts(snap, events, viewer, lang, known=known or {})
+        if viewer_kind(viewer) == "facilitator" and not any(name == "roster.html" for name, _ in parts):
+            # The presence badges moved while the console was away, and no log event says so.
+            context = {**contexts.base(snap), **contexts.roster(snap, lang)}
+            parts.append(("roster.html", render("roster.html", context, oob=True)))
+        return parts, snap.seq
+
+
+# The newest seq of each exercise, as one read that started at a known moment: every socket of a
+# table that asks for its catch-up after that moment shares it (a reconnect storm: one read per
+# table, not one per socket). A read that starts after a commit sees it.
+_heads: LRUCache[int, tuple[float, int, str]] = LRUCache(maxsize=1024)
+_head_locks = [threading.Lock() for _ in range(64)]  # by exercise id: bounded, rarely shared
+
+
+def head(exercise_id: int, asked_at: float | None = None) -> tuple[int, str]:
+    """The exercise's ``(last_seq, code)`` as of a read that started at ``asked_at`` or later
+    (None: a read of its own)."""
+    if asked_at is not None:
+        with _snapshots_lock:
+            kept = _heads.get(exercise_id)
+        if kept is not None and kept[0] >= asked_at:
+            return kept[1], kept[2]
+    with _head_locks[exercise_id % len(_head_locks)]:  # the sockets of one table asking at once wait for one read
+        if asked_at is not None:
+            with _snapshots_lock:
+                kept = _heads.get(exercise_id)
+            if kept is not None and kept[0] >= asked_at:
+                return kept[1], kept[2]
+        started = time.monotonic()
+        last_seq, code = Exercise.objects.filter(pk=exercise_id).values_list("last_seq", "code").get()
+        with _snapshots_lock:
+            kept = _heads.get(exercise_id)
+            if kept is None or kept[0] < started:
+                _heads[exercise_id] = (started, last_seq, code)
+    return last_seq, code
 
 
 # The log between two seqs, read once for every socket of a table that resumes from the same

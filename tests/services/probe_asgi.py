@@ -37,7 +37,9 @@ async def render_batch(
     return [_frame([e for e in events if engine.can_see(e, _viewer(k[0]))], events[-1].seq) for k in keys]
 
 
-def replay(exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool) -> tuple[str, int]:
+def replay(
+    exercise_id: int, after: int, viewer: engine.Viewer, lang: str, full: bool, asked_at: float | None = None
+) -> tuple[str, int]:
     events = selectors.log(exercise_id, after=after)
     if not events:
         return "", after
