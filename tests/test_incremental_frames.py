@@ -17,12 +17,13 @@ actions gate (``screens.frames.ACTION_CHANGES``) is a union: a proposal's batch 
 types, so dropping one is masked here; the third test pins one type alone. The contiguity check (a batch not rendered for an audience) needs an A → B → A
 sequence the random walk rarely draws; the second test pins it.
 
-A socket that comes back from a frame it showed (a Wi-Fi blip) is caught up incrementally from
-the panels of that frame (``screens.audiences.replay_parts``): after each batch, a random
-audience comes back from a random earlier frame, and its screen then must equal a full
-re-render too (and from a screen that no frame of this worker ended at, with nothing known of its
-panels). Mutation (tried): ``known_at`` answering with the audience's newest panels
-instead of those at the seq it came back from (a stale clock, found in the first examples).
+A socket that comes back from a screen it showed (a Wi-Fi blip, a gap) is caught up with the
+events since as one batch (``screens.audiences.replay_parts``): after each batch, a random
+audience comes back from a random earlier screen, and its screen then must equal a full
+re-render too. When the audience's frames on this worker end at that seq (it had no socket
+for the batches since), the panels they showed are known and left out if unchanged; otherwise
+nothing is known. Mutation (tried): ``known_at`` answering with the audience's newest panels
+whatever seq the socket came back from (a stale panel).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -59,12 +60,13 @@ def test_the_sessions_of_one_identify_hop_are_read_with_one_query(django_assert_
             store.model.objects.filter(session_key=store.session_key).update(
                 expire_date=timezone.now() - timedelta(seconds=1)
             )
+        assert store.session_key
         return store.session_key
 
     keys = [stored("a"), stored("b"), stored("old", expired=True), "no-such-session-key-at-all-000000"]
-    scopes = []
+    scopes: list[dict[str, Any]] = []
     for key in keys:
-        session = LazyObject()
+        session: Any = LazyObject()
         session._wrapped = SessionStore(key)
         scopes.append({"session": session})
     with django_assert_num_queries(1):

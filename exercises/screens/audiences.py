@@ -107,29 +107,11 @@ def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str
 # are contiguous a panel whose content key is unchanged is already on every one of its screens.
 
 
-#
-# The panels at each of the last few seqs the audience's frames ended at are kept too
-# (``history``): a socket that comes back from one of them (a Wi-Fi blip, a gap) showed exactly
-# those panels, so its catch-up leaves out the ones still the same (``replay``). Each entry is a
-# fact about its seq (the content keys a screen at that seq shows, or fewer), so a later gap or
-# a batch rendered elsewhere does not make it wrong.
-HISTORY_KEPT = 16
-
-
 @dataclass
 class _Sent:
     code: str
     seq: int
     panels: dict[str, Any] = field(default_factory=dict)
-    history: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-    def move(self, seq: int, panels: dict[str, Any]) -> None:
-        """The audience's frames now end at ``seq``, with ``panels`` on its screens (kept, never
-        changed in place: the history shares the dicts)."""
-        self.seq, self.panels = seq, panels
-        self.history[seq] = panels
-        while len(self.history) > HISTORY_KEPT:
-            del self.history[next(iter(self.history))]
 
 
 _sent: dict[tuple[int, str, str], _Sent] = {}
@@ -141,17 +123,19 @@ def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Ev
     with _snapshots_lock:
         sent = _sent.get((exercise_id, *key))
         if sent is not None and sent.seq == events[0].seq - 1:
-            sent.move(events[-1].seq, sent.panels)
+            sent.seq = events[-1].seq
 
 
 def known_at(exercise_id: int, key: tuple[str, str], code: str, seq: int) -> dict[str, Any] | None:
-    """The panels the screens of audience ``key`` showed at ``seq``, if this worker's frames for
-    it ended there lately; None when nothing is known."""
+    """The panels the screens of audience ``key`` show at ``seq``, when this worker's frames for
+    it end there (a socket that missed the batches since: a gap, a blip); None when nothing is
+    known. Only the newest is kept: a panel's content key is up to ~50 KB, and the context
+    building a catch-up saves is the same either way (issue #11, part 7)."""
     with _snapshots_lock:
         sent = _sent.get((exercise_id, *key))
-        if sent is None or sent.code != code:
+        if sent is None or sent.code != code or sent.seq != seq:
             return None
-        return sent.history.get(seq)
+        return dict(sent.panels)
 
 
 def batch_frame(exercise_id: int, events: list[engine.Event], key: tuple[str, str], code: str = "") -> str:
@@ -192,12 +176,10 @@ def render_parts(
         parts, panels = frames.frame_parts(snap, events, viewer, lang, known=known)
     with _snapshots_lock:
         sent = _sent.get(memo_key)
-        if sent is None or sent.code != snap.exercise.code:
-            sent = _sent[memo_key] = _Sent(snap.exercise.code, 0)
+        if sent is None or sent.code != snap.exercise.code or sent.seq < events[-1].seq:
+            _sent[memo_key] = _Sent(snap.exercise.code, events[-1].seq, {**known, **panels})
             if len(_sent) > _SENT_KEPT:
                 _sent.pop(next(iter(_sent)))
-        if sent.seq < events[-1].seq:
-            sent.move(events[-1].seq, {**known, **panels})
         if signature is not None:
             _shared_parts[shared_key] = parts
     return parts
@@ -220,10 +202,10 @@ def replay_parts(
     """``replay`` by part (``frames.frame_parts``' names).
 
     The frame is the events since ``after`` as one batch to a screen that shows the exercise at
-    ``after``: the panels those events cannot change are left out, and when the audience's frames
-    ended at ``after`` lately on this worker (``known_at``), so are those whose content is still
-    what that frame showed. Only a screen with no event yet gets every panel (issue #11, part 7:
-    a storm's catch-up rebuilt every panel of a role, ~15 ms a socket)."""
+    ``after``: the panels those events cannot change are left out, and when this worker's frames
+    for the audience end at ``after`` (``known_at``), so are those whose content is still what
+    they showed. Only a screen with no event yet gets every panel (issue #11, part 7: a storm's
+    catch-up rebuilt every panel of a role, ~15 ms a socket)."""
     # The table's snapshot at its newest event, shared with the batch renders and with every other
     # socket catching up at the same moment (a reconnect storm: one load per table, not per socket).
     last_seq, code = head(exercise_id, asked_at)
