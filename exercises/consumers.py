@@ -24,7 +24,7 @@ from django.conf import settings
 from exercises.engine.events import EventType
 
 from . import access, engine, fanout, inputs, presence, push, selectors, services, throttle, ticks, wsauth
-from .models import Exercise
+from .models import Exercise, Participant
 from .screens import answers
 
 MAX_FRAME_BYTES = 16_384
@@ -67,9 +67,14 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
             await _PresenceBatch.add(self.exercise_id, self.participant_id, +1)
 
     def _identify(
-        self, code: str, mode: str, known: dict[str, Exercise | None] | None = None
+        self,
+        code: str,
+        mode: str,
+        known: dict[str, Exercise | None] | None = None,
+        found: dict[str, Participant] | None = None,
     ) -> tuple[int, engine.Viewer, str, bool, int, str] | None:
-        """Who this socket is. ``known``: exercises already looked up by code in this batch."""
+        """Who this socket is. ``known``: exercises already looked up by code in this batch;
+        ``found``: the participants its sessions name (``selectors.seated``)."""
         known = {} if known is None else known
         if code not in known:
             try:
@@ -91,7 +96,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
                 return None
             can_act = access.allows(level, "run")
             return exercise.pk, engine.FACILITATOR_VIEW, lang, can_act, limit, f"staff:{user.pk}"
-        viewer = selectors.viewer_for(exercise, user=user, session=session, mode=mode)
+        viewer = selectors.viewer_for(exercise, user=user, session=session, mode=mode, found=found)
         if viewer is None:
             return None
         who = viewer.participant or f"socket:{id(self)}"
@@ -314,17 +319,38 @@ class _IdentifyBatch:
     @staticmethod
     def _run(batch: list[tuple[ExerciseConsumer, str, str]]) -> list[Identity | None | BaseException]:
         known: dict[str, Exercise | None] = {}  # one look-up per code, shared by the batch
+        found: dict[str, Participant] | None = None
         results: list[Identity | None | BaseException] = []
         try:
             wsauth.preload_sessions([socket.scope for socket, _code, _mode in batch])
-        except Exception:  # noqa: BLE001 - then each socket reads its own session, as without it
-            log.warning("sessions of an identify batch not preloaded", exc_info=True)
+            found = _IdentifyBatch._seated(batch, known)
+        except Exception:  # noqa: BLE001 - then each socket reads its own session and seat, as without it
+            log.warning("sessions and seats of an identify batch not preloaded", exc_info=True)
         for socket, code, mode in batch:
             try:
-                results.append(socket._identify(code, mode, known))
+                results.append(socket._identify(code, mode, known, found))
             except Exception as exc:  # noqa: BLE001 - this socket's failure is its own
                 results.append(exc)
         return results
+
+    @staticmethod
+    def _seated(
+        batch: list[tuple[ExerciseConsumer, str, str]], known: dict[str, Exercise | None]
+    ) -> dict[str, Participant]:
+        """Each table of the batch looked up once (into ``known``), and every participant its
+        players' sessions name there read in one query (None: a batch with no player)."""
+        ids: set[str] = set()
+        for socket, code, mode in batch:
+            if code not in known:
+                try:
+                    known[code] = selectors.exercise_by_code(code)
+                except selectors.NotFound:
+                    known[code] = None  # ``_identify`` counts the miss against the socket's address
+            exercise = known[code]
+            if mode == "play" and exercise is not None:
+                ids.add(selectors.seat_in(socket.scope.get("session") or {}, exercise))
+        ids.discard("")
+        return selectors.seated(ids) if ids else {}
 
 
 class _PresenceBatch:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -45,19 +45,41 @@ def exercise_by_code(code: str) -> Exercise:
         raise NotFound("no exercise with this code") from None
 
 
-def participant_for(session: Any, exercise: Exercise) -> Participant | None:
+def seat_in(session: Any, exercise: Exercise) -> str:
+    """The participant id this browser's session names at this table, or ""."""
+    seats = session.get(SESSION_KEY) or {}
+    return str(seats.get(str(exercise.pk)) or "")
+
+
+def seated(ids: set[str]) -> dict[str, Participant]:
+    """The participants among ``ids`` still at their table, in one query (``participant_for``'s
+    ``found``: a reconnect storm's sockets, identified together)."""
+    return {p.pk: p for p in Participant.objects.filter(pk__in=ids, removed_at=None)}
+
+
+def participant_for(
+    session: Any, exercise: Exercise, *, found: Mapping[str, Participant] | None = None
+) -> Participant | None:
     """The participant this browser is at this table, from its session; None if none.
 
     In a fork that kept its seats, a browser that played the parent is the participant
-    continuing its seat there (``Participant.origin``).
+    continuing its seat there (``Participant.origin``). ``found``: ``seated`` of a set of ids
+    that includes this session's, read already.
     """
     seats = session.get(SESSION_KEY) or {}
     participant_id = seats.get(str(exercise.pk))
     if participant_id:
-        return Participant.objects.filter(pk=participant_id, exercise=exercise, removed_at=None).first()
+        if found is not None:
+            participant = found.get(str(participant_id))
+            return participant if participant is not None and participant.exercise_id == exercise.pk else None
+        return _seat(participant_id, exercise)
     if exercise.parent_id is None or not seats:
         return None
     return Participant.objects.filter(exercise=exercise, origin_id__in=list(seats.values()), removed_at=None).first()
+
+
+def _seat(participant_id: str, exercise: Exercise) -> Participant | None:
+    return Participant.objects.filter(pk=participant_id, exercise=exercise, removed_at=None).first()
 
 
 def remember_participant(session: Any, participant: Participant) -> None:
@@ -74,15 +96,17 @@ def scenario_of(exercise: Exercise) -> Scenario:
     return scenario_for(exercise.scenario)
 
 
-def viewer_for(exercise: Exercise, *, user: Any, session: Any, mode: str) -> Viewer | None:
-    """Who is looking, or None when they may not look at all."""
+def viewer_for(
+    exercise: Exercise, *, user: Any, session: Any, mode: str, found: Mapping[str, Participant] | None = None
+) -> Viewer | None:
+    """Who is looking, or None when they may not look at all (``found``: see ``participant_for``)."""
     if mode == "console":
         from .access import level_of
 
         return engine.FACILITATOR_VIEW if level_of(user, exercise) is not None else None
     if mode == "projector":
         return engine.PUBLIC_VIEW
-    participant = participant_for(session, exercise)
+    participant = participant_for(session, exercise, found=found)
     if participant is None:
         return None
     role = state_of(exercise).role_of(participant.pk)

@@ -48,7 +48,8 @@ def preload_sessions(scopes: list[dict[str, Any]]) -> None:
     database thread)."""
     stores = []
     for scope in scopes:
-        store = getattr(scope.get("session"), "_wrapped", None)  # channels' LazyObject, set before connect
+        store = scope.get("session")
+        store = getattr(store, "_wrapped", store)  # channels' LazyObject, set up before connect
         if isinstance(store, DatabaseSession) and store.session_key and not hasattr(store, "_session_cache"):
             stores.append(store)
     if len(stores) < 2:

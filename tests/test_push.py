@@ -253,6 +253,52 @@ def test_catch_ups_share_the_newest_seq_only_with_sockets_that_asked_before_the_
     assert later[0] > first[0]
 
 
+def test_a_catch_up_long_after_its_batch_shows_the_clock_as_of_now(mini_table):
+    """The browser sets its clock's skew from the bar's server time (static/js/app.js ``tick``).
+    A catch-up reads the table's snapshot cached with its batch, whose time may be minutes old
+    on a quiet table; its clock bar must carry the time of the catch-up, or the browser's clock
+    runs that many minutes behind. Mutation (tried): rendering with the cached snapshot's time."""
+    import time
+
+    _facilitate(mini_table, c.Start())
+    events = _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
+    audiences.batch_frame(mini_table.pk, events, ("facilitator", "en"), mini_table.code)
+    audiences.snapshot_at(mini_table.pk, events[-1].seq, mini_table.code).now = (
+        time.time() - 600
+    )  # the batch, ten minutes ago
+    frame, _ = audiences.replay(mini_table.pk, events[0].seq - 1, engine.FACILITATOR_VIEW, "en", False)
+    server_now = float(re.search(r'data-server-now="([^"]+)"', frame).group(1))
+    assert abs(server_now - time.time()) < 60
+
+
+def test_a_console_s_catch_up_shows_presence_as_of_now(bob, mini_table):
+    """The console's catch-up reads the table's snapshot cached with its last batch; the roster's
+    presence badges must be read again (a player came back meanwhile, and no event says so).
+    Mutation (tried): the catch-up keeping the batch's participants and presence."""
+    _facilitate(mini_table, c.Start())
+    events = _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
+    audiences.batch_frame(mini_table.pk, events, ("facilitator", "en"), mini_table.code)
+    badge = f'id="presence-{bob.participant.pk}" class="presence presence-connected"'
+    batch = audiences.snapshot_at(mini_table.pk, events[-1].seq, mini_table.code)
+    assert batch.participants and batch.seen is not None  # read, as a batch that drew the roster did
+    assert badge not in audiences.replay(mini_table.pk, events[0].seq - 1, engine.FACILITATOR_VIEW, "en", False)[0]
+    presence.connections_changed({(mini_table.pk, bob.participant.pk): +1})
+    assert badge in audiences.replay(mini_table.pk, events[0].seq - 1, engine.FACILITATOR_VIEW, "en", False)[0]
+
+
+def test_a_table_s_newest_snapshot_is_reused_after_other_tables_pushed_it_out(mini_table, django_assert_num_queries):
+    """A worker keeps the last 16 batch snapshots and each table's newest; a storm's catch-ups at
+    20 tables a worker found their table's evicted from the first and loaded it again. Mutation
+    (tried): no fall-back to the newest (a load: the row, the proposals, the releases)."""
+    _facilitate(mini_table, c.Start())
+    events = _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
+    audiences.batch_frame(mini_table.pk, events, ("facilitator", "en"), mini_table.code)
+    batch = audiences.snapshot_at(mini_table.pk, events[-1].seq, mini_table.code)
+    audiences._snapshots.clear()  # other tables' batches since
+    with django_assert_num_queries(0):
+        assert audiences.snapshot_at(mini_table.pk, events[-1].seq, mini_table.code) is batch
+
+
 def test_a_pool_thread_health_checks_only_a_connection_idle_for_a_while(transactional_db, monkeypatch) -> None:
     """Django's health check (a ``SELECT 1`` round trip) runs before the first query after every
     sweep; the pools' sweep skips it for a connection that finished a call a moment ago, and keeps

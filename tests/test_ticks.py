@@ -103,7 +103,8 @@ async def test_a_storm_looks_each_table_up_once(mini_table, bob, dave, carol, mo
     """Sockets that ask to be identified together (a reconnect storm) are identified in one hop,
     the exercise looked up once for them all, and each still gets its own viewer (role).
     Mutations: a fresh ``known`` per socket in ``_IdentifyBatch._run``, or one hop per socket:
-    three look-ups.
+    three look-ups. Their seats are read in one query too (``selectors.seated``); mutation
+    (tried): ``_run`` not passing ``found`` (three seat reads).
 
     Driven at the batch itself, with real consumers' scopes (session, user): through real
     connections, when each socket reaches ``identify`` depends on how Channels' auth middleware
@@ -122,6 +123,14 @@ async def test_a_storm_looks_each_table_up_once(mini_table, bob, dave, carol, mo
         return real_lookup(code)
 
     monkeypatch.setattr(selectors, "exercise_by_code", counted)
+    seat_reads = []
+    real_seat = selectors._seat
+
+    def seat(*args):
+        seat_reads.append(args)
+        return real_seat(*args)
+
+    monkeypatch.setattr(selectors, "_seat", seat)
     browsers = [bob, dave, carol]
     sockets = []
     for browser in browsers:
@@ -138,5 +147,6 @@ async def test_a_storm_looks_each_table_up_once(mini_table, bob, dave, carol, mo
     batch = _IdentifyBatch()
     found = await asyncio.gather(*(batch.identify(s, mini_table.code, "play") for s in sockets))
     assert lookups == [mini_table.code]
+    assert seat_reads == []
     viewers = [info[1] for info in found]
     assert sorted((v.participant, v.role) for v in viewers) == sorted((b.participant.pk, b.role) for b in browsers)

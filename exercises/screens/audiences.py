@@ -9,6 +9,7 @@ them); a quiet batch (a chat message, a receipt) renders once for every role tha
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,9 +58,17 @@ def snapshot_at(exercise_id: int, seq: int, code: str = "", events: list[engine.
     with loading:  # the render threads of one batch load its snapshot once
         with _snapshots_lock:
             snap = _snapshots.get(key)
-            before = _newest.get(exercise_id) if code and _contiguous(events, seq) else None
+            newest = _newest.get(exercise_id)
+            before = newest if code and _contiguous(events, seq) else None
         if snap is not None and (not code or snap.exercise.code == code):
             return snap
+        if newest is not None and code and newest.seq == seq and newest.exercise.code == code:
+            # The table's newest, evicted from the small cache by other tables' batches since (a
+            # storm's catch-ups at 20 tables a worker: one load per table, issue #11 part 7).
+            with _snapshots_lock:
+                _snapshots[key] = newest
+                _loading.pop(key, None)
+            return newest
         if before is not None and events and before.seq == events[0].seq - 1 and before.exercise.code == code:
             snap = before.advanced(events)
         else:
@@ -209,7 +218,14 @@ def replay_parts(
     # The table's snapshot at its newest event, shared with the batch renders and with every other
     # socket catching up at the same moment (a reconnect storm: one load per table, not per socket).
     last_seq, code = head(exercise_id, asked_at)
-    snap = snapshot_at(exercise_id, last_seq, code)
+    # A copy whose clock reads the time of this catch-up: the batch's snapshot keeps the time its
+    # frames were rendered at, which may be long past (a quiet table), and the browser sets its
+    # clock's skew from the bar's server time (static/js/app.js ``tick``).
+    snap = copy.copy(snapshot_at(exercise_id, last_seq, code))
+    snap.now = None
+    if viewer_kind(viewer) == "facilitator":  # the roster's presence as of now, not of the batch
+        for read in ("participants", "seen"):
+            snap.__dict__.pop(read, None)
     with translation.override(lang):
         if full and viewer.participant:
             # The participant's role changed: their whole screen (lobby or room) changes with it.
