@@ -452,11 +452,11 @@ def test_a_socket_back_from_a_frame_it_showed_is_sent_only_what_changed(version,
     """A blip: a role's frames ended at ad-hoc inject A's seq on this worker; back from there, its
     catch-up for ad-hoc inject B carries B's feed item but not the actions, which B cannot change.
     Back from a seq no frame of this worker ended at, the panels the events since may change come
-    again, and only those (not the seats). The console's catch-up always carries the roster:
-    presence moves while it is away, and no event says so.
+    again, and only those (not the seats). The console's catch-up always carries the presence
+    badges: presence moves while it is away, and no event says so.
 
     Mutations (tried): ``replay_parts`` ignoring ``known_at`` (the actions come again); every
-    panel when nothing is known (the seats come again); dropping the console's roster."""
+    panel when nothing is known (the seats come again); dropping the console's badges."""
     exercise, seats = _table(version, alice)
     role = sorted(seats)[0]
     viewer = engine.Viewer(role=role, participant=seats[role])
@@ -472,5 +472,5 @@ def test_a_socket_back_from_a_frame_it_showed_is_sent_only_what_changed(version,
     assert "actions.html" in everything
     assert "table.html" not in everything
     console = dict(replay_parts(exercise.pk, back, engine.FACILITATOR_VIEW, "en", False)[0])
-    assert "roster.html" in console
+    assert "presence" in console
     assert "controls.html" not in console

@@ -272,18 +272,29 @@ def test_a_catch_up_long_after_its_batch_shows_the_clock_as_of_now(mini_table):
 
 
 def test_a_console_s_catch_up_shows_presence_as_of_now(bob, mini_table):
-    """The console's catch-up reads the table's snapshot cached with its last batch; the roster's
-    presence badges must be read again (a player came back meanwhile, and no event says so).
-    Mutation (tried): the catch-up keeping the batch's participants and presence."""
+    """The console's catch-up carries the presence badges read now (a player came back while the
+    console was away, and no event says so); when the events since redraw its roster, that roster
+    reads presence now too, not from the table's snapshot cached with the batch. Mutations
+    (tried): no badges in the catch-up; the catch-up keeping the batch's participants and
+    presence (the redrawn roster shows bob away)."""
     _facilitate(mini_table, c.Start())
-    events = _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
+    before = Exercise.objects.get(pk=mini_table.pk).last_seq
+    services.join(exercise=mini_table, name="Late")  # a roster batch: it reads who is connected
+    events = selectors.log(mini_table.pk, after=before)
     audiences.batch_frame(mini_table.pk, events, ("facilitator", "en"), mini_table.code)
-    badge = f'id="presence-{bob.participant.pk}" class="presence presence-connected"'
     batch = audiences.snapshot_at(mini_table.pk, events[-1].seq, mini_table.code)
-    assert batch.participants and batch.seen is not None  # read, as a batch that drew the roster did
-    assert badge not in audiences.replay(mini_table.pk, events[0].seq - 1, engine.FACILITATOR_VIEW, "en", False)[0]
+    assert batch.participants and batch.seen is not None  # read, as the roster batch did
+    badge = f'id="presence-{bob.participant.pk}" class="presence presence-connected"'
+    console = engine.FACILITATOR_VIEW
+    assert badge not in audiences.replay(mini_table.pk, before, console, "en", False)[0]
     presence.connections_changed({(mini_table.pk, bob.participant.pk): +1})
-    assert badge in audiences.replay(mini_table.pk, events[0].seq - 1, engine.FACILITATOR_VIEW, "en", False)[0]
+    parts = dict(audiences.replay_parts(mini_table.pk, before, console, "en", False)[0])
+    assert badge in parts["roster.html"]
+    joined = events[-1].seq
+    _facilitate(mini_table, c.AdjustIndicator(indicator="legitimacy", delta=-4, reason="Protests"))
+    quiet = dict(audiences.replay_parts(mini_table.pk, joined, console, "en", False)[0])
+    assert "roster.html" not in quiet
+    assert badge in quiet["presence"]
 
 
 def test_a_table_s_newest_snapshot_is_reused_after_other_tables_pushed_it_out(mini_table, django_assert_num_queries):
