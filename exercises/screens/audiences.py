@@ -138,8 +138,8 @@ def _advance_sent(exercise_id: int, key: tuple[str, str], events: list[engine.Ev
 def known_at(exercise_id: int, key: tuple[str, str], code: str, seq: int) -> dict[str, Any] | None:
     """The panels the screens of audience ``key`` show at ``seq``, when this worker's frames for
     it end there (a socket that missed the batches since: a gap, a blip); None when nothing is
-    known. Only the newest is kept: a panel's content key is up to ~50 KB, and the context
-    building a catch-up saves is the same either way (issue #11, part 7)."""
+    known. Only the newest is kept: a panel's content key is up to ~50 KB, and sixteen frames'
+    held ~150 KB a role (docs/performance.md (g) part 7)."""
     with _snapshots_lock:
         sent = _sent.get((exercise_id, *key))
         if sent is None or sent.code != code or sent.seq != seq:
