@@ -75,13 +75,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
     ) -> tuple[int, engine.Viewer, str, bool, int, str] | None:
         """Who this socket is. ``known``: exercises already looked up by code in this batch;
         ``found``: the participants its sessions name (``selectors.seated``)."""
-        known = {} if known is None else known
-        if code not in known:
-            try:
-                known[code] = selectors.exercise_by_code(code)
-            except selectors.NotFound:
-                known[code] = None
-        exercise = known[code]
+        exercise = _table(code, {} if known is None else known)
         if exercise is None:
             if mode != "console":
                 throttle.code_misses().hit(self.ip)
@@ -272,6 +266,16 @@ def _on_command_thread(fn: Any) -> Any:
     return push.on_pool(fn, push.command_executor())
 
 
+def _table(code: str, known: dict[str, Exercise | None]) -> Exercise | None:
+    """The exercise with this join code, looked up once per ``known`` (None: no such table)."""
+    if code not in known:
+        try:
+            known[code] = selectors.exercise_by_code(code)
+        except selectors.NotFound:
+            known[code] = None
+    return known[code]
+
+
 class _IdentifyBatch:
     """Sockets that connect while the database thread is busy are identified together, in one
     hop, each table's exercise looked up once for all of them (a reconnect storm brings a table's
@@ -338,15 +342,10 @@ class _IdentifyBatch:
         batch: list[tuple[ExerciseConsumer, str, str]], known: dict[str, Exercise | None]
     ) -> dict[str, Participant]:
         """Each table of the batch looked up once (into ``known``), and every participant its
-        players' sessions name there read in one query (None: a batch with no player)."""
+        players' sessions name there read in one query (empty for a batch with no player)."""
         ids: set[str] = set()
         for socket, code, mode in batch:
-            if code not in known:
-                try:
-                    known[code] = selectors.exercise_by_code(code)
-                except selectors.NotFound:
-                    known[code] = None  # ``_identify`` counts the miss against the socket's address
-            exercise = known[code]
+            exercise = _table(code, known)  # a miss is counted against the address in ``_identify``
             if mode == "play" and exercise is not None:
                 ids.add(selectors.seat_in(socket.scope.get("session") or {}, exercise))
         ids.discard("")

@@ -266,24 +266,29 @@ _head_locks = [threading.Lock() for _ in range(64)]  # by exercise id: bounded, 
 def head(exercise_id: int, asked_at: float | None = None) -> tuple[int, str]:
     """The exercise's ``(last_seq, code)`` as of a read that started at ``asked_at`` or later
     (None: a read of its own)."""
-    if asked_at is not None:
-        with _snapshots_lock:
-            kept = _heads.get(exercise_id)
-        if kept is not None and kept[0] >= asked_at:
-            return kept[1], kept[2]
+    kept = _kept_head(exercise_id, asked_at)
+    if kept is not None:
+        return kept
     with _head_locks[exercise_id % len(_head_locks)]:  # the sockets of one table asking at once wait for one read
-        if asked_at is not None:
-            with _snapshots_lock:
-                kept = _heads.get(exercise_id)
-            if kept is not None and kept[0] >= asked_at:
-                return kept[1], kept[2]
+        kept = _kept_head(exercise_id, asked_at)
+        if kept is not None:
+            return kept
         started = time.monotonic()
         last_seq, code = Exercise.objects.filter(pk=exercise_id).values_list("last_seq", "code").get()
         with _snapshots_lock:
-            kept = _heads.get(exercise_id)
-            if kept is None or kept[0] < started:
+            older = _heads.get(exercise_id)
+            if older is None or older[0] < started:
                 _heads[exercise_id] = (started, last_seq, code)
     return last_seq, code
+
+
+def _kept_head(exercise_id: int, asked_at: float | None) -> tuple[int, str] | None:
+    """The kept read of the exercise's newest seq, if it started at ``asked_at`` or later."""
+    if asked_at is None:
+        return None
+    with _snapshots_lock:
+        kept = _heads.get(exercise_id)
+    return (kept[1], kept[2]) if kept is not None and kept[0] >= asked_at else None
 
 
 # The log between two seqs, read once for every socket of a table that resumes from the same
