@@ -66,13 +66,13 @@ def participant_for(
     continuing its seat there (``Participant.origin``). ``found``: ``seated`` of a set of ids
     that includes this session's, read already.
     """
-    seats = session.get(SESSION_KEY) or {}
-    participant_id = seats.get(str(exercise.pk))
+    participant_id = seat_in(session, exercise)
     if participant_id:
         if found is not None:
-            participant = found.get(str(participant_id))
+            participant = found.get(participant_id)
             return participant if participant is not None and participant.exercise_id == exercise.pk else None
         return _seat(participant_id, exercise)
+    seats = session.get(SESSION_KEY) or {}
     if exercise.parent_id is None or not seats:
         return None
     return Participant.objects.filter(exercise=exercise, origin_id__in=list(seats.values()), removed_at=None).first()

@@ -223,7 +223,8 @@ def replay_parts(
     # clock's skew from the bar's server time (static/js/app.js ``tick``).
     snap = copy.copy(snapshot_at(exercise_id, last_seq, code))
     snap.now = None
-    if viewer_kind(viewer) == "facilitator":  # the roster's presence as of now, not of the batch
+    console = viewer_kind(viewer) == "facilitator"
+    if console:  # the roster's presence as of now, not of the batch
         for read in ("participants", "seen"):
             snap.__dict__.pop(read, None)
     with translation.override(lang):
@@ -249,7 +250,7 @@ def replay_parts(
         # since are one batch to it, as a batch that met no frame of this audience is (``render_parts``).
         known = known_at(exercise_id, (viewer.audience_key, lang), code, after)
         parts, _panels = frames.frame_parts(snap, events, viewer, lang, known=known or {})
-        if viewer_kind(viewer) == "facilitator" and not any(name == "roster.html" for name, _ in parts):
+        if console and not any(name == "roster.html" for name, _ in parts):
             # The presence badges moved while the console was away, and no log event says so: the
             # badges alone, as the presence beat sends them (the whole roster was ~9 ms a console).
             parts.append(("presence", answers.presence_frame(exercise_id, lang, snap.seq)))
