@@ -451,12 +451,15 @@ def test_the_clock_is_pushed_only_when_what_the_browser_runs_it_from_moves(versi
 def test_a_socket_back_from_a_frame_it_showed_is_sent_only_what_changed(version, alice):
     """A blip: a role's frames ended at ad-hoc inject A's seq on this worker; back from there, its
     catch-up for ad-hoc inject B carries B's feed item but not the actions, which B cannot change.
-    Back from a seq no frame of this worker ended at, the panels the events since may change come
-    again, and only those (not the seats). The console's catch-up always carries the presence
+    Back from a seq no frame of this worker ended at, nothing is known of the panels' content, but
+    the screen still shows the exercise at that seq: the ad-hoc injects since change neither the
+    actions nor the seats, so neither comes. The console's catch-up always carries the presence
     badges: presence moves while it is away, and no event says so.
 
-    Mutations (tried): ``replay_parts`` ignoring ``known_at`` (the actions come again); every
-    panel when nothing is known (the seats come again); dropping the console's badges."""
+    Mutations (tried): ``replay_parts`` ignoring ``known_at`` (the actions come again, first
+    assertion); ``frame_parts`` ignoring ``shown_time`` (the actions come again when nothing is
+    known, part 8); every panel when nothing is known (the seats come again); dropping the
+    console's badges."""
     exercise, seats = _table(version, alice)
     role = sorted(seats)[0]
     viewer = engine.Viewer(role=role, participant=seats[role])
@@ -468,9 +471,36 @@ def test_a_socket_back_from_a_frame_it_showed_is_sent_only_what_changed(version,
     parts = dict(replay_parts(exercise.pk, back, viewer, "en", False)[0])
     assert "feed" in parts
     assert "actions.html" not in parts
-    everything = dict(replay_parts(exercise.pk, first.events[0].seq - 1, viewer, "en", False)[0])
-    assert "actions.html" in everything
-    assert "table.html" not in everything
+    unknown = dict(replay_parts(exercise.pk, first.events[0].seq - 1, viewer, "en", False)[0])
+    assert "feed" in unknown
+    assert "actions.html" not in unknown
+    assert "table.html" not in unknown
     console = dict(replay_parts(exercise.pk, back, engine.FACILITATOR_VIEW, "en", False)[0])
     assert "presence" in console
     assert "controls.html" not in console
+
+
+def test_a_catch_up_across_a_time_an_action_waits_for_brings_the_actions(version, alice):
+    """The actions also change with the game time (an action not available after T+4d15h): a screen
+    that shows the exercise at a game time before such a threshold, caught up with events after
+    it that change nothing else, gets the actions again; at the same side of every threshold, not.
+
+    Mutations (tried): the catch-up's actions clock read from the snapshot instead of
+    ``shown_time`` (the first assertion goes red); ``shown_time`` ignored, so nothing known means
+    every panel (the second goes red)."""
+    from django.utils import translation
+
+    exercise, seats = _table(version, alice)
+    role = sorted(seats)[0]
+    viewer = engine.Viewer(role=role, participant=seats[role])
+    start = snapshot_at(exercise.pk, Exercise.objects.get(pk=exercise.pk).last_seq, exercise.code).state.game_time
+    for _phase in range(4):  # to unilateral_turn (T+9d), past an action's T+4d15h
+        services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase())
+    later = _adhoc(exercise, "Later")
+    snap = snapshot_at(exercise.pk, later.events[-1].seq, exercise.code)
+    assert frames._actions_clock(snap) > frames._actions_clock_at(snap.scenario, start)  # a threshold between
+    with translation.override("en"):
+        before, _ = frames.frame_parts(snap, later.events, viewer, "en", shown_time=start)
+        same, _ = frames.frame_parts(snap, later.events, viewer, "en", shown_time=snap.state.game_time)
+    assert "actions.html" in dict(before)
+    assert "actions.html" not in dict(same)

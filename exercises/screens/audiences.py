@@ -112,8 +112,9 @@ def quiet_signature(events: list[engine.Event], viewer: engine.Viewer, lang: str
 # What each audience was last sent, panel by panel: the content key (``partials.content_key``)
 # of every panel in the frames this worker rendered for it, and the seq those frames end at.
 # Every socket of an audience either received each of those frames or caught up from the log
-# with every panel re-rendered (a gap, a role change, a resume), so while the audience's frames
-# are contiguous a panel whose content key is unchanged is already on every one of its screens.
+# (a gap, a role change, a resume) to a screen a full re-render would show (``replay_parts``; the
+# property test of tests/test_incremental_frames.py), so while the audience's frames are
+# contiguous a panel whose content key is unchanged is already on every one of its screens.
 
 
 @dataclass
@@ -213,8 +214,8 @@ def replay_parts(
     The frame is the events since ``after`` as one batch to a screen that shows the exercise at
     ``after``: the panels those events cannot change are left out, and when this worker's frames
     for the audience end at ``after`` (``known_at``), so are those whose content is still what
-    they showed. Only a screen with no event yet gets every panel (issue #11, part 7: a storm's
-    catch-up rebuilt every panel of a role, ~15 ms a socket)."""
+    they showed. Only a screen with no event yet gets every panel (issue #11, parts 7 and 8: a
+    storm's catch-up rebuilt every panel of a role, ~15 ms a socket)."""
     # The table's snapshot at its newest event, shared with the batch renders and with every other
     # socket catching up at the same moment (a reconnect storm: one load per table, not per socket).
     last_seq, code = head(exercise_id, asked_at)
@@ -242,14 +243,18 @@ def replay_parts(
             after = 0
             if viewer.participant:
                 return replay_parts(exercise_id, 0, viewer, lang, True)
-        events = _log_slice(exercise_id, code, after, snap.seq)
         if not after:  # a screen that shows no event yet (or claimed one that does not exist)
+            events = _log_slice(exercise_id, code, 0, snap.seq)
             parts, _panels = frames.frame_parts(snap, events, viewer, lang, everything=True)
             return parts, snap.seq
         # The screen shows the exercise at ``after`` (a page load or the frames up to it): the events
-        # since are one batch to it, as a batch that met no frame of this audience is (``render_parts``).
+        # since are one batch to it, and a panel they cannot change is left out whether or not its
+        # content is known (``shown_time``: the actions also change with the game time, as of the
+        # event at ``after``). When this worker's frames for the audience end at ``after``
+        # (``known_at``), so is a panel whose content is still what they showed.
+        shown, *events = _log_slice(exercise_id, code, after - 1, snap.seq)
         known = known_at(exercise_id, (viewer.audience_key, lang), code, after)
-        parts, _panels = frames.frame_parts(snap, events, viewer, lang, known=known or {})
+        parts, _panels = frames.frame_parts(snap, events, viewer, lang, known=known, shown_time=shown.game_time)
         if console and not any(name == "roster.html" for name, _ in parts):
             # The presence badges moved while the console was away, and no log event says so: the
             # badges alone, as the presence beat sends them (the whole roster was ~9 ms a console).

@@ -91,6 +91,7 @@ class _Frame:
     lang: str
     everything: bool
     known: dict[str, Any]
+    follows: bool = False
     types: set[str] = field(default_factory=set)
     parts: list[tuple[str, str]] = field(default_factory=list)
     panels: dict[str, Any] = field(default_factory=dict)
@@ -103,6 +104,11 @@ class _Frame:
     @property
     def roster(self) -> bool:
         return self.everything or bool(self.types & ROSTER)
+
+    def unknown(self, name: str) -> bool:
+        """Whether the audience's screens may show ``name`` other than as of the seq before the
+        batch: its content key is not known, and the screens are not known to follow on (``follows``)."""
+        return name not in self.known and not self.follows
 
     def put(self, template: str, context: dict[str, Any], name: str = "") -> None:
         name = name or template
@@ -133,18 +139,21 @@ _action_times: dict[int, tuple[Scenario, tuple[int, ...]]] = {}
 def _actions_clock(snap: Snapshot) -> int:
     """How many of the game times the actions' requirements name have passed (the actions can
     change with the clock only when this does)."""
-    sc = snap.scenario
+    return _actions_clock_at(snap.scenario, snap.state.game_time)
+
+
+def _actions_clock_at(sc: Scenario, game_time: int) -> int:
     kept = _action_times.get(id(sc))
     if kept is None or kept[0] is not sc:
         times = sorted({t for a in sc.actions for r in a.requires for t in _after_times(r.when)})
         kept = _action_times[id(sc)] = (sc, tuple(times))
-    return bisect.bisect_right(kept[1], snap.state.game_time)
+    return bisect.bisect_right(kept[1], game_time)
 
 
 def _actions_may_change(f: _Frame, clock: int) -> bool:
     """Whether the batch can change what the role may do: an event of ``ACTION_CHANGES`` (an ad-hoc
     release does not enter ``state.released``), or the game time past an action's ``after``."""
-    if f.everything or "actions.html" not in f.known or f.known.get(ACTIONS_CLOCK) != clock:
+    if f.everything or f.unknown("actions.html") or f.known.get(ACTIONS_CLOCK) != clock:
         return True
     return any(
         e.type in ACTION_CHANGES and (e.type != EventType.INJECT_RELEASED or bool(e.payload.get("inject")))
@@ -188,8 +197,8 @@ def _role_panels(f: _Frame) -> None:
             f.everything
             or bot_moved
             or f.types & PROPOSAL_CHANGES
-            or "approvals.html" not in f.known
-            or "decisions.html" not in f.known
+            or f.unknown("approvals.html")
+            or f.unknown("decisions.html")
         ):
             proposals = contexts.proposals(snap, viewer, lang)
             f.put("approvals.html", proposals)
@@ -202,7 +211,7 @@ def _console_panels(f: _Frame) -> None:
     snap, lang = f.snap, f.lang
     if f.changed:
         f.put("controls.html", contexts.controls(snap, lang))
-    if f.changed and (f.types & PROPOSAL_CHANGES or "institutions.html" not in f.known):
+    if f.changed and (f.types & PROPOSAL_CHANGES or f.unknown("institutions.html")):
         f.put("institutions.html", contexts.institutions(snap, lang))
     _inject_list(f)
     if _notes_may_change(f):
@@ -221,7 +230,7 @@ NOTES_CHANGES = frozenset(
 def _notes_may_change(f: _Frame) -> bool:
     """Build the notes (every phase's and inject's, ~1 ms late in a game) only when the batch can
     change them, or when this audience's screens are not known to show them (issue #11, part 5)."""
-    if "instructor_notes.html" not in f.known:  # also ``everything``: nothing is known then
+    if f.unknown("instructor_notes.html"):  # also ``everything``: nothing is known then
         return f.changed or bool(f.types & INJECT_CHANGES)
     return bool(f.types & NOTES_CHANGES) or any(
         e.type == EventType.INJECT_RELEASED and e.payload.get("inject") for e in f.events
@@ -231,8 +240,9 @@ def _notes_may_change(f: _Frame) -> bool:
 def _inject_list(f: _Frame) -> None:
     """The console's inject list: whole when nothing is known of the rows on screen (the first
     batch, a gap: ``screens.audiences._Sent``), else only the rows the batch changed, replaced by
-    id or appended (``INJECT_ROWS``; static/js/app.js swaps them)."""
-    shown: dict[str, Any] | None = None if f.everything else f.known.get(INJECT_ROWS)
+    id or appended (``INJECT_ROWS``; static/js/app.js swaps them). Screens that follow on from the
+    seq before the batch (``follows``) get every row the batch may change, their keys unknown."""
+    shown: dict[str, Any] | None = None if f.everything else f.known.get(INJECT_ROWS, {} if f.follows else None)
     if shown is None:
         if f.changed or f.types & INJECT_CHANGES:
             rows = panels.injects(f.snap, f.lang)
@@ -282,15 +292,23 @@ def frame_parts(
     *,
     everything: bool = False,
     known: dict[str, Any] | None = None,
+    shown_time: int | None = None,
 ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
     """The parts of ``frame`` by name (a panel's template, ``channel_chrome.html:<id>``, ``seq``,
     ``feed``, ``msgs-<channel>``), and the content key of each panel it considered.
 
     ``known``: the content keys of the panels the audience's screens show now (see
     ``audiences``); a panel whose content key is the same is left out. ``everything`` ignores it.
+
+    ``shown_time``: the screens are known to show the exercise as of the event just before
+    ``events`` (a catch-up: ``audiences.replay_parts``), at that game time. A panel the events
+    cannot change is then left out even when its content key is not known (issue #11, part 8).
     """
     kind = viewer_kind(viewer)
     f = _Frame(snap, events, viewer, lang, everything, {} if everything or known is None else known)
+    if shown_time is not None and not everything:
+        f.follows = True
+        f.known = {ACTIONS_CLOCK: _actions_clock_at(snap.scenario, shown_time), **f.known}
     f.types = {e.type for e in events}
     f.base = contexts.base(snap)
     f.parts.append(("seq", partials.render("seq.html", {"seq": snap.seq}, oob=True)))
@@ -298,7 +316,7 @@ def frame_parts(
     if everything or EventType.EXERCISE_ENDED in f.types:
         f.put("ended.html", contexts.ended(snap, facilitator=kind == "facilitator"))
     _feed_and_messages(f, kind)
-    if f.changed and (everything or f.types & INDICATOR_CHANGES or "indicators.html" not in f.known):
+    if f.changed and (everything or f.types & INDICATOR_CHANGES or f.unknown("indicators.html")):
         f.put("indicators.html", contexts.indicators(snap, viewer, lang))
     PANELS_BY_KIND[kind](f)
     if kind != "public" and (everything or f.types & CHANNEL_CHANGES):
