@@ -504,3 +504,111 @@ def test_a_catch_up_across_a_time_an_action_waits_for_brings_the_actions(version
         same, _ = frames.frame_parts(snap, later.events, viewer, "en", shown_time=snap.state.game_time)
     assert "actions.html" in dict(before)
     assert "actions.html" not in dict(same)
+
+
+def _section(html: str, dom_id: str) -> str:
+    """The ``<section id=dom_id>`` element of a page or a frame, without what only a push carries
+    (``hx-swap-oob``) or what the browser and the render fill in (``data-hash``)."""
+    found = re.search(rf'<section id="{dom_id}".*?</section>', html, re.S)
+    assert found, f"no #{dom_id}"
+    return HASH.sub('data-hash=""', found.group(0).replace(' hx-swap-oob="true"', ""))
+
+
+def test_the_pushed_proposal_panels_are_the_page_s(version, alice):
+    """A role's approvals and decisions panels are pushed keyed and rendered from what each shows
+    (issue #11, part 8: a new proposal no longer re-renders every role's decisions; the decisions
+    are one content for every role shown the same ones); the page includes the same templates
+    with the whole proposals context. Both must show the same, with a proposal pending and one
+    decided on the table.
+
+    Mutations (tried): ``contexts.decisions_shown`` leaving out the decisions of the viewer's own
+    role; the approvals pushed without ``pending`` (both red here; the property test compares
+    a push only with a full push, so it cannot see these)."""
+    from django.utils import translation
+
+    from exercises.screens import contexts
+    from exercises.screens.partials import render
+
+    exercise, seats = _table(version, alice)
+    for _phase in range(2):  # where september-2001's cabinet has actions both with and without approvals
+        services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase())
+    snap = snapshot_at(exercise.pk, Exercise.objects.get(pk=exercise.pk).last_seq, exercise.code)
+    statuses: set[str] = set()
+    for role in sorted(seats):
+        views = [v for v in engine.action_views(snap.scenario, snap.state, role) if v.available]
+        for view in views:
+            need = "pending" if view.action.approvals else "executed"
+            if need in statuses:
+                continue
+            actor = engine.Actor(kind="participant", participant=seats[role])
+            option = {"option": view.action.options[0].id} if view.action.options else {}
+            command = c.ProposeAction(action=view.action.id, **option)
+            with contextlib.suppress(engine.InvalidCommand, engine.Forbidden):
+                services.execute(exercise_id=exercise.pk, actor=actor, command=command)
+                statuses.add(need)
+    assert statuses == {"pending", "executed"}, statuses
+    seq = Exercise.objects.get(pk=exercise.pk).last_seq
+    snap = snapshot_at(exercise.pk, seq, exercise.code)
+    for role, pid in seats.items():
+        viewer = engine.Viewer(role=role, participant=pid)
+        with translation.override("en"):
+            pushed = "".join(html for _name, html in frames.frame_parts(snap, [], viewer, "en", everything=True)[0])
+            events = selectors.visible_log(exercise.pk, viewer, upto=seq)
+            page = render("main_play.html", {**contexts.base(snap), **contexts.play(snap, viewer, "en", events)})
+        for dom_id in ("approvals", "decisions"):
+            assert _section(pushed, dom_id) == _section(page, dom_id), f"{role}: #{dom_id}"
+
+
+def test_a_decision_is_rendered_once_for_the_roles_shown_the_same_decisions(version, alice, monkeypatch):
+    """A proposal carried out at once changes the decisions panel of every role that sees it: the
+    panel is rendered once per distinct list of decisions, not once per role, and each panel's
+    content is keyed once (for what the audience shows and for the render cache alike).
+
+    Mutations (tried): ``contexts.decisions_shown`` keeping the ``mine`` mark (the proposer's
+    panel is rendered apart: one render more); ``_Frame.put`` not passing its key to
+    ``partials.render`` (each decisions context sent keyed twice)."""
+    from exercises.screens import partials
+
+    exercise, seats = _table(version, alice)
+    for _phase in range(2):
+        services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase())
+    warm = _adhoc(exercise, "Warm")  # every audience's panels known: the batch below changes only what it changes
+    audiences = [(engine.Viewer(role=role, participant=pid), (f"role:{role}", "en")) for role, pid in seats.items()]
+    for _viewer, audience in audiences:
+        render_parts(exercise.pk, warm.events, audience, exercise.code)
+    snap = snapshot_at(exercise.pk, warm.events[-1].seq, exercise.code)
+    role, view = next(
+        (r, v)
+        for r in sorted(seats)
+        for v in engine.action_views(snap.scenario, snap.state, r)
+        if v.available and not v.action.approvals and not v.action.options
+    )
+    actor = engine.Actor(kind="participant", participant=seats[role])
+    done = services.execute(exercise_id=exercise.pk, actor=actor, command=c.ProposeAction(action=view.action.id))
+    assert any(e.type == "action_executed" for e in done.events), [e.type for e in done.events]
+
+    built: list[str] = []
+    keyed: list[int] = []
+    real_render, real_key = partials.render_to_string, partials.content_key
+
+    def build(name: str, ctx: dict[str, Any]) -> str:
+        built.append(name)
+        return real_render(name, ctx)
+
+    def keying(value: Any) -> Any:
+        if isinstance(value, dict) and "decisions" in value:
+            keyed.append(1)
+        return real_key(value)
+
+    monkeypatch.setattr(partials, "render_to_string", build)
+    monkeypatch.setattr(partials, "content_key", keying)
+    shown: dict[str, tuple[int, ...]] = {}
+    for viewer, audience in audiences:
+        parts = dict(render_parts(exercise.pk, done.events, audience, exercise.code))
+        if "decisions.html" in parts:
+            after = snapshot_at(exercise.pk, done.events[-1].seq, exercise.code)
+            decided = after.visible_proposals(viewer) - {p.id for p in after.state.pending_proposals()}
+            shown[viewer.role] = tuple(sorted(decided))
+    assert shown, "no role was sent the new decision"
+    assert sum(name.endswith("decisions.html") for name in built) == len(set(shown.values()))
+    assert len(keyed) == len(audiences)  # one decisions context a role, keyed once, sent or not

@@ -7,6 +7,7 @@ have changed that panel. Call inside ``translation.override(lang)``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -52,6 +53,12 @@ def proposals(snap: Snapshot, viewer: Viewer, lang: str, *, as_role: str = "") -
         "decisions": [p for p in rows if p.status != "pending"],
         "as_role": as_role,
     }
+
+
+def decisions_shown(context: dict[str, Any]) -> dict[str, Any]:
+    """What decisions.html shows of a ``proposals`` context: the decisions, without the marks
+    it does not show (whose they are), so every role shown the same decisions has one content."""
+    return {"decisions": [replace(p, mine=False) for p in context["decisions"]], "as_role": context["as_role"]}
 
 
 def seats(snap: Snapshot, lang: str, *, with_presence: bool = False) -> dict[str, Any]:

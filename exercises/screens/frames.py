@@ -113,12 +113,13 @@ class _Frame:
     def put(self, template: str, context: dict[str, Any], name: str = "") -> None:
         name = name or template
         context = {**self.base, **context}
+        # Keyed once: to compare with what the audience shows, and for the render cache.
+        content = partials.UNKEYABLE if template in partials.UNCACHED else partials.content_key(context)
         if template in MEMO_PANELS:
-            content = partials.content_key(context)
             self.panels[name] = content
             if name in self.known and self.known[name] == content and content is not partials.UNKEYABLE:
                 return  # already on every screen of this audience
-        self.parts.append((name, partials.render(template, context, oob=True)))
+        self.parts.append((name, partials.render(template, context, oob=True, key=content)))
 
 
 # What ``_Sent`` keeps of the actions last built for an audience: how many of the game times that
@@ -201,8 +202,11 @@ def _role_panels(f: _Frame) -> None:
             or f.unknown("decisions.html")
         ):
             proposals = contexts.proposals(snap, viewer, lang)
-            f.put("approvals.html", proposals)
-            f.put("decisions.html", proposals)
+            # Each panel keyed by what it shows (issue #11, part 8): a new proposal leaves the
+            # decisions as they were, and the decisions, which mark no one's own, are one content
+            # for every role that sees the same ones (rendered once, not once per role).
+            f.put("approvals.html", {"pending": proposals["pending"], "as_role": proposals["as_role"]})
+            f.put("decisions.html", contexts.decisions_shown(proposals))
     if f.roster:
         f.put("table.html", contexts.seats(snap, lang))
 
