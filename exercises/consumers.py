@@ -34,6 +34,12 @@ TOAST_EVERY = 1.0  # seconds: a flooding socket gets one "slow down", not one pe
 log = logging.getLogger(__name__)
 
 
+def beat_offset(exercise_id: int, every: float) -> float:
+    """When in the heartbeat's interval a table's consoles refresh their presence column: spread
+    evenly by table id (the golden ratio's fraction), before the next beat."""
+    return PRESENCE_EVERY + (exercise_id * 0.6180339887 % 1.0) * max(0.0, every - 2 * PRESENCE_EVERY)
+
+
 class ExerciseConsumer(AsyncWebsocketConsumer):
     # No channel of its own: the hub (fanout) subscribes once per process and writes to this
     # socket directly. This saves a layer channel, a waiting task and a Redis receive per socket.
@@ -58,6 +64,7 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         self.lock = asyncio.Lock()
         self.toasted = 0.0
         self.presence_due: asyncio.Task[None] | None = None
+        self.presence_at = 0.0  # the event loop's time presence_due sends at
         await self.accept()
         hub = fanout.get_hub()
         hub.renderer = push.render_batch
@@ -133,13 +140,25 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
                 if self.last_seq is not None:
                     await self._catch_up(self.last_seq)
             return
-        # Coalesced: a storm of connections is one presence column per PRESENCE_EVERY, not one
-        # per socket that came back (issue #11).
-        if kind == "presence" and self.viewer.facilitator and (self.presence_due is None or self.presence_due.done()):
-            self.presence_due = asyncio.get_running_loop().create_task(self._send_presence())
+        if kind == "presence" and self.viewer.facilitator:
+            self.presence_soon(PRESENCE_EVERY)
 
-    async def _send_presence(self) -> None:
-        await asyncio.sleep(PRESENCE_EVERY)
+    def presence_soon(self, delay: float) -> None:
+        """Send this console its presence badges in ``delay`` seconds. Coalesced: a storm of
+        connections is one presence column per PRESENCE_EVERY, not one per socket that came back
+        (issue #11); a refresh due later (the heartbeat's, spread over its interval) is brought
+        forward by a sooner one (a connection opened or closed), never the other way."""
+        loop = asyncio.get_running_loop()
+        at = loop.time() + delay
+        if self.presence_due is not None and not self.presence_due.done():
+            if self.presence_at <= at or self.presence_at <= loop.time():
+                return  # one is due sooner, or is reading the badges now
+            self.presence_due.cancel()  # still asleep: replaced by the sooner one
+        self.presence_at = at
+        self.presence_due = loop.create_task(self._send_presence(delay))
+
+    async def _send_presence(self, delay: float) -> None:
+        await asyncio.sleep(delay)
         try:
             async with self.lock:  # after any batch in flight: its roster rows are on the console
                 if self.last_seq is None:
@@ -416,16 +435,27 @@ class _Ticker:
 
     @classmethod
     async def heartbeat(cls, hub: fanout.Hub) -> None:
-        """Refresh the presence of every participant with a socket here; refresh the consoles'
-        presence column, so a player whose worker died turns "away" there within the TTL."""
-        for exercise_id, sockets in list(hub.sockets.items()):
-            # The hub types its sockets by the small protocol it needs; every one is a consumer.
-            here = [s for s in sockets if isinstance(s, ExerciseConsumer)]
-            pids = {s.participant_id for s in here if s.participant_id}
-            consoles = [s for s in here if s.viewer.facilitator]
-            try:
-                await database_sync_to_async(presence.beat)(exercise_id, pids)
-                for socket in consoles:
-                    await socket.signal("presence", {})
-            except Exception:  # noqa: BLE001 - presence is best effort; the next beat tries again
-                fanout.log.warning("heartbeat failed for exercise %s", exercise_id)
+        """Refresh the presence of every participant with a socket here (one hop for every
+        table); refresh the consoles' presence column, so a player whose worker died turns "away"
+        there within the TTL. Each table's consoles at their own moment of the interval
+        (``beat_offset``): twenty consoles at once were a ~100 ms burst that delayed whichever
+        inject round it met (issue #11, part 8)."""
+        # The hub types its sockets by the small protocol it needs; every one is a consumer.
+        tables = {
+            exercise_id: [s for s in sockets if isinstance(s, ExerciseConsumer)]
+            for exercise_id, sockets in list(hub.sockets.items())
+        }
+        try:
+            await database_sync_to_async(presence.beat_many)(
+                {
+                    exercise_id: {s.participant_id for s in here if s.participant_id}
+                    for exercise_id, here in tables.items()
+                }
+            )
+        except Exception:  # noqa: BLE001 - presence is best effort; the next beat tries again
+            fanout.log.warning("heartbeat failed for exercises %s", sorted(tables))
+        every = settings.CRISIS_TABLE["HEARTBEAT_SECONDS"]
+        for exercise_id, here in tables.items():
+            for socket in here:
+                if socket.viewer.facilitator:
+                    socket.presence_soon(beat_offset(exercise_id, every))

@@ -402,3 +402,19 @@ def test_it_answers_a_player_on_a_review_page_with_a_quiet_404(played, caplog) -
     with caplog.at_level(logging.WARNING, logger="django.request"):
         assert player.get(reverse("review:overview", args=[played.code])).status_code == 404
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_one_heartbeat_refreshes_every_table_of_the_worker(mini_version, alice, bob, mini_table) -> None:
+    """The worker's heartbeat writes the presence of every table's players in one hop
+    (``presence.beat_many``, issue #11 part 8): each table's silent player is seen again.
+
+    Mutation (tried): ``beat_many`` writing only the first table (the second stays away)."""
+    other = services.create_exercise(scenario=mini_version, title="Other table", by=alice, seed=8)
+    eve, _ = services.join(exercise=other, name="Eve")
+    stale = timezone.now() - timedelta(minutes=5)
+    Participant.objects.filter(pk__in=[bob.participant.pk, eve.pk]).update(connections=1, last_seen_at=stale)
+    presence.beat_many({mini_table.pk: [bob.participant.pk], other.pk: {eve.pk}})
+    fresh = timezone.now() - timedelta(seconds=presence.ttl())
+    for row in Participant.objects.filter(pk__in=[bob.participant.pk, eve.pk]):
+        seen = presence.last_seen(row.exercise_id, [row])[row.pk]
+        assert seen is not None and seen > fresh, row.name

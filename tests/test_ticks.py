@@ -150,3 +150,53 @@ async def test_a_storm_looks_each_table_up_once(mini_table, bob, dave, carol, mo
     assert seat_reads == []
     viewers = [info[1] for info in found]
     assert sorted((v.participant, v.role) for v in viewers) == sorted((b.participant.pk, b.role) for b in browsers)
+
+
+def test_the_heartbeat_spreads_the_consoles_refreshes_over_its_interval() -> None:
+    """Each table's consoles refresh their presence column at their own moment of the heartbeat's
+    interval, not all at once (twenty consoles at once were a ~100 ms burst on the worker that
+    delayed the inject round it met; issue #11, part 8), and always before the next beat.
+
+    Mutation (tried): ``beat_offset`` returning ``PRESENCE_EVERY`` for every table (all at once)."""
+    from exercises.consumers import PRESENCE_EVERY, beat_offset
+
+    every = 10.0
+    offsets = sorted(beat_offset(exercise_id, every) for exercise_id in range(1, 41))
+    assert all(PRESENCE_EVERY <= o <= every - PRESENCE_EVERY for o in offsets)
+    gaps = [b - a for a, b in zip(offsets, offsets[1:], strict=False)]
+    assert max(gaps) < every / 10  # forty tables: no stretch of a tenth of the interval left empty
+    assert len({round(o, 3) for o in offsets}) == 40
+
+
+@pytest.mark.asyncio
+async def test_a_connection_change_brings_a_console_s_later_presence_refresh_forward() -> None:
+    """A console's refresh due later (the heartbeat's, spread over its interval) is replaced by a
+    sooner one (a player connected or left: PRESENCE_EVERY), so the column still moves at once;
+    a later one never pushes a sooner one back, and one at a time is pending.
+
+    Mutations (tried): ``presence_soon`` keeping any pending refresh (the connection waits for
+    the heartbeat's moment: red); replacing whichever is pending (the sooner one is pushed back: red)."""
+    import asyncio
+
+    from exercises.consumers import PRESENCE_EVERY, ExerciseConsumer
+
+    sent: list[float] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+
+    class Console(ExerciseConsumer):
+        def __init__(self) -> None:  # no socket: only the presence scheduling
+            self.presence_due = None
+            self.presence_at = 0.0
+
+        async def _send_presence(self, delay: float) -> None:
+            await asyncio.sleep(delay)
+            sent.append(loop.time() - start)
+
+    console = Console()
+    console.presence_soon(5.0)  # the heartbeat's moment for this table
+    console.presence_soon(PRESENCE_EVERY)  # a player connected meanwhile
+    console.presence_soon(3.0)  # a later one does not push it back
+    await asyncio.sleep(PRESENCE_EVERY + 0.2)
+    assert len(sent) == 1 and sent[0] < PRESENCE_EVERY + 0.15, sent
+    assert console.presence_due is not None and console.presence_due.done()
