@@ -78,6 +78,7 @@ def main() -> None:
     bench("commands.py", "--mix", "--rate", "100", "--seconds", "10" if args.quick else "20")
     if not args.quick:
         bench("commands.py", "--mix", "--rate", "0", "--seconds", "20")
+    bench("proposal_cost.py", "--count")  # a proposal's renders for its table's audiences (in process)
     bench("memory.py", "--connections", "200" if args.quick else "1000")
     bench("review_bench.py", "--events", "10000")
     bench("counterfactual.py", "--seeds", "20")
