@@ -30,6 +30,7 @@ from .screens import answers
 MAX_FRAME_BYTES = 16_384
 PRESENCE_EVERY = 0.25  # seconds: a console's presence column is refreshed at most this often
 PRESENCE_BATCH = 0.05  # seconds: sockets opening or closing within this share one presence write
+PRESENCE_TRIES = 3  # presence reads a console's refresh makes while batches keep moving its seq
 TOAST_EVERY = 1.0  # seconds: a flooding socket gets one "slow down", not one per frame
 log = logging.getLogger(__name__)
 
@@ -158,13 +159,30 @@ class ExerciseConsumer(AsyncWebsocketConsumer):
         self.presence_due = loop.create_task(self._send_presence(delay))
 
     async def _send_presence(self, delay: float) -> None:
+        """The badges as of the console's screen: read without holding the socket's lock, so a
+        batch for this console (and the hub's next dispatch, which waits for every write of this
+        one) never waits for a presence read queued on the database thread (issue #11, part 8);
+        sent only if no batch went out meanwhile (a join or a removal moves the roster's rows),
+        else read again; the last try reads under the lock, as a batch in flight would wait."""
         await asyncio.sleep(delay)
         try:
-            async with self.lock:  # after any batch in flight: its roster rows are on the console
-                if self.last_seq is None:
+            for attempt in range(PRESENCE_TRIES):
+                seen = self.last_seq
+                if seen is None:
                     return  # not resumed yet: the resume draws the roster with its presence
-                html = await database_sync_to_async(answers.presence_frame)(self.exercise_id, self.lang, self.last_seq)
-                await self.send(text_data=html)
+                if attempt == PRESENCE_TRIES - 1:
+                    async with self.lock:  # after any batch in flight: its roster rows are on the console
+                        if self.last_seq is not None:
+                            html = await database_sync_to_async(answers.presence_frame)(
+                                self.exercise_id, self.lang, self.last_seq
+                            )
+                            await self.send(text_data=html)
+                    return
+                html = await database_sync_to_async(answers.presence_frame)(self.exercise_id, self.lang, seen)
+                async with self.lock:
+                    if self.last_seq == seen:
+                        await self.send(text_data=html)
+                        return
         except Exception:  # noqa: BLE001 - the socket closed meanwhile, or the next beat says it
             log.debug("presence frame for exercise %s not sent", self.exercise_id)
 

@@ -200,3 +200,56 @@ async def test_a_connection_change_brings_a_console_s_later_presence_refresh_for
     await asyncio.sleep(PRESENCE_EVERY + 0.2)
     assert len(sent) == 1 and sent[0] < PRESENCE_EVERY + 0.15, sent
     assert console.presence_due is not None and console.presence_due.done()
+
+
+@pytest.mark.asyncio
+async def test_a_console_s_presence_read_does_not_hold_its_socket(monkeypatch) -> None:
+    """A console's presence refresh reads the badges without holding the socket's lock: a batch
+    for the console, and the hub's next dispatch (which waits for every write of this one), never
+    wait for a presence read queued on the database thread (issue #11, part 8). A batch that went
+    out during the read (a join, a removal) makes it read again, for the console's new seq.
+
+    Mutations (tried): reading under the lock, as before (the lock is held during the read: red);
+    sending the read whatever moved meanwhile (a frame for the old seq is sent: red)."""
+    import asyncio
+    import threading
+
+    from exercises.consumers import ExerciseConsumer
+    from exercises.screens import answers
+
+    reading = threading.Event()
+    go_on = threading.Event()
+    asked: list[int | None] = []
+
+    def frame(exercise_id: int, lang: str, seen_upto: int | None = None) -> str:
+        asked.append(seen_upto)
+        reading.set()
+        assert go_on.wait(5)
+        return f"badges@{seen_upto}"
+
+    monkeypatch.setattr(answers, "presence_frame", frame)
+    sent: list[str] = []
+
+    class Console(ExerciseConsumer):
+        def __init__(self) -> None:  # no socket: only the presence refresh
+            self.lock = asyncio.Lock()
+            self.last_seq = 5
+            self.exercise_id = 1
+            self.lang = "en"
+
+        async def send(
+            self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+        ) -> None:
+            sent.append(text_data or "")
+
+    console = Console()
+    task = asyncio.get_running_loop().create_task(console._send_presence(0))
+    while not reading.is_set():
+        await asyncio.sleep(0.01)
+    assert not console.lock.locked()  # a batch may go out meanwhile
+    async with console.lock:
+        console.last_seq = 6  # ... and it did: a join
+    go_on.set()
+    await asyncio.wait_for(task, 5)
+    assert asked == [5, 6]
+    assert sent == ["badges@6"]
