@@ -197,8 +197,8 @@ async def test_a_connection_change_brings_a_console_s_later_presence_refresh_for
     console.presence_soon(5.0)  # the heartbeat's moment for this table
     console.presence_soon(PRESENCE_EVERY)  # a player connected meanwhile
     console.presence_soon(3.0)  # a later one does not push it back
-    await asyncio.sleep(PRESENCE_EVERY + 0.2)
-    assert len(sent) == 1 and sent[0] < PRESENCE_EVERY + 0.15, sent
+    await asyncio.sleep(PRESENCE_EVERY + 0.2)  # the refresh's timer is due first, however slow the loop
+    assert len(sent) == 1 and sent[0] < 2.0, sent  # not at the heartbeat's moment (3 or 5 s)
     assert console.presence_due is not None and console.presence_due.done()
 
 
@@ -244,8 +244,11 @@ async def test_a_console_s_presence_read_does_not_hold_its_socket(monkeypatch) -
 
     console = Console()
     task = asyncio.get_running_loop().create_task(console._send_presence(0))
-    while not reading.is_set():
+    for _ in range(500):  # up to 5 s for the read to start on the database thread
+        if reading.is_set():
+            break
         await asyncio.sleep(0.01)
+    assert reading.is_set()
     assert not console.lock.locked()  # a batch may go out meanwhile
     async with console.lock:
         console.last_seq = 6  # ... and it did: a join
