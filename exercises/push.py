@@ -11,6 +11,8 @@ Contract used by ``consumers`` and ``fanout``:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -97,7 +99,11 @@ def render_executor() -> ThreadPoolExecutor | None:
 
 
 async def render_batch(
-    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]], code: str = ""
+    exercise_id: int,
+    events: list[engine.Event],
+    keys: list[tuple[str, str]],
+    code: str = "",
+    ready: Callable[[int, str | Exception], None] | None = None,
 ) -> list[str | Exception]:
     """A batch's frame for each audience in ``keys`` (in that order; a failed render is its
     exception), rendered on the render threads: a table's renders neither wait for nor hold up
@@ -107,19 +113,52 @@ async def render_batch(
     One hop for all of a batch's audiences, not one per audience: each hop through
     ``database_sync_to_async`` costs a future, a wake-up of the loop and two
     ``close_old_connections`` sweeps, which at a workshop's 13 audiences a table was more than
-    the rendering of a quiet audience (issue #11, part 5)."""
-    return await on_pool(_frames, render_executor())(exercise_id, events, keys, code)
+    the rendering of a quiet audience (issue #11, part 5).
+
+    ``ready(index, frame)`` is called on the event loop as each frame is done, while the thread
+    renders the next: the first audience's sockets are written to after one render, not after
+    the table's fourteen (issue #11, part 9). Frames done while the loop was busy reach it in one
+    wake-up (``_Outlet``), so a batch costs the loop a few wake-ups, not one per audience."""
+    outlet = _Outlet(asyncio.get_running_loop(), ready) if ready is not None else None
+    return await on_pool(_frames, render_executor())(exercise_id, events, keys, code, outlet)
+
+
+class _Outlet:
+    """Frames from a render thread to ``ready`` on the loop, coalesced: one ``call_soon_threadsafe``
+    for whatever finished before the loop came to take it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, ready: Callable[[int, str | Exception], None]) -> None:
+        self.loop = loop
+        self.ready = ready
+        self.lock = threading.Lock()
+        self.pending: list[tuple[int, str | Exception]] = []
+
+    def put(self, index: int, frame: str | Exception) -> None:  # on the render thread
+        with self.lock:
+            self.pending.append((index, frame))
+            if len(self.pending) > 1:
+                return  # a flush is already on its way to the loop
+        with contextlib.suppress(RuntimeError):  # the loop closed: the frames are returned anyway
+            self.loop.call_soon_threadsafe(self.flush)
+
+    def flush(self) -> None:  # on the loop
+        with self.lock:
+            frames, self.pending = self.pending, []
+        for index, frame in frames:
+            self.ready(index, frame)
 
 
 def _frames(
-    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]], code: str
+    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]], code: str, outlet: _Outlet | None = None
 ) -> list[str | Exception]:
     out: list[str | Exception] = []
-    for key in keys:
+    for index, key in enumerate(keys):
         try:
             out.append(batch_frame(exercise_id, events, key, code))
         except Exception as exc:  # noqa: BLE001 - that audience's sockets catch up at the next batch
             out.append(exc)
+        if outlet is not None:
+            outlet.put(index, out[-1])
     return out
 
 

@@ -32,7 +32,7 @@ def _frame(events: list[engine.Event], last: int) -> str:
 
 
 async def render_batch(
-    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]], code: str = ""
+    exercise_id: int, events: list[engine.Event], keys: list[tuple[str, str]], code: str = "", ready=None
 ) -> list[str | Exception]:
     return [_frame([e for e in events if engine.can_see(e, _viewer(k[0]))], events[-1].seq) for k in keys]
 
