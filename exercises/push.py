@@ -1,9 +1,9 @@
 """Frames over the WebSocket: the transport half. The frames themselves are ``exercises.screens``'.
 
 Contract used by ``consumers`` and ``fanout``:
-- ``render_batch(exercise_id, events, keys, code)``: async; every listed audience's frame of a batch of
-  committed events (``screens.audiences.batch_frame``), rendered in one hop to the worker's
-  render threads.
+- ``render_batch(exercise_id, events, keys, code, ready=None)``: async; every listed audience's frame
+  of a batch of committed events (``screens.audiences.batch_frame``), rendered in one hop to the
+  worker's render threads; with ``ready``, each frame is also handed to the loop as it is done.
 - ``catch_up(exercise_id, after, viewer, lang, full)``: async; one socket's catch-up frame from
   the log (``screens.audiences.replay``), on the same render threads.
 - ``language_of``: the language of a socket's frames.
