@@ -31,7 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PASSED = ("CT_RENDER_THREADS", "CT_RELEASE_THREADS", "DB_CONN_MAX_AGE")
+PASSED = (
+    "CT_RENDER_THREADS",
+    "CT_RELEASE_THREADS",
+    "DB_CONN_MAX_AGE",
+    "CT_HEARTBEAT_SECONDS",  # with CT_TICK_SECONDS: a run without the heartbeat's and the clocks' work
+    "CT_TICK_SECONDS",
+)
 BENCH_PG = "postgres://postgres@127.0.0.1:5432/ct_bench"
 BENCH_REDIS = "redis://127.0.0.1:6379/2"
 
@@ -40,7 +46,8 @@ def setup(layer: str, *, sqlite: str | None = None) -> dict[str, str]:
     """Point this process at a throwaway database for ``layer`` (``sqlite``: this SQLite file
     instead of a new one, memory layer only); returns the workers' environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CT_"))}
-    # The app's own knobs a run may compare (render threads, release threads, connection age).
+    # The app's own knobs a run may compare (render threads, release threads, connection age, the
+    # heartbeat's and the clock's intervals).
     env.update({k: v for k, v in os.environ.items() if k in PASSED})
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
