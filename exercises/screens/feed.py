@@ -9,7 +9,7 @@ Call inside ``translation.override(lang)``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 
@@ -84,9 +84,51 @@ def feed_item(
     )
     if event.type == EventType.INJECT_RELEASED and kind == "role":
         item.ack = True
-        holder = snap.state.holders.get(viewer.role, "")
-        item.seen = bool(holder) and holder in snap.state.receipts.get(event.seq, [])
+        item.seen = receipt_seen(snap, event, viewer)
     return item
+
+
+def receipt_seen(snap: Snapshot, event: engine.Event, viewer: Viewer) -> bool:
+    """The role's holder has acknowledged this released inject."""
+    holder = snap.state.holders.get(viewer.role, "")
+    return bool(holder) and holder in snap.state.receipts.get(event.seq, [])
+
+
+class AskedLabels:
+    """``labels`` that write down each question ``describe`` asked about the viewer, with its answer.
+
+    ``describe`` reads a viewer through ``Labels``' questions that take one (which causes they
+    saw) and through the viewer's kind, nothing else; a role's feed is therefore worded the same
+    for another role of the same language that sees the same events, has acknowledged the same
+    of them and answers every recorded question alike (``screens.frames._role_feed``).
+    ``tests/test_shared_feed.py`` checks that every question of ``Labels`` that takes a viewer is
+    recorded here."""
+
+    def __init__(self, labels: Labels) -> None:
+        self._labels = labels
+        self.asked: list[tuple[str, Any, bool]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._labels, name)
+
+    def inject_visible(self, inject: str, viewer: Viewer) -> bool:
+        return self._ask("inject_visible", inject, viewer)
+
+    def proposal_visible(self, proposal: int, viewer: Viewer) -> bool:
+        return self._ask("proposal_visible", proposal, viewer)
+
+    def _ask(self, question: str, subject: Any, viewer: Viewer) -> bool:
+        answer = bool(getattr(self._labels, question)(subject, viewer))
+        self.asked.append((question, subject, answer))
+        return answer
+
+    def as_labels(self) -> Labels:
+        return cast(Labels, self)
+
+
+def answers_alike(labels: Labels, asked: list[tuple[str, Any, bool]], viewer: Viewer) -> bool:
+    """``viewer`` gets each recorded answer to the same question (``AskedLabels``)."""
+    return all(bool(getattr(labels, question)(subject, viewer)) == answer for question, subject, answer in asked)
 
 
 FEED_PAGE = 30  # items a screen shows at first; "Older" fetches the next page over HTTP
@@ -117,7 +159,13 @@ def indicator_group_title(changes: list[tuple[str, int]]) -> str:
 
 
 def feed(
-    snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str, *, limit: int | None = None
+    snap: Snapshot,
+    events: list[engine.Event],
+    viewer: Viewer,
+    lang: str,
+    *,
+    limit: int | None = None,
+    labels: Labels | None = None,
 ) -> list[FeedItem]:
     """Feed items for events the viewer may see, newest first.
 
@@ -130,19 +178,21 @@ def feed(
     the oldest card, past the limit); ``tests/test_feed_paging.py`` checks it on whole exercises.
     """
     if limit is None:
-        return _feed(snap, events, viewer, lang)
+        return _feed(snap, events, viewer, lang, labels)
     take = 4 * (limit + 1)
     while True:
         tail = events[-take:] if take < len(events) else events
-        items = _feed(snap, tail, viewer, lang)
+        items = _feed(snap, tail, viewer, lang, labels)
         if len(items) > limit or len(tail) == len(events):
             return items
         take *= 4
 
 
-def _feed(snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str) -> list[FeedItem]:
+def _feed(
+    snap: Snapshot, events: list[engine.Event], viewer: Viewer, lang: str, labels: Labels | None = None
+) -> list[FeedItem]:
     items: list[FeedItem] = []
-    labels = snap.labels(lang)
+    labels = snap.labels(lang) if labels is None else labels
     last_key: tuple[Any, ...] | None = None
     for event in events:
         if not engine.can_see(event, viewer):

@@ -10,8 +10,11 @@ whose content the audience's screens already show (``known``, kept by ``screens.
 from __future__ import annotations
 
 import bisect
+import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+from cachetools import LRUCache
 
 from exercises import debrief_panels, engine
 from exercises.engine import debrief
@@ -276,10 +279,63 @@ def _public_panels(f: _Frame) -> None:
 PANELS_BY_KIND = {"role": _role_panels, "facilitator": _console_panels, "public": _public_panels}
 
 
-def _feed_and_messages(f: _Frame, kind: str) -> None:
+# A batch's feed part for the roles that read it alike (``_role_feed``), by table, seq, batch and
+# language: each entry is what the part was worded from (the events the role sees, which of them
+# it acknowledged, what ``describe`` asked of it) and the part.
+_RoleFeed = tuple[tuple[int, ...], tuple[int, ...], list[tuple[str, Any, bool]], str]
+_role_feeds: LRUCache[tuple[Any, ...], list[_RoleFeed]] = LRUCache(maxsize=256)
+_role_feeds_lock = threading.Lock()
+# Longer batches (a catch-up from far back) are worded for each role: rare, and large to keep.
+SHARED_FEED_EVENTS = 64
+feed_stats = {"worded": 0, "shared": 0}  # for tests and benchmarks
+
+
+def _feed_part(f: _Frame, kind: str) -> str:
+    if not f.events:
+        return ""
+    if kind == "role" and len(f.events) <= SHARED_FEED_EVENTS:
+        return _role_feed(f)
     items = feeds.feed(f.snap, f.events, f.viewer, f.lang)
-    if items:
-        f.parts.append(("feed", partials.append("afterbegin", "feed", partials.FEED_ITEM, items, f.base)))
+    return partials.append("afterbegin", "feed", partials.FEED_ITEM, items, f.base) if items else ""
+
+
+def _role_feed(f: _Frame) -> str:
+    """The feed part of a role's frame, worded once for every role that reads the batch alike.
+
+    An inject to every role was worded and content-keyed eleven times for one table, the same
+    part each time: two thirds of a role's frame (issue #11, part 10). A role reuses the part of
+    a role before it in the same batch and language when it sees the same events of the batch,
+    has acknowledged the same releases among them, and answers alike every question ``describe``
+    asked of that role (``feed.AskedLabels``: which causes it saw). Otherwise it is worded anew
+    and kept for the roles after it."""
+    snap, events, viewer, lang = f.snap, f.events, f.viewer, f.lang
+    visible = tuple(e.seq for e in events if engine.can_see(e, viewer))
+    seen = tuple(
+        e.seq
+        for e in events
+        if e.type == EventType.INJECT_RELEASED and e.seq in visible and feeds.receipt_seen(snap, e, viewer)
+    )
+    key = (snap.exercise.pk, snap.exercise.code, snap.seq, events[0].seq, events[-1].seq, len(events), lang)
+    labels = snap.labels(lang)
+    with _role_feeds_lock:
+        kept = list(_role_feeds.get(key, ()))
+    for k_visible, k_seen, asked, part in kept:
+        if k_visible == visible and k_seen == seen and feeds.answers_alike(labels, asked, viewer):
+            feed_stats["shared"] += 1
+            return part
+    reads = feeds.AskedLabels(labels)
+    items = feeds.feed(snap, events, viewer, lang, labels=reads.as_labels())
+    part = partials.append("afterbegin", "feed", partials.FEED_ITEM, items, f.base) if items else ""
+    feed_stats["worded"] += 1
+    with _role_feeds_lock:
+        _role_feeds.setdefault(key, []).append((visible, seen, reads.asked, part))
+    return part
+
+
+def _feed_and_messages(f: _Frame, kind: str) -> None:
+    part = _feed_part(f, kind)
+    if part:
+        f.parts.append(("feed", part))
     if kind == "public":  # the public board shows public-channel messages in its feed
         return
     for channel, said in feeds.messages(f.snap, f.events, f.viewer, f.lang, live=True).items():
