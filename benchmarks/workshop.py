@@ -90,11 +90,12 @@ def py_spy() -> str | None:
 class Profiler:
     """py-spy recording one worker process until stopped (SIGINT makes it write its file)."""
 
-    def __init__(self, pid: int, path: Path, rate: int) -> None:
+    def __init__(self, pid: int, path: Path, rate: int, gil: bool = False) -> None:
         spy = py_spy() or "py-spy"
         self.path = path
         self.proc = subprocess.Popen(
             [spy, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--threads"]
+            + (["--gil"] if gil else [])
             + ["--nonblocking", "--output", str(path)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -110,11 +111,11 @@ class Profiler:
             self.proc.wait(timeout=10)
 
 
-def profile(servers: list[Any], directory: Path | None, label: str, rate: int) -> list[Profiler]:
+def profile(servers: list[Any], directory: Path | None, label: str, rate: int, gil: bool = False) -> list[Profiler]:
     if directory is None:
         return []
     directory.mkdir(parents=True, exist_ok=True)
-    return [Profiler(s.proc.pid, directory / f"{label}-worker{n}.txt", rate) for n, s in enumerate(servers)]
+    return [Profiler(s.proc.pid, directory / f"{label}-worker{n}.txt", rate, gil) for n, s in enumerate(servers)]
 
 
 def stop_profiles(profilers: list[Profiler]) -> list[str]:
@@ -400,7 +401,7 @@ class _WorkshopBench:
     # ------------------------------------------------------------------ measured rounds
     async def measured_rounds(self) -> None:
         args = self.args
-        profilers = profile(self.app, args.profile, "rounds", args.profile_rate)
+        profilers = profile(self.app, args.profile, "rounds", args.profile_rate, args.profile_gil)
         gc.collect()
         gc.freeze()
         gc.disable()  # the client's own collector must not pause the stopwatch (bounded run)
@@ -468,7 +469,7 @@ class _WorkshopBench:
         results = []
         for k in range(args.storms):
             await asyncio.sleep(3)  # let the last round's writes and ticks settle
-            profilers = profile(self.app, args.profile, f"storm{k}", args.profile_rate)
+            profilers = profile(self.app, args.profile, f"storm{k}", args.profile_rate, args.profile_gil)
             results.append(
                 await storm(
                     args,
@@ -693,6 +694,11 @@ def main() -> None:
     parser.add_argument("--no-floor", action="store_true", help="measure the app only")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy the worker(s) into this directory")
     parser.add_argument("--profile-rate", type=int, default=100)
+    parser.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="sample only the thread holding the interpreter's lock: where the worker's Python time goes",
+    )
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     if args.quick:
