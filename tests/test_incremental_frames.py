@@ -220,11 +220,32 @@ def _command(data: st.DataObject, exercise: Exercise, seats: dict[str, str]) -> 
     return me, c.SendMessage(channel=data.draw(st.sampled_from(channels)), text="hello")
 
 
-@settings(
-    max_examples=12,
+def _batch(data: st.DataObject, exercise: Exercise, seats: dict[str, str]) -> list[engine.Event]:
+    """A batch as the hub merges it: one command of the mix, or several that queued up meanwhile
+    (those the engine refuses add nothing)."""
+    events: list[engine.Event] = []
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="commands in the batch")):
+        actor, command = _command(data, exercise, seats)
+        with contextlib.suppress(engine.InvalidCommand, engine.Forbidden):
+            events += services.execute(exercise_id=exercise.pk, actor=actor, command=command).events
+    return events
+
+
+def _drop_released(seats: dict[str, str], events: list[engine.Event]) -> None:
+    """Forget the seats whose players released their role in ``events``."""
+    for role, pid in list(seats.items()):
+        if any(e.type == "role_released" and e.payload.get("participant") == pid for e in events):
+            del seats[role]
+
+
+# The random walks' settings: a table per example, built by the test (a fixture per function).
+WALK = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@settings(WALK, max_examples=12)
 @given(data=st.data())
 def test_incremental_frames_equal_a_full_rerender(data, version, alice):
     exercise, seats = _table(version, alice)
@@ -235,12 +256,7 @@ def test_incremental_frames_equal_a_full_rerender(data, version, alice):
     shown_at: dict[tuple[str, str], dict[int, dict[str, str]]] = {key: {} for _viewer, key in audiences}
     steps = data.draw(st.integers(min_value=1, max_value=10), label="batches")
     for step in range(steps):
-        events: list[engine.Event] = []
-        # A batch is what the hub merges: one command, or several that queued up meanwhile.
-        for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="commands in the batch")):
-            actor, command = _command(data, exercise, seats)
-            with contextlib.suppress(engine.InvalidCommand, engine.Forbidden):
-                events += services.execute(exercise_id=exercise.pk, actor=actor, command=command).events
+        events = _batch(data, exercise, seats)
         if not events:
             continue
         types = sorted({e.type for e in events})
@@ -275,9 +291,7 @@ def test_incremental_frames_equal_a_full_rerender(data, version, alice):
                 shown = _same(name, screen.get(name, ""))
                 assert shown == _same(name, html), f"back from {after} to {end}: {key} shows a stale {name}"
         # a role released: its player's sockets now watch as a role-less participant
-        for role, pid in list(seats.items()):
-            if any(e.type == "role_released" and e.payload.get("participant") == pid for e in events):
-                del seats[role]
+        _drop_released(seats, events)
         audiences = [(v, k) for v, k in audiences if not v.role or v.role in seats]
         if not seats:
             break

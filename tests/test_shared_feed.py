@@ -16,12 +16,11 @@ receipt's role keeps the others' "acknowledge" button (the fourth test); ``Asked
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 
 import pytest
 from django.utils import translation
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exercises import engine, services
@@ -31,7 +30,7 @@ from exercises.screens import frames, partials
 from exercises.screens.audiences import render_parts, snapshot_at, viewer_of_key
 from exercises.screens.labels import Labels
 from exercises.screens.snapshot import SnapshotLabels
-from tests.test_incremental_frames import _command, _table
+from tests.test_incremental_frames import WALK, _batch, _drop_released, _table
 
 pytestmark = pytest.mark.django_db
 
@@ -61,20 +60,12 @@ def _feed_of(parts: list[tuple[str, str]]) -> str:
     return next((html for name, html in parts if name == "feed"), "")
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(WALK, max_examples=10)
 @given(data=st.data())
 def test_each_role_s_feed_part_is_the_one_worded_for_it_alone(data, version, alice):
     exercise, seats = _table(version, alice)
     for step in range(data.draw(st.integers(min_value=1, max_value=10), label="batches")):
-        events: list[engine.Event] = []
-        for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="commands in the batch")):
-            actor, command = _command(data, exercise, seats)
-            with contextlib.suppress(engine.InvalidCommand, engine.Forbidden):
-                events += services.execute(exercise_id=exercise.pk, actor=actor, command=command).events
+        events = _batch(data, exercise, seats)
         if not events:
             continue
         for role in list(seats):
@@ -82,9 +73,7 @@ def test_each_role_s_feed_part_is_the_one_worded_for_it_alone(data, version, ali
                 key = (f"role:{role}", lang)
                 pushed = _feed_of(render_parts(exercise.pk, events, key, exercise.code))
                 assert pushed == _alone(exercise.pk, events, key), f"batch {step}: {key} got another role's feed"
-        for role, pid in list(seats.items()):
-            if any(e.type == "role_released" and e.payload.get("participant") == pid for e in events):
-                del seats[role]
+        _drop_released(seats, events)
         if not seats:
             break
 
