@@ -309,12 +309,9 @@ def _role_feed(f: _Frame) -> str:
     asked of that role (``feed.AskedLabels``: which causes it saw). Otherwise it is worded anew
     and kept for the roles after it."""
     snap, events, viewer, lang = f.snap, f.events, f.viewer, f.lang
-    visible = tuple(e.seq for e in events if engine.can_see(e, viewer))
-    seen = tuple(
-        e.seq
-        for e in events
-        if e.type == EventType.INJECT_RELEASED and e.seq in visible and feeds.receipt_seen(snap, e, viewer)
-    )
+    shown = [e for e in events if engine.can_see(e, viewer)]
+    visible = tuple(e.seq for e in shown)
+    seen = tuple(e.seq for e in shown if e.type == EventType.INJECT_RELEASED and feeds.receipt_seen(snap, e, viewer))
     key = (snap.exercise.pk, snap.exercise.code, snap.seq, events[0].seq, events[-1].seq, len(events), lang)
     labels = snap.labels(lang)
     with _role_feeds_lock:
