@@ -290,6 +290,9 @@ CRISIS_TABLE: dict[str, Any] = {
     # Channels' one database thread). On PostgreSQL a command waits on the server part of its
     # time, and the row lock orders a table's commands; SQLite has one writer at a time, so 0.
     "COMMAND_THREADS": envint("CT_COMMAND_THREADS", 4 if DATABASE_URL else 0),
+    # With channels-redis: the hubs hear each other's batches over Redis publish/subscribe on the
+    # layer's server (one PUBLISH a batch) rather than the layer's queues (exercises/wire.py).
+    "HUB_PUBSUB": envbool("CT_HUB_PUBSUB", True),
 }
 # WebSocket origins accepted besides the page's own (scheme, host and port must match exactly).
 CT_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS

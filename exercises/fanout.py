@@ -2,7 +2,8 @@
 
 Channels' usual pattern (every consumer in a group gets its own channel-layer message)
 costs a layer message, a task wake-up and a thread hop per socket. Here each worker
-process subscribes **once** per exercise with one channel name of its own; when a batch
+process subscribes **once** per exercise on its wire to the other workers (``exercises.wire``:
+Redis pub/sub with channels-redis, else the channel layer); when a batch
 of events arrives it renders one frame per audience (facilitator, each role, public ×
 language) and writes that string straight to the local sockets of that audience.
 
@@ -22,9 +23,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
+from . import wire as wires
 from .engine import Event
 
 log = logging.getLogger(__name__)
@@ -37,14 +36,13 @@ def group_name(exercise_id: int) -> str:
 def publish(exercise_id: int, events: list[Event], *, code: str = "") -> None:
     """Send committed events to every worker process watching this exercise (sync callers).
     ``code`` (the exercise's) lets a worker trust what it kept of the exercise under that id."""
-    layer = get_channel_layer()
-    if layer is None or not events:
+    if not events:
         return
     message = {"type": "ct.events", "exercise": exercise_id, "code": code, "events": [e.as_dict() for e in events]}
     if _hand_to_hub(group_name(exercise_id), message):
         return
     try:
-        async_to_sync(layer.group_send)(group_name(exercise_id), message)
+        wires.send_now(group_name(exercise_id), message)
     except Exception as exc:  # the log is committed; clients catch up on their next resume
         _send_failed(exercise_id, exc)
 
@@ -77,14 +75,11 @@ def _hand_to_hub(group: str, message: dict[str, Any]) -> bool:
 
 def publish_signal(exercise_id: int, kind: str, data: dict[str, Any]) -> None:
     """Ephemeral, non-logged notices (presence) to every worker watching an exercise."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     message = {"type": "ct.signal", "exercise": exercise_id, "kind": kind, "data": data}
     if _hand_to_hub(group_name(exercise_id), message):
         return
     with contextlib.suppress(Exception):
-        async_to_sync(layer.group_send)(group_name(exercise_id), message)
+        wires.send_now(group_name(exercise_id), message)
 
 
 def contiguous_runs(events: list[Event]) -> list[list[Event]]:
@@ -143,7 +138,7 @@ def audience_order(by_key: dict[tuple[str, str], list[Socket]], actor: str | Non
 class Hub:
     def __init__(self) -> None:
         self.sockets: dict[int, set[Socket]] = defaultdict(set)
-        self.channel_name: str | None = None
+        self.wire: wires.Wire | None = None  # to the other workers (``exercises.wire``)
         self.listener: asyncio.Task[None] | None = None
         self.renderer: Renderer | None = None
         self.lock = asyncio.Lock()
@@ -157,8 +152,9 @@ class Hub:
     async def _ensure_listener(self) -> None:
         if self.listener is not None and not self.listener.done():
             return
-        layer = get_channel_layer()
-        self.channel_name = await layer.new_channel("ct.hub.")
+        if self.wire is None:
+            self.wire = wires.make_wire()
+            await self.wire.start()
         loop = asyncio.get_running_loop()
         self.listener = loop.create_task(self._listen())
         if self.dispatcher is None or self.dispatcher.done():
@@ -172,7 +168,8 @@ class Hub:
             first = not self.sockets[socket.exercise_id]
             self.sockets[socket.exercise_id].add(socket)
             if first:
-                await get_channel_layer().group_add(group_name(socket.exercise_id), self.channel_name)
+                assert self.wire is not None
+                await self.wire.join(group_name(socket.exercise_id))
 
     async def unregister(self, socket: Socket) -> None:
         async with self.lock:
@@ -182,12 +179,13 @@ class Hub:
             local.discard(socket)
             if not local:
                 del self.sockets[socket.exercise_id]
-                with contextlib.suppress(Exception):
-                    await get_channel_layer().group_discard(group_name(socket.exercise_id), self.channel_name)
+                if self.wire is not None:
+                    with contextlib.suppress(Exception):
+                        await self.wire.leave(group_name(socket.exercise_id))
 
     async def _listen(self) -> None:
-        layer = get_channel_layer()
-        assert self.channel_name is not None
+        wire = self.wire
+        assert wire is not None
         broken = False
         since = 0.0  # when the current outage began; one log line when it starts, one a minute after
         said = 0.0
@@ -205,7 +203,7 @@ class Hub:
                     continue
                 broken = False
             try:
-                message = await layer.receive(self.channel_name)
+                message = await wire.receive()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # e.g. Redis restarting: wait and listen again
@@ -218,12 +216,13 @@ class Hub:
 
     async def _send_outbox(self) -> None:
         """Send what ``publish`` handed over, one message after the other: a table's batches
-        reach the layer in the order they committed."""
-        layer = get_channel_layer()
+        reach the wire in the order they committed."""
+        wire = self.wire
+        assert wire is not None
         while True:
             group, message = await self.outbox.get()
             try:
-                await layer.group_send(group, message)
+                await wire.send(group, message)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the log is committed; clients catch up on their next resume
@@ -292,11 +291,10 @@ class Hub:
         A restarted Redis has lost the group memberships (and any batch published while it
         was down); the log in the database has every event, so each socket re-reads it.
         """
-        layer = get_channel_layer()
+        assert self.wire is not None
         async with self.lock:
             exercises = list(self.sockets)
-            for exercise_id in exercises:
-                await layer.group_add(group_name(exercise_id), self.channel_name)
+            await self.wire.rejoin([group_name(exercise_id) for exercise_id in exercises])
         for exercise_id in exercises:
             for socket in list(self.sockets.get(exercise_id, ())):
                 with contextlib.suppress(Exception):
