@@ -1,9 +1,9 @@
 """How a worker's hub hears of the batches other workers (and its own commands) published.
 
-The hub (``exercises.fanout``) needs four things of the wire between workers: join a table's
-group, leave it, send a message to a group, and receive what was sent to the groups it joined,
-in order, **raising** when the wire failed (so the hub re-joins and makes its sockets catch up
-from the log: a batch lost on the wire must never go unnoticed).
+What the hub (``exercises.fanout``) needs of the wire between workers: join a table's group,
+leave it, send a message to a group, receive what was sent to the groups it joined, in order,
+**raising** when the wire failed, and re-join after that (the hub then makes its sockets catch
+up from the log: a batch lost on the wire must never go unnoticed).
 
 - ``LayerWire``: Channels' channel layer (the in-memory layer of the one-process default; any
   layer). A group message is queued in the layer for each member channel.
@@ -25,9 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import msgpack  # type: ignore[import-untyped]  # channels-redis's own serializer, installed with it
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -190,8 +191,11 @@ class RedisWire:
 def channel_prefix(url: str, prefix: str) -> str:
     """The hub's channel names: the layer's prefix and the Redis database (pub/sub channels are
     shared by every database of a server, and test runs are kept apart by database)."""
-    database = (urlsplit(url).path or "/0").strip("/") or "0"
-    return f"{prefix}:{database}:hub:"
+    parts = urlsplit(url)
+    database = parse_qs(parts.query).get("db", [""])[0]
+    if not database and parts.scheme != "unix":  # redis://host:port/<db>; a unix URL's path is the socket
+        database = parts.path.strip("/")
+    return f"{prefix}:{database or '0'}:hub:"
 
 
 def _redis_of_layer() -> tuple[str, str] | None:
@@ -226,8 +230,6 @@ def send_now(group: str, message: dict[str, Any]) -> None:
     if found is None:
         async_to_sync(get_channel_layer().group_send)(group, message)
         return
-    import redis
-
     url, prefix = found
     client = _sync_clients.get(url)
     if client is None:
