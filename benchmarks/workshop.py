@@ -448,8 +448,8 @@ class _WorkshopBench:
         # What the app's workers use with no round going (clocks, heartbeats), to take it out below.
         idle_from, idle_cpu = time.perf_counter(), cpu_seconds(self.app)
         await asyncio.sleep(IDLE_SECONDS)
-        idle_rate = (cpu_seconds(self.app) - idle_cpu) / (time.perf_counter() - idle_from)
         cpu = {"app": cpu_seconds(self.app), "floor": cpu_seconds(self.bare)}
+        idle_rate = (cpu["app"] - idle_cpu) / (time.perf_counter() - idle_from)
         start = time.perf_counter()
         if args.mix:
             self.mix_tasks += [self.loop.create_task(self._act(n, a)) for n, a in enumerate(self.actors)]

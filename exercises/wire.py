@@ -136,7 +136,7 @@ class RedisWire:
             await self._subscribe([self._name(g) for g in groups])
 
     async def send(self, group: str, message: dict[str, Any]) -> None:
-        await self.redis.publish(self._name(group), msgpack.packb(message, use_bin_type=True))
+        await self.redis.publish(self._name(group), _pack(message))
 
     async def receive(self) -> dict[str, Any]:
         item = await self.queue.get()
@@ -156,7 +156,7 @@ class RedisWire:
                     continue
                 kind = message["type"]
                 if kind == "message":
-                    self.queue.put_nowait(msgpack.unpackb(message["data"], raw=False))
+                    self.queue.put_nowait(_unpack(message["data"]))
                 elif kind == "subscribe":
                     waiting = self.confirmations.pop(message["channel"], None)
                     if waiting is not None and not waiting.done():
@@ -186,6 +186,15 @@ class RedisWire:
         # Whatever the old subscription still queued came before the failure; the resync reads it.
         while not self.queue.empty():
             self.queue.get_nowait()
+
+
+def _pack(message: dict[str, Any]) -> bytes:
+    """A message as it goes over Redis (msgpack, as channels-redis sends the layer's)."""
+    return msgpack.packb(message, use_bin_type=True)
+
+
+def _unpack(data: bytes) -> dict[str, Any]:
+    return msgpack.unpackb(data, raw=False)
 
 
 def channel_prefix(url: str, prefix: str) -> str:
@@ -234,4 +243,4 @@ def send_now(group: str, message: dict[str, Any]) -> None:
     client = _sync_clients.get(url)
     if client is None:
         client = _sync_clients[url] = redis.Redis.from_url(url, socket_timeout=5)
-    client.publish(channel_prefix(url, prefix) + group, msgpack.packb(message, use_bin_type=True))
+    client.publish(channel_prefix(url, prefix) + group, _pack(message))
