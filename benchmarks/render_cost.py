@@ -42,11 +42,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from exercises.engine.events import EventType
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import harness, mix  # noqa: E402
+from exercises.engine.events import EventType  # noqa: E402
 
 
 def timed(fn, *args: Any, **kwargs: Any) -> tuple[float, Any]:
