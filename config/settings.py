@@ -173,7 +173,7 @@ else:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.RedisCache",  # Django's, one client per pool (config/redis_cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CT_REDIS_PREFIX", "asgi") + ".cache",
             "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
