@@ -293,6 +293,9 @@ CRISIS_TABLE: dict[str, Any] = {
     # With channels-redis: the hubs hear each other's batches over Redis publish/subscribe on the
     # layer's server (one PUBLISH a batch) rather than the layer's queues (exercises/wire.py).
     "HUB_PUBSUB": envbool("CT_HUB_PUBSUB", True),
+    # A worker's full garbage collections at its quiet moments instead of whenever CPython starts
+    # one, mid-round (exercises/collector.py); never more than 30 s late.
+    "QUIET_GC": envbool("CT_QUIET_GC", True),
 }
 # WebSocket origins accepted besides the page's own (scheme, host and port must match exactly).
 CT_ALLOWED_ORIGINS = CSRF_TRUSTED_ORIGINS

@@ -23,6 +23,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from django.conf import settings
+
+from . import collector as collectors
 from . import wire as wires
 from .engine import Event
 
@@ -148,6 +151,16 @@ class Hub:
         # Batches and signals the command threads published, sent to the layer in order.
         self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self.sender: asyncio.Task[None] | None = None
+        # Full garbage collections at quiet moments (``exercises.collector``): what is in flight.
+        self.busy = 0
+        self.quiet_at = time.monotonic()
+        self.collector: collectors.Collector | None = None
+
+    def quiet_since(self) -> float | None:
+        """When the hub last had nothing to send or dispatch; None while it has."""
+        if self.busy or not self.inbox.empty() or not self.outbox.empty():
+            return None
+        return self.quiet_at
 
     async def _ensure_listener(self) -> None:
         if self.listener is not None and not self.listener.done():
@@ -161,6 +174,9 @@ class Hub:
             self.dispatcher = loop.create_task(self._dispatch_inbox())
         if self.sender is None or self.sender.done():
             self.sender = loop.create_task(self._send_outbox())
+        if self.collector is None and settings.CRISIS_TABLE["QUIET_GC"]:
+            self.collector = collectors.Collector(self.quiet_since)
+            self.collector.start()
 
     async def register(self, socket: Socket) -> None:
         async with self.lock:
@@ -221,6 +237,7 @@ class Hub:
         assert wire is not None
         while True:
             group, message = await self.outbox.get()
+            self.busy += 1
             try:
                 await wire.send(group, message)
             except asyncio.CancelledError:
@@ -228,6 +245,9 @@ class Hub:
             except Exception as exc:  # the log is committed; clients catch up on their next resume
                 if message.get("type") == "ct.events":
                     _send_failed(message["exercise"], exc)
+            finally:
+                self.busy -= 1
+                self.quiet_at = time.monotonic()
 
     async def _dispatch_inbox(self) -> None:
         """Deliver what the listener received; batches that queued up meanwhile go out as one.
@@ -238,39 +258,48 @@ class Hub:
         """
         while True:
             messages = [await self.inbox.get()]
-            while not self.inbox.empty():
-                messages.append(self.inbox.get_nowait())
-            batches: dict[int, dict[int, Event]] = defaultdict(dict)
-            codes: dict[int, str] = {}
-            signals = []
-            for message in messages:
-                if message.get("type") == "ct.events":
-                    for data in message["events"]:
-                        event = Event.from_dict(data)
-                        batches[message["exercise"]][event.seq] = event
-                    codes[message["exercise"]] = message.get("code", "")
-                elif message.get("type") == "ct.signal":
-                    signals.append(message)
+            self.busy += 1
             try:
-                # Tables side by side: each table's frames go out as soon as they are rendered,
-                # not after every table before it in the inbox (issue #11); one table's batch
-                # still finishes before its next one starts (the next round).
-                await asyncio.gather(
-                    *(
-                        self._dispatch_logged(exercise_id, [by_seq[seq] for seq in sorted(by_seq)], codes[exercise_id])
-                        for exercise_id, by_seq in batches.items()
-                    )
+                await self._dispatch_messages(messages)
+            finally:
+                self.busy -= 1
+                self.quiet_at = time.monotonic()
+
+    async def _dispatch_messages(self, messages: list[dict[str, Any]]) -> None:
+        """One pass of ``_dispatch_inbox``: ``messages`` and whatever queued up behind them."""
+        while not self.inbox.empty():
+            messages.append(self.inbox.get_nowait())
+        batches: dict[int, dict[int, Event]] = defaultdict(dict)
+        codes: dict[int, str] = {}
+        signals = []
+        for message in messages:
+            if message.get("type") == "ct.events":
+                for data in message["events"]:
+                    event = Event.from_dict(data)
+                    batches[message["exercise"]][event.seq] = event
+                codes[message["exercise"]] = message.get("code", "")
+            elif message.get("type") == "ct.signal":
+                signals.append(message)
+        try:
+            # Tables side by side: each table's frames go out as soon as they are rendered,
+            # not after every table before it in the inbox (issue #11); one table's batch
+            # still finishes before its next one starts (the next round).
+            await asyncio.gather(
+                *(
+                    self._dispatch_logged(exercise_id, [by_seq[seq] for seq in sorted(by_seq)], codes[exercise_id])
+                    for exercise_id, by_seq in batches.items()
                 )
-                for message in signals:
-                    sockets = list(self.sockets.get(message["exercise"], ()))
-                    # return_exceptions: a socket closing meanwhile must not cost the others their notice
-                    await asyncio.gather(
-                        *(s.signal(message["kind"], message["data"]) for s in sockets), return_exceptions=True
-                    )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("hub dispatch failed")
+            )
+            for message in signals:
+                sockets = list(self.sockets.get(message["exercise"], ()))
+                # return_exceptions: a socket closing meanwhile must not cost the others their notice
+                await asyncio.gather(
+                    *(s.signal(message["kind"], message["data"]) for s in sockets), return_exceptions=True
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("hub dispatch failed")
 
     async def _dispatch_logged(self, exercise_id: int, events: list[Event], code: str) -> None:
         try:
@@ -345,6 +374,8 @@ def get_hub() -> Hub:
     hub = _hubs.get(loop)
     if hub is None:
         for old in [lp for lp in _hubs if lp.is_closed()]:
-            del _hubs[old]
+            gone = _hubs.pop(old)
+            if gone.collector is not None:  # its task never ran to its end: give the collections back
+                gone.collector.stop()
         hub = _hubs[loop] = Hub()
     return hub
