@@ -44,7 +44,7 @@ from exercises.engine.events import EventType
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
-from . import engine
+from . import engine, ticks
 from .engine import commands as c
 from .models import CommandReceipt, Event, Exercise
 
@@ -132,9 +132,10 @@ def write(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float |
     for _attempt in range(ATTEMPTS):
         row = _row(exercise_id)
         state = engine.State.model_validate_json(row.state)
+        scenario = scenario_for(row.scenario)
         try:
             events, state = engine.run(
-                scenario_for(row.scenario),
+                scenario,
                 state,
                 actor,
                 command,
@@ -161,6 +162,7 @@ def write(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float |
         if done:
             stats["written"] += 1
             _keep(Row(row.id, row.code, row.seed, state.seq, row.scenario, dumped))
+            ticks.remember(row.id, row.code, scenario, state, row.seed)
             return Written(events, row.code)
         _stale(exercise_id)
     stats["fallback"] += 1

@@ -127,3 +127,28 @@ def test_a_command_that_changes_nothing_checks_the_copy_is_current(mini, monkeyp
     assert again.events == [] and not again.duplicate
     assert checks == [copy, copy + 1], "the stale copy was not checked, or the row not read again"
     _folds(exercise)
+
+
+def test_a_tick_after_this_worker_s_write_reads_no_state_back(mini, monkeypatch) -> None:
+    """The fast path keeps the schedule of the state it wrote (``ticks.remember``): the next
+    tick reads the short row only, and answers as if it had computed the schedule from the row.
+    Mutation: dropping the ``ticks.remember`` call in ``writes.write`` makes the tick read the
+    row's state back (``_schedule``), red."""
+    from exercises import ticks
+
+    exercise = services.create_exercise(scenario=mini, title="Ticks")
+    actor = _president(exercise)
+    services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Start())
+    _say(exercise, actor, "warm")
+    reads: list[int] = []
+    real = ticks._schedule
+    monkeypatch.setattr(ticks, "_schedule", lambda row: reads.append(row.pk) or real(row))
+    _say(exercise, actor, "moves the log")
+    exercise.refresh_from_db()
+    assert ticks._schedules[exercise.pk].key == (exercise.code, exercise.last_seq)
+    for wall in (exercise.state["anchor_wall"] + 1, exercise.state["anchor_wall"] + 10**6):
+        kept = ticks.due([exercise.pk], wall)
+        ticks._schedules.pop(exercise.pk)  # the same question, computed from the row
+        assert kept == ticks.due([exercise.pk], wall)
+        _say(exercise, actor, f"at {wall}")  # and kept again by the write
+    assert reads == [exercise.pk, exercise.pk]  # only the two computed on purpose
