@@ -46,6 +46,13 @@ MEMO_PANELS = frozenset(
         "lobby_roles.html",
     }
 )
+# The partials a frame pushes that read the exercise's code (a URL of their own): only these get
+# ``contexts.base`` in their context. Every other one is a function of what it shows alone, so one
+# render serves every table whose screens show the same: with the code in every context, the
+# console's controls and notes and a role's actions were rendered once per table, the same HTML
+# (a scripted inject's release re-rendered 27 KB of instructor notes for each of 20 tables at
+# once; issue #11, part 12). tests/test_frame_contexts.py checks this list against the templates.
+CODE_PANELS = frozenset({"lobby_roles.html"})
 # Event types that can change a role's approvals and decisions panels (beyond a bot's move: any
 # event a bot makes updates its seat, which the "played" marks read) and its indicators.
 PROPOSAL_CHANGES = PROPOSAL_LIFE | ROSTER
@@ -115,7 +122,8 @@ class _Frame:
 
     def put(self, template: str, context: dict[str, Any], name: str = "") -> None:
         name = name or template
-        context = {**self.base, **context}
+        if template in CODE_PANELS:
+            context = {**self.base, **context}
         # Keyed once: to compare with what the audience shows, and for the render cache.
         content = partials.UNKEYABLE if template in partials.UNCACHED else partials.content_key(context)
         if template in MEMO_PANELS:
@@ -296,7 +304,7 @@ def _feed_part(f: _Frame, kind: str) -> str:
     if kind == "role" and len(f.events) <= SHARED_FEED_EVENTS:
         return _role_feed(f)
     items = feeds.feed(f.snap, f.events, f.viewer, f.lang)
-    return partials.append("afterbegin", "feed", partials.FEED_ITEM, items, f.base) if items else ""
+    return partials.append("afterbegin", "feed", partials.FEED_ITEM, items) if items else ""
 
 
 def _role_feed(f: _Frame) -> str:
@@ -322,7 +330,7 @@ def _role_feed(f: _Frame) -> str:
             return part
     reads = feeds.AskedLabels(labels)
     items = feeds.feed(snap, events, viewer, lang, labels=reads.as_labels())
-    part = partials.append("afterbegin", "feed", partials.FEED_ITEM, items, f.base) if items else ""
+    part = partials.append("afterbegin", "feed", partials.FEED_ITEM, items) if items else ""
     feed_stats["worded"] += 1
     with _role_feeds_lock:
         _role_feeds.setdefault(key, []).append((visible, seen, reads.asked, part))
@@ -336,9 +344,7 @@ def _feed_and_messages(f: _Frame, kind: str) -> None:
     if kind == "public":  # the public board shows public-channel messages in its feed
         return
     for channel, said in feeds.messages(f.snap, f.events, f.viewer, f.lang, live=True).items():
-        f.parts.append(
-            (f"msgs-{channel}", partials.append("beforeend", f"msgs-{channel}", partials.MESSAGE, said, f.base))
-        )
+        f.parts.append((f"msgs-{channel}", partials.append("beforeend", f"msgs-{channel}", partials.MESSAGE, said)))
 
 
 def frame_parts(
