@@ -12,7 +12,7 @@ generation over: CPython's automatic full collections are off (``gc.set_threshol
 the young generations stay automatic), and the collector runs ``gc.collect()`` when one is due
 (``due``): at least as many young collections since the last full one as CPython's own threshold
 asks, and the hub quiet for ``Policy.quiet`` seconds (no batch in its inbox or outbox, none being
-dispatched). A worker that is never quiet still collects every ``Policy.max_delay`` seconds, so
+dispatched, and no command, render or catch-up on the worker's threads: ``working``). A worker that is never quiet still collects every ``Policy.max_delay`` seconds, so
 memory stays bounded; when the last collector stops (its loop closed), CPython's thresholds are
 back. ``CT_QUIET_GC=0`` leaves CPython's collector as it is (docs/deploy.md).
 """
@@ -20,10 +20,11 @@ back. ``CT_QUIET_GC=0`` leaves CPython's collector as it is (docs/deploy.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,28 @@ def due(policy: Policy, *, now: float, last_full: float, quiet_since: float | No
     if now - last_full >= policy.max_delay:
         return True
     return quiet_since is not None and now - quiet_since >= policy.quiet and now - last_full >= policy.spacing
+
+
+_working = 0
+_worked_at = time.monotonic()
+
+
+@contextlib.contextmanager
+def working() -> Iterator[None]:
+    """Around a call on the worker's threads (``push.on_pool``: commands, renders, catch-ups): the
+    worker is not quiet while one runs. On the event loop's thread only."""
+    global _working, _worked_at
+    _working += 1
+    try:
+        yield
+    finally:
+        _working -= 1
+        _worked_at = time.monotonic()
+
+
+def worked_at() -> float | None:
+    """When the last such call ended; None while one runs."""
+    return None if _working else _worked_at
 
 
 _running: set[Collector] = set()

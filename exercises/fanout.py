@@ -157,10 +157,12 @@ class Hub:
         self.collector: collectors.Collector | None = None
 
     def quiet_since(self) -> float | None:
-        """When the hub last had nothing to send or dispatch; None while it has."""
-        if self.busy or not self.inbox.empty() or not self.outbox.empty():
+        """When the hub last had nothing to send or dispatch and the worker's threads nothing to
+        run (``collector.working``); None while it has."""
+        worked_at = collectors.worked_at()
+        if self.busy or worked_at is None or not self.inbox.empty() or not self.outbox.empty():
             return None
-        return self.quiet_at
+        return max(self.quiet_at, worked_at)
 
     async def _ensure_listener(self) -> None:
         if self.listener is not None and not self.listener.done():

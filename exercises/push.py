@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
-from . import engine
+from . import collector, engine
 from .screens import audiences
 from .screens.audiences import batch_frame
 
@@ -49,9 +49,13 @@ def _threads(setting: str, prefix: str) -> ThreadPoolExecutor | None:
 def on_pool(fn: Callable[..., T], executor: ThreadPoolExecutor | None) -> Callable[..., Awaitable[T]]:
     """``fn`` as a coroutine function run on ``executor``'s threads (each keeps its database
     connection, CONN_MAX_AGE), or on Channels' one database thread when there is none."""
-    if executor is None:
-        return database_sync_to_async(fn)
-    return _Pooled(fn, thread_sensitive=False, executor=executor)
+    call = database_sync_to_async(fn) if executor is None else _Pooled(fn, thread_sensitive=False, executor=executor)
+
+    async def run(*args: Any, **kwargs: Any) -> T:
+        with collector.working():  # no full garbage collection starts meanwhile (exercises/collector.py)
+            return await call(*args, **kwargs)
+
+    return run
 
 
 # A connection that finished a call without an error this recently is taken as alive: Django's

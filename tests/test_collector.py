@@ -151,3 +151,35 @@ def test_it_can_be_turned_off(settings) -> None:
         return hub.collector
 
     assert asyncio.run(run()) is None
+
+
+def test_a_command_or_render_on_the_worker_s_threads_keeps_the_hub_from_being_quiet() -> None:
+    """A reconnect storm's catch-ups and a round's commands run on the pools before any batch
+    reaches the hub. Mutation: ``push.on_pool`` without ``collector.working()`` turns the first
+    assertion red."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from exercises import push
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "done"
+
+    async def run() -> tuple[float | None, float | None, str]:
+        hub = fanout.Hub()
+        with ThreadPoolExecutor(1) as pool:
+            call = asyncio.ensure_future(push.on_pool(slow, pool)())
+            while not started.is_set():
+                await asyncio.sleep(0.01)
+            during = hub.quiet_since()
+            release.set()
+            result = await call
+        return during, hub.quiet_since(), result
+
+    during, after, result = asyncio.run(run())
+    assert during is None
+    assert after is not None and result == "done"
