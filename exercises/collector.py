@@ -11,10 +11,11 @@ While a worker's hub runs, its ``Collector`` (one task on the worker's loop) tak
 generation over: CPython's automatic full collections are off (``gc.set_threshold(t0, t1, OFF)``;
 the young generations stay automatic), and the collector runs ``gc.collect()`` when one is due
 (``due``): at least as many young collections since the last full one as CPython's own threshold
-asks, and the hub quiet for ``Policy.quiet`` seconds (no batch in its inbox or outbox, none being
-dispatched, and no command, render or catch-up on the worker's threads: ``working``). A worker that is never quiet still collects every ``Policy.max_delay`` seconds, so
-memory stays bounded; when the last collector stops (its loop closed), CPython's thresholds are
-back. ``CT_QUIET_GC=0`` leaves CPython's collector as it is (docs/deploy.md).
+asks, and the worker quiet for ``Policy.quiet`` seconds (no batch in its hub's inbox or outbox,
+none being dispatched, and no command, render or catch-up on its threads: ``working``). A worker
+that is never quiet still collects every ``Policy.max_delay`` seconds, so memory stays bounded;
+when the last collector stops (its loop closed), CPython's thresholds are back. ``CT_QUIET_GC=0``
+leaves CPython's collector as it is (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -22,19 +23,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-
-log = logging.getLogger(__name__)
 
 OFF = 1 << 30  # the oldest generation's threshold while a collector runs: never reached by itself
 
 
 @dataclass(frozen=True)
 class Policy:
-    quiet: float = 0.25  # seconds without a batch before a full collection may start
+    quiet: float = 0.25  # seconds with nothing in flight before a full collection may start
     spacing: float = 10.0  # at quiet moments, at most one full collection this often
     max_delay: float = 30.0  # a due collection waits no longer than this for a quiet moment
     young: int = 10  # young collections since the last full one (CPython's default threshold)
@@ -42,8 +40,8 @@ class Policy:
 
 
 def due(policy: Policy, *, now: float, last_full: float, quiet_since: float | None, young: int) -> bool:
-    """Whether a full collection should run now. ``quiet_since``: when the hub last had nothing
-    to do, None while it is busy; ``young``: ``gc.get_count()[2]``."""
+    """Whether a full collection should run now. ``quiet_since``: when the worker last had nothing
+    in flight, None while it has; ``young``: ``gc.get_count()[2]``."""
     if young < policy.young:
         return False
     if now - last_full >= policy.max_delay:

@@ -64,8 +64,10 @@ def test_it_takes_the_oldest_generation_over_collects_when_quiet_and_gives_it_ba
         await asyncio.sleep(0.2)  # busy: nothing
         busy = len(seen)
         state["quiet"] = time.monotonic()
+        counted = collector.stats["quiet"]
         await asyncio.sleep(0.3)
         quiet = len(seen)
+        assert collector.stats["quiet"] == counted + 1
         assert c.task is not None
         c.task.cancel()
         with pytest.raises(asyncio.CancelledError):
