@@ -69,7 +69,12 @@ def test_two_tables_that_show_the_same_console_panels_render_them_once(version, 
 
     built: list[str] = []
     real = partials.render_to_string
-    monkeypatch.setattr(partials, "render_to_string", lambda name, ctx: built.append(name) or real(name, ctx))
+
+    def spy(name: str, ctx: dict) -> str:
+        built.append(name)
+        return real(name, ctx)
+
+    monkeypatch.setattr(partials, "render_to_string", spy)
     per_table = []
     with partials._rendered_lock:
         partials._rendered.clear()  # what earlier tests rendered in this process would be reused too

@@ -142,7 +142,12 @@ def test_a_tick_after_this_worker_s_write_reads_no_state_back(mini, monkeypatch)
     _say(exercise, actor, "warm")
     reads: list[int] = []
     real = ticks._schedule
-    monkeypatch.setattr(ticks, "_schedule", lambda row: reads.append(row.pk) or real(row))
+
+    def counted(row: Exercise) -> ticks.Schedule:
+        reads.append(row.pk)
+        return real(row)
+
+    monkeypatch.setattr(ticks, "_schedule", counted)
     _say(exercise, actor, "moves the log")
     exercise.refresh_from_db()
     assert ticks._schedules[exercise.pk].key == (exercise.code, exercise.last_seq)
