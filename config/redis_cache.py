@@ -18,14 +18,14 @@ from django.core.cache.backends import redis as django_redis
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, tuple[Any, Any]] = {}  # id(pool) -> (pool, its client)
+        self._clients: dict[int, Any] = {}  # id(pool) -> its client (Django keeps each pool for good)
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # Django's, not in the stubs
-        kept = self._clients.get(id(pool))
-        if kept is None or kept[0] is not pool:
-            kept = self._clients[id(pool)] = (pool, self._client(connection_pool=pool))  # type: ignore[attr-defined]
-        return kept[1]
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+        return client
 
 
 class RedisCache(django_redis.RedisCache):

@@ -55,8 +55,9 @@ _worked_at = time.monotonic()
 
 @contextlib.contextmanager
 def working() -> Iterator[None]:
-    """Around a call on the worker's threads (``push.on_pool``: commands, renders, catch-ups): the
-    worker is not quiet while one runs. On the event loop's thread only."""
+    """Around work in flight: a call on the worker's threads (``push.on_pool``: commands, renders,
+    catch-ups), a batch the hub sends or dispatches. The worker is not quiet while any runs. On
+    the event loop's thread only."""
     global _working, _worked_at
     _working += 1
     try:

@@ -151,18 +151,15 @@ class Hub:
         # Batches and signals the command threads published, sent to the layer in order.
         self.outbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self.sender: asyncio.Task[None] | None = None
-        # Full garbage collections at quiet moments (``exercises.collector``): what is in flight.
-        self.busy = 0
-        self.quiet_at = time.monotonic()
+        # Full garbage collections at quiet moments (``exercises.collector``).
         self.collector: collectors.Collector | None = None
 
     def quiet_since(self) -> float | None:
-        """When the hub last had nothing to send or dispatch and the worker's threads nothing to
-        run (``collector.working``); None while it has."""
-        worked_at = collectors.worked_at()
-        if self.busy or worked_at is None or not self.inbox.empty() or not self.outbox.empty():
+        """When the worker last had nothing in flight: no batch in the hub's inbox or outbox, none
+        being sent or dispatched, nothing on its threads (``collector.working``); None while it has."""
+        if not self.inbox.empty() or not self.outbox.empty():
             return None
-        return max(self.quiet_at, worked_at)
+        return collectors.worked_at()
 
     async def _ensure_listener(self) -> None:
         if self.listener is not None and not self.listener.done():
@@ -239,17 +236,14 @@ class Hub:
         assert wire is not None
         while True:
             group, message = await self.outbox.get()
-            self.busy += 1
-            try:
-                await wire.send(group, message)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the log is committed; clients catch up on their next resume
-                if message.get("type") == "ct.events":
-                    _send_failed(message["exercise"], exc)
-            finally:
-                self.busy -= 1
-                self.quiet_at = time.monotonic()
+            with collectors.working():
+                try:
+                    await wire.send(group, message)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the log is committed; clients catch up on their next resume
+                    if message.get("type") == "ct.events":
+                        _send_failed(message["exercise"], exc)
 
     async def _dispatch_inbox(self) -> None:
         """Deliver what the listener received; batches that queued up meanwhile go out as one.
@@ -260,12 +254,8 @@ class Hub:
         """
         while True:
             messages = [await self.inbox.get()]
-            self.busy += 1
-            try:
+            with collectors.working():
                 await self._dispatch_messages(messages)
-            finally:
-                self.busy -= 1
-                self.quiet_at = time.monotonic()
 
     async def _dispatch_messages(self, messages: list[dict[str, Any]]) -> None:
         """One pass of ``_dispatch_inbox``: ``messages`` and whatever queued up behind them."""

@@ -85,7 +85,8 @@ def test_it_takes_the_oldest_generation_over_collects_when_quiet_and_gives_it_ba
 
 
 def test_a_hub_is_busy_while_it_dispatches_and_quiet_after(settings) -> None:
-    """Mutation: not counting ``busy`` in ``_dispatch_inbox`` turns the first assertion red."""
+    """Mutation: ``_dispatch_inbox`` dispatching outside ``collector.working()`` turns the first
+    assertion red."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     seen: list[float | None] = []
     before = gc.get_threshold()
