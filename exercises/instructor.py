@@ -99,7 +99,8 @@ def kinds(source: str) -> list[str]:
     return found
 
 
-def _inject_note(inject: Inject, scenario: Scenario, lang: str, released: set[str]) -> InjectNote:
+def inject_note(inject: Inject, scenario: Scenario, lang: str, released: set[str]) -> InjectNote:
+    """One inject's notes (a row of the console's notes panel, pushed alone when it is released)."""
     if inject.at is not None:
         when = offset_label(inject.at)
     elif inject.trigger is not None:
@@ -137,7 +138,7 @@ def notes(scenario: Scenario, lang: str, *, phase: str = "", released: Any = ())
         )
     unscheduled = []
     for inject in scenario.injects:
-        note = _inject_note(inject, scenario, lang, released)
+        note = inject_note(inject, scenario, lang, released)
         if inject.at is None:
             unscheduled.append(note)
             continue

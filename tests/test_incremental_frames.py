@@ -47,7 +47,7 @@ from exercises.screens.snapshot import Snapshot
 pytestmark = pytest.mark.django_db
 
 LANGS = ("en", "es")
-NOT_PANELS = ("seq", "feed", "msgs-", frames.INJECT_ROWS)
+NOT_PANELS = ("seq", "feed", "msgs-", frames.INJECT_ROWS, frames.NOTE_ROWS)
 ROW = re.compile(r'[ ]*<tr id="([^"]+)".*?</tr>\n?', re.S)
 HASH = re.compile(r'data-hash="[^"]*"')
 
@@ -66,6 +66,24 @@ def _apply_rows(section: str, part: str) -> str:
     return HASH.sub('data-hash=""', section)
 
 
+# An instructor note's row: the ``<li>`` of instructor_inject.html, whose own closing tag starts a
+# line (its source refs are ``<li>``s too, closed inline).
+NOTE_ROW = re.compile(r'<li id="(instr-inject-[^"]+)".*?\n</li>', re.S)
+
+
+def _apply_note_rows(section: str, part: str) -> str:
+    """What static/js/app.js does with the notes' pushed rows: each replaces the row with its id
+    (every scripted inject has one in the panel); the panel's hash no longer holds."""
+    assert part.startswith('<template hx-swap-oob="beforeend:#instructor-notes">'), part[:80]
+    pushed = list(NOTE_ROW.finditer(part))
+    assert pushed, part[:200]
+    for row in pushed:
+        shown = re.search(rf'<li id="{re.escape(row.group(1))}".*?\n</li>', section, re.S)
+        assert shown, f"{row.group(1)} is not on the screen"
+        section = section[: shown.start()] + row.group(0) + section[shown.end() :]
+    return HASH.sub('data-hash=""', section)
+
+
 # What the clock bar's browser side computes itself (static/js/app.js ``tick``) or uses only to
 # correct its skew: the in-game time shown and the server's time. A clock pushed only when its
 # anchors move (``frames._clock``) shows older values of these, and the browser the same time.
@@ -77,7 +95,7 @@ CLOCK_MOVING = re.compile(
 def _same(name: str, html: str) -> str:
     if name == "clock.html":
         return CLOCK_MOVING.sub(lambda m: m.group(1) or "".join(g or "" for g in m.groups()[1:]), html)
-    return HASH.sub('data-hash=""', html) if name == "injects.html" else html
+    return HASH.sub('data-hash=""', html) if name in ("injects.html", "instructor_notes.html") else html
 
 
 def _apply(screen: dict[str, str], parts: list[tuple[str, str]]) -> None:
@@ -85,6 +103,8 @@ def _apply(screen: dict[str, str], parts: list[tuple[str, str]]) -> None:
     for name, html in parts:
         if name == frames.INJECT_ROWS:
             screen["injects.html"] = _apply_rows(screen["injects.html"], html)
+        elif name == frames.NOTE_ROWS:
+            screen["instructor_notes.html"] = _apply_note_rows(screen["instructor_notes.html"], html)
         elif not name.startswith(NOT_PANELS):
             screen[name] = html
 
@@ -408,13 +428,17 @@ def test_an_advanced_snapshot_equals_one_read_from_the_database(version, alice):
     assert "proposal_events" in previous.__dict__  # carried from batch to batch, never read again
 
 
-def test_the_console_s_notes_are_rebuilt_only_when_the_phase_or_a_scripted_release_moves(version, alice, monkeypatch):
-    """The instructor notes read the phase and the scripted releases (``frames._notes_may_change``):
-    an ad-hoc inject leaves them unbuilt; a scripted release rebuilds them and the frame marks the
-    inject released. Mutation that turns it red (tried): dropping the scripted-release branch of
-    ``_notes_may_change`` (the console's notes keep the inject unreleased). Dropping
-    ``PHASE_CHANGED`` from ``NOTES_CHANGES`` alone stays green here: in september-2001 every
-    phase change comes with a scripted release in the same batch."""
+def test_the_console_s_notes_are_rebuilt_only_when_the_phase_moves_and_a_release_pushes_its_row(
+    version, alice, monkeypatch
+):
+    """The instructor notes read the phase and the scripted releases (``frames._notes``): an ad-hoc
+    inject leaves them unbuilt; a scripted release pushes that inject's row alone (not the 27 KB
+    panel, which also closed the phases the facilitator had opened), and the row applied to the
+    screen gives what a full re-render shows; a phase change pushes the whole panel.
+
+    Mutations that turn it red (tried): dropping the row branch of ``_notes`` (the console's notes
+    keep the inject unreleased); ``NOTE_ROW_CHANGES`` without ``INJECT_RELEASED`` (the same);
+    pushing the whole panel on a release (no row part: the size assertion)."""
 
     from exercises.screens import contexts
 
@@ -422,6 +446,7 @@ def test_the_console_s_notes_are_rebuilt_only_when_the_phase_or_a_scripted_relea
     key = ("facilitator", "en")
     run = services.execute
     first = _adhoc(exercise, "A")
+    screen = _full(exercise.pk, first.events[-1].seq, first.events, engine.FACILITATOR_VIEW, "en")
     assert "instructor_notes.html" in dict(render_parts(exercise.pk, first.events, key, exercise.code))
     built: list[str] = []
     original = contexts.instructor_notes
@@ -440,8 +465,17 @@ def test_the_console_s_notes_are_rebuilt_only_when_the_phase_or_a_scripted_relea
     released = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject=inject))
     assert {e.type for e in released.events} <= {"inject_released", "pressure_checked", "indicator_changed"}
     pushed = dict(render_parts(exercise.pk, released.events, key, exercise.code))
+    assert "instructor_notes.html" not in pushed and built == []
+    row = pushed[frames.NOTE_ROWS]
+    assert f'id="instr-inject-{inject}"' in row and "is-released" in row
+    assert len(row) * 5 < len(screen["instructor_notes.html"])  # a row, not the panel
+    shown = _apply_note_rows(screen["instructor_notes.html"], row)
     full = _full(exercise.pk, released.events[-1].seq, released.events, engine.FACILITATOR_VIEW, "en")
-    assert pushed.get("instructor_notes.html") == full["instructor_notes.html"]
+    assert _same("instructor_notes.html", shown) == _same("instructor_notes.html", full["instructor_notes.html"])
+    advanced = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase())
+    pushed = dict(render_parts(exercise.pk, advanced.events, key, exercise.code))
+    full = _full(exercise.pk, advanced.events[-1].seq, advanced.events, engine.FACILITATOR_VIEW, "en")
+    assert pushed["instructor_notes.html"] == full["instructor_notes.html"]
 
 
 def test_the_clock_is_pushed_only_when_what_the_browser_runs_it_from_moves(version, alice):

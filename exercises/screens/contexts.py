@@ -109,6 +109,20 @@ def instructor_notes(snap: Snapshot, lang: str) -> dict[str, Any]:
     return {"notes": instructor.notes(snap.scenario, lang, phase=st.phase, released=released)}
 
 
+def _note_row_html(note: instructor.InjectNote) -> str:
+    return render_to_string(P + "instructor_inject.html", {"inj": note})
+
+
+def instructor_note_rows_html(snap: Snapshot, lang: str, inject_ids: list[str]) -> str:
+    """The rows of the notes panel for these scripted injects, as they stand now (released or
+    not), each rendered once per content: what a release changes in the notes, pushed alone."""
+    st = snap.state
+    released = set(st.released) - set(st.lost)
+    by_id = {inject.id: inject for inject in snap.scenario.injects}
+    notes = [instructor.inject_note(by_id[i], snap.scenario, lang, released) for i in inject_ids if i in by_id]
+    return "".join(cached("instructor_inject.html", {"inj": n}, partial(_note_row_html, n)) for n in notes)
+
+
 def institutions(snap: Snapshot, lang: str) -> dict[str, Any]:
     return {"institutions": panels.institution_approvals(snap, lang)}
 

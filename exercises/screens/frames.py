@@ -31,6 +31,8 @@ INJECT_CHANGES = frozenset({EventType.INJECT_RELEASED, EventType.INJECT_LOST, Ev
 # The console's inject rows a batch changed: the part's name, and in ``_Sent`` the content key
 # of each row on screen (by its id).
 INJECT_ROWS = "inject-rows"
+# The instructor notes' inject rows a scripted release or loss changed: the part's name.
+NOTE_ROWS = "note-rows"
 # Panels that may be left out of a frame when their content is what the audience has.
 MEMO_PANELS = frozenset(
     {
@@ -229,27 +231,38 @@ def _console_panels(f: _Frame) -> None:
     if f.changed and (f.types & PROPOSAL_CHANGES or f.unknown("institutions.html")):
         f.put("institutions.html", contexts.institutions(snap, lang))
     _inject_list(f)
-    if _notes_may_change(f):
-        f.put("instructor_notes.html", contexts.instructor_notes(snap, lang))
+    _notes(f)
     if f.roster:
         f.put("roster.html", contexts.roster(snap, lang))
 
 
-# What the instructor notes read (``contexts.instructor_notes``): the phase, and the scripted
-# injects released or lost (an ad-hoc inject has no notes; a receipt changes none).
-NOTES_CHANGES = frozenset(
-    {EventType.PHASE_CHANGED, EventType.INJECT_LOST, EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED}
-)
+# What the instructor notes read (``contexts.instructor_notes``): the phase (which one is open
+# and marked "now"), and the scripted injects released or lost (each its own row); an ad-hoc
+# inject has no notes, a receipt changes none.
+NOTES_CHANGES = frozenset({EventType.PHASE_CHANGED, EventType.EXERCISE_STARTED, EventType.EXERCISE_ENDED})
+NOTE_ROW_CHANGES = frozenset({EventType.INJECT_RELEASED, EventType.INJECT_LOST})
 
 
-def _notes_may_change(f: _Frame) -> bool:
-    """Build the notes (every phase's and inject's, ~1 ms late in a game) only when the batch can
-    change them, or when this audience's screens are not known to show them (issue #11, part 5)."""
+def _notes(f: _Frame) -> None:
+    """The console's instructor notes: whole when the phase moves or this audience's screens are
+    not known to show them; else only the rows of the scripted injects the batch released or lost,
+    replaced by id (``NOTE_ROWS``; static/js/app.js swaps them, as the inject list's rows).
+
+    Built (every phase's and inject's notes, ~1 ms late in a game) only when the batch can change
+    them (issue #11, part 5). A scripted release pushed the whole panel, 27 KB, to every console,
+    and closed the phases its reader had opened; now its row, ~1 KB (part 13)."""
     if f.unknown("instructor_notes.html"):  # also ``everything``: nothing is known then
-        return f.changed or bool(f.types & INJECT_CHANGES)
-    return bool(f.types & NOTES_CHANGES) or any(
-        e.type == EventType.INJECT_RELEASED and e.payload.get("inject") for e in f.events
-    )
+        if f.changed or f.types & INJECT_CHANGES:
+            f.put("instructor_notes.html", contexts.instructor_notes(f.snap, f.lang))
+        return
+    if f.types & NOTES_CHANGES:
+        f.put("instructor_notes.html", contexts.instructor_notes(f.snap, f.lang))
+        return
+    ids = [e.payload["inject"] for e in f.events if e.type in NOTE_ROW_CHANGES and e.payload.get("inject")]
+    if ids:
+        html = contexts.instructor_note_rows_html(f.snap, f.lang, list(dict.fromkeys(ids)))
+        f.panels["instructor_notes.html"] = None  # the panel on screen is no longer the one last sent whole
+        f.parts.append((NOTE_ROWS, f'<template hx-swap-oob="beforeend:#instructor-notes">{html}</template>'))
 
 
 def _inject_list(f: _Frame) -> None:

@@ -154,8 +154,9 @@
     const { target, fragment } = event.detail;
     if (!fragment) return;
     if (fragment instanceof HTMLTemplateElement) {
-      // Rows of a table pushed one by one (the console's inject list, screens/frames.py): each
-      // replaces the row with its id or is appended; the panel's hash no longer holds.
+      // Rows pushed one by one (the console's inject list and its instructor notes,
+      // screens/frames.py): each replaces the row with its id or is appended; the panel's hash
+      // no longer holds.
       event.detail.shouldSwap = false;
       for (const row of Array.from(fragment.content.children)) {
         const shown = row.id && document.getElementById(row.id);

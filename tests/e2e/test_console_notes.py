@@ -1,0 +1,58 @@
+"""The console's instructor notes in a real browser: a scripted release marks its row in place.
+
+A release pushes that inject's row alone (``screens.frames._notes``), which static/js/app.js swaps
+by id: the row says "released", and the phase the facilitator had opened to read ahead stays open
+(the whole panel, pushed before, reopened only the current phase and closed the others). A phase
+change still pushes the whole panel, with the new phase open.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.test_journeys import _claim, _facilitate, _join_by_code, _live, _sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_scripted_release_marks_its_note_and_leaves_the_reader_s_phases_open(
+    browser: Browser, live_asgi: str, library, facilitator, csp_watch
+):
+    """Mutations: ``frames._notes`` pushing the whole panel on a release (red: the phase the
+    facilitator opened is closed again, and the panel is a new element); app.js's template branch
+    limited to ``#inject-rows`` (red: the row stays unreleased on screen)."""
+    console = _sign_in(browser, live_asgi, facilitator)
+    seen = csp_watch(console)
+    console.locator("li.scenario-card:has(input[value='september-2001']) button[type=submit]").click()
+    expect(console.locator(".join-code")).to_be_visible()
+    code = console.locator("p.join-code").inner_text().strip().replace("-", "")
+    _live(console)
+    president = _join_by_code(browser, live_asgi, code, "Vicente")
+    _claim(president, "mx_president")
+    _facilitate(console, code, type="start")
+
+    notes = console.locator("#instructor-notes")
+    expect(notes.locator("details.instr-phase.is-current")).to_have_count(1)
+    row = notes.locator("#instr-inject-washington_asks_position")
+    expect(row).to_have_count(1)
+    expect(row).not_to_have_class("instr-inject is-released")
+    # the facilitator reads ahead: the last phase opened by hand
+    ahead = notes.locator("details.instr-phase:not(.is-current)").nth(1)
+    ahead.locator("summary").click()
+    expect(ahead).to_have_attribute("open", "")
+    console.evaluate("document.getElementById('instructor-notes').dataset.before = 'yes'")
+
+    _facilitate(console, code, type="release_inject", inject="washington_asks_position")
+    expect(row).to_have_class("instr-inject is-released")
+    expect(row.locator(".badge-ok")).to_have_text("released")
+    expect(notes.locator("#instr-inject-washington_asks_position")).to_have_count(1)
+    expect(console.locator("#instructor-notes[data-before]")).to_have_count(1)  # the panel was not replaced
+    expect(ahead).to_have_attribute("open", "")
+
+    # a phase change: the whole panel, the new phase open
+    _facilitate(console, code, type="advance_phase")
+    expect(console.locator("#instructor-notes[data-before]")).to_have_count(0)
+    expect(notes.locator("details.instr-phase.is-current")).to_have_attribute("open", "")
+    expect(notes.locator("#instr-inject-washington_asks_position")).to_have_class("instr-inject is-released")
+    assert seen == []
