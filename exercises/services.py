@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from exercises.engine.events import EventType
@@ -162,7 +162,8 @@ def _execute_locked(
         # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
         exercise = (
             Exercise.objects.select_related("scenario")
-            .only(*writes.FIELDS)
+            .only(*writes.LOCKED_FIELDS)
+            .annotate(state_text=writes.STATE_TEXT)
             .select_for_update(of=("self",))
             .get(pk=exercise_id)
         )
@@ -173,7 +174,7 @@ def _execute_locked(
         ):
             return Result([], actor.label, duplicate=True)
         scenario = scenario_for(exercise.scenario)
-        state = engine.State.model_validate(exercise.state)
+        state = engine.State.model_validate_json(exercise.state_text)
         try:
             events, state = engine.run(
                 scenario, state, actor, command, seed=exercise.seed, wall=time.time() if now is None else now
@@ -185,11 +186,11 @@ def _execute_locked(
             raise
         if events:
             Event.objects.bulk_create(_rows(exercise, events))
-            exercise.state = state.model_dump(mode="json")
-            exercise.last_seq = state.seq
-            exercise.status = state.status
-            exercise.save(update_fields=["state", "last_seq", "status"])
-            transaction.on_commit(lambda: writes.remember(exercise, exercise.state))
+            dumped = state.model_dump_json()
+            writes.save_state(exercise_id, dumped, state.seq, state.status)
+            exercise.last_seq, exercise.status = state.seq, state.status
+            if connection.vendor == "postgresql":  # the one-statement path's copy (SQLite has none)
+                transaction.on_commit(lambda: writes.remember(exercise, dumped))
             removed = [e.payload["participant"] for e in events if e.type == EventType.PARTICIPANT_REMOVED]
             if removed:
                 Participant.objects.filter(exercise_id=exercise_id, pk__in=removed).update(removed_at=timezone.now())
