@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from exercises.engine.events import EventType
@@ -160,13 +160,7 @@ def _execute_locked(
     with transaction.atomic():
         # The row lock serialises writers of one exercise, so seq = last_seq + 1 is safe
         # (SQLite gets the same effect from BEGIN IMMEDIATE, see settings).
-        exercise = (
-            Exercise.objects.select_related("scenario")
-            .only(*writes.LOCKED_FIELDS)
-            .annotate(state_text=writes.STATE_TEXT)
-            .select_for_update(of=("self",))
-            .get(pk=exercise_id)
-        )
+        exercise, state_text = writes.locked(exercise_id)
         receipt = bool(cid) and actor.kind != "system"
         if (
             receipt
@@ -174,7 +168,7 @@ def _execute_locked(
         ):
             return Result([], actor.label, duplicate=True)
         scenario = scenario_for(exercise.scenario)
-        state = engine.State.model_validate_json(exercise.state_text)
+        state = engine.State.model_validate_json(state_text)
         try:
             events, state = engine.run(
                 scenario, state, actor, command, seed=exercise.seed, wall=time.time() if now is None else now
@@ -189,8 +183,7 @@ def _execute_locked(
             dumped = state.model_dump_json()
             writes.save_state(exercise_id, dumped, state.seq, state.status)
             exercise.last_seq, exercise.status = state.seq, state.status
-            if connection.vendor == "postgresql":  # the one-statement path's copy (SQLite has none)
-                transaction.on_commit(lambda: writes.remember(exercise, dumped))
+            transaction.on_commit(lambda: writes.remember(exercise, dumped))
             removed = [e.payload["participant"] for e in events if e.type == EventType.PARTICIPANT_REMOVED]
             if removed:
                 Participant.objects.filter(exercise_id=exercise_id, pk__in=removed).update(removed_at=timezone.now())
