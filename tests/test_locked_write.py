@@ -18,7 +18,10 @@ from scenarios.library import scenario_for
 
 
 def _say(exercise: Exercise, actor: engine.Actor, text: str) -> services.Result:
-    return services.execute(exercise_id=exercise.pk, actor=actor, command=c.SendMessage(channel="cabinet", text=text))
+    """A message through the locked path (on PostgreSQL ``services.execute`` takes the
+    one-statement path first: ``tests/services/test_one_statement_write.py``)."""
+    command = c.SendMessage(channel="cabinet", text=text)
+    return services._execute_locked(exercise_id=exercise.pk, actor=actor, command=command, now=None, cid="", ip="")
 
 
 def _folds(exercise: Exercise) -> None:
