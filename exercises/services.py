@@ -22,7 +22,7 @@ from exercises.engine.events import EventType
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
-from . import access, engine, fanout, health, selectors, throttle, ticks, writes
+from . import access, engine, fanout, health, selectors, states, throttle, ticks, writes
 from .engine import commands as c
 from .logs import security_event
 from .models import CommandReceipt, Event, Exercise, Participant, ShareLink, StaffAccess, Workshop
@@ -184,6 +184,7 @@ def _execute_locked(
             writes.save_state(exercise_id, dumped, state.seq, state.status)
             exercise.last_seq, exercise.status = state.seq, state.status
             transaction.on_commit(lambda: writes.remember(exercise, dumped))
+            transaction.on_commit(lambda: states.offer(exercise_id, exercise.code, state))
             removed = [e.payload["participant"] for e in events if e.type == EventType.PARTICIPANT_REMOVED]
             if removed:
                 Participant.objects.filter(exercise_id=exercise_id, pk__in=removed).update(removed_at=timezone.now())

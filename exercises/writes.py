@@ -45,7 +45,7 @@ from exercises.engine.events import EventType
 from scenarios.library import scenario_for
 from scenarios.models import ScenarioVersion
 
-from . import engine, ticks
+from . import engine, states, ticks
 from .engine import commands as c
 from .models import CommandReceipt, Event, Exercise
 
@@ -232,6 +232,7 @@ def write(*, exercise_id: int, actor: engine.Actor, command: c.Cmd, now: float |
             stats["written"] += 1
             _keep(Row(row.id, row.code, row.seed, state.seq, row.scenario, dumped))
             ticks.remember(row.id, row.code, scenario, state, row.seed)
+            states.offer(row.id, row.code, state)
             return Written(events, row.code)
         _stale(exercise_id)
     stats["fallback"] += 1

@@ -34,6 +34,7 @@ import re
 from typing import Any
 
 import pytest
+from django.test import TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -246,7 +247,12 @@ def _batch(data: st.DataObject, exercise: Exercise, seats: dict[str, str]) -> li
     events: list[engine.Event] = []
     for _ in range(data.draw(st.integers(min_value=1, max_value=3), label="commands in the batch")):
         actor, command = _command(data, exercise, seats)
-        with contextlib.suppress(engine.InvalidCommand, engine.Forbidden):
+        # The commits' callbacks run, as in a worker: the command's state is offered to the
+        # batch's snapshot (exercises.states), which then is that state, not a fold.
+        with (
+            TestCase.captureOnCommitCallbacks(execute=True),
+            contextlib.suppress(engine.InvalidCommand, engine.Forbidden),
+        ):
             events += services.execute(exercise_id=exercise.pk, actor=actor, command=command).events
     return events
 

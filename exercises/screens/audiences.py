@@ -18,7 +18,7 @@ from typing import Any
 from cachetools import LRUCache
 from django.utils import translation
 
-from exercises import engine, selectors
+from exercises import engine, selectors, states
 from exercises.models import Exercise
 
 from . import answers, contexts, frames
@@ -70,7 +70,7 @@ def snapshot_at(exercise_id: int, seq: int, code: str = "", events: list[engine.
                 _loading.pop(key, None)
             return newest
         if before is not None and events and before.seq == events[0].seq - 1 and before.exercise.code == code:
-            snap = before.advanced(events)
+            snap = before.advanced(events, states.taken(exercise_id, code, seq))
         else:
             snap = Snapshot.load(Exercise.objects.light().get(pk=exercise_id), upto=seq)
         snap.now = time.time()  # one clock for every audience of the batch: one clock fragment
