@@ -8,8 +8,10 @@ rolled-back write's state must not reach a screen), and ``taken`` gives it to th
 the batch ending at that seq, which uses it as it is. Nobody changes a state after it is offered:
 the engine folds a command onto a copy, and renders only read.
 
-The newest per exercise, for a few hundred exercises; plain Python (the write path and the
-screens both import it, and neither may import the other).
+The newest per exercise, and only until a render takes it (the snapshot keeps it then): what is
+held is the states of the last commands that no render here has asked for, for 128 exercises at
+most. Plain Python (the write path and the screens both import it, and neither may import the
+other).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
-_offered: LRUCache[int, tuple[str, int, Any]] = LRUCache(maxsize=512)
+_offered: LRUCache[int, tuple[str, int, Any]] = LRUCache(maxsize=128)
 _lock = threading.Lock()
 stats = {"offered": 0, "taken": 0}  # for tests and benchmarks
 
@@ -34,10 +36,11 @@ def offer(exercise_id: int, code: str, state: Any) -> None:
 
 
 def taken(exercise_id: int, code: str, seq: int) -> Any | None:
-    """The state offered for this exercise at exactly ``seq``, or None."""
+    """The state offered for this exercise at exactly ``seq`` (given once), or None."""
     with _lock:
         kept = _offered.get(exercise_id)
-    if kept is None or kept[0] != code or kept[1] != seq:
-        return None
-    stats["taken"] += 1
+        if kept is None or kept[0] != code or kept[1] != seq:
+            return None
+        del _offered[exercise_id]
+        stats["taken"] += 1
     return kept[2]

@@ -92,7 +92,7 @@ def enabled() -> bool:
 # The locked path (``services._execute_locked``) reads the state as the JSON text the column holds
 # and writes pydantic's JSON text back, as this path does: Django's JSONField decoded it into
 # dicts, and encoded ``model_dump`` with the standard library's encoder, twice with ``remember``.
-# On SQLite, where every command takes the locked path, that was a fifth of a command's
+# On SQLite, where every command takes the locked path, that was a quarter of a command's
 # interpreter time (issue #11, part 13).
 LOCKED_FIELDS = tuple(f for f in FIELDS if f != "state")
 STATE_TEXT = Cast("state", output_field=TextField())
@@ -117,7 +117,7 @@ def locked(exercise_id: int) -> tuple[Exercise, str]:
     When this worker's copy (``_rows``) is of the row as it stands (the same ``last_seq``, code
     and scenario version, as ``_sql`` checks), one short statement reads those and the rate
     limit, and the state is the copy's: building the ORM's join of the row and its scenario
-    version was a third of a command on SQLite (issue #11, part 13). Else the ORM reads it all.
+    version was a quarter of a command on SQLite (issue #11, part 13). Else the ORM reads it all.
     The instance has only what a command uses loaded (the rest deferred, as ``only`` does)."""
     with _rows_lock:
         kept = _rows.get(exercise_id)

@@ -39,7 +39,8 @@ def table(db, alice):
 
 
 def test_a_batch_s_snapshot_is_the_state_its_command_committed(table, django_capture_on_commit_callbacks) -> None:
-    """Each batch's snapshot takes the offered state (the same object) and equals a fresh load.
+    """Each batch's snapshot takes the offered state (the same object, given once) and equals a
+    fresh load.
 
     Mutation: ``snapshot_at`` not asking ``states.taken`` (red: not the offered object)."""
     exercise, seats = table
@@ -61,10 +62,11 @@ def test_a_batch_s_snapshot_is_the_state_its_command_committed(table, django_cap
     for actor, command in commands:
         with django_capture_on_commit_callbacks(execute=True):
             events = services.execute(exercise_id=exercise.pk, actor=actor, command=command).events
-        offered = states.taken(exercise.pk, exercise.code, events[-1].seq)
-        assert offered is not None
+        code, seq, offered = states._offered[exercise.pk]
+        assert (code, seq) == (exercise.code, events[-1].seq)
         pushed = snapshot_at(exercise.pk, events[-1].seq, exercise.code, events)
         assert pushed.state is offered
+        assert states.taken(exercise.pk, exercise.code, seq) is None  # given once: the snapshot holds it now
         loaded = Snapshot.load(Exercise.objects.light().get(pk=exercise.pk), upto=events[-1].seq)
         assert pushed.state == loaded.state
 

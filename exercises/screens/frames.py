@@ -249,8 +249,8 @@ def _notes(f: _Frame) -> None:
     replaced by id (``NOTE_ROWS``; static/js/app.js swaps them, as the inject list's rows).
 
     Built (every phase's and inject's notes, ~1 ms late in a game) only when the batch can change
-    them (issue #11, part 5). A scripted release pushed the whole panel, 27 KB, to every console,
-    and closed the phases its reader had opened; now its row, ~1 KB (part 13)."""
+    them (issue #11, part 5). A scripted release pushed the whole panel, 28 KB, to every console,
+    and closed the phases its reader had opened; now its row, 0.5 KB (part 13)."""
     if f.unknown("instructor_notes.html"):  # also ``everything``: nothing is known then
         if f.changed or f.types & INJECT_CHANGES:
             f.put("instructor_notes.html", contexts.instructor_notes(f.snap, f.lang))
