@@ -16,26 +16,18 @@ from exercises.engine import commands as c
 from exercises.models import CommandReceipt, Exercise
 from exercises.screens.audiences import snapshot_at
 from exercises.screens.snapshot import Snapshot
+from tests.test_incremental_frames import _table
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def table(db, alice):
-    from scenarios.library import latest, scenario_for, sync_library
+    """A started september-2001 table, every playable role held (as the property test's)."""
+    from scenarios.library import latest, sync_library
 
     sync_library()
-    version = latest("september-2001")
-    scenario = scenario_for(version)
-    exercise = services.create_exercise(scenario=version, title="Offered", by=alice, seed=3)
-    seats = {}
-    for role in [r.id for r in scenario.roles if not r.institution][:3]:
-        participant, _ = services.join(exercise=exercise, name=f"P {role}"[:40])
-        actor = engine.Actor(kind="participant", participant=participant.pk)
-        services.execute(exercise_id=exercise.pk, actor=actor, command=c.ClaimRole(role=role))
-        seats[role] = participant.pk
-    services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.Start())
-    return exercise, seats
+    return _table(latest("september-2001"), alice)
 
 
 def test_a_batch_s_snapshot_is_the_state_its_command_committed(table, django_capture_on_commit_callbacks) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.test_journeys import _claim, _facilitate, _join_by_code, _live, _sign_in
+from tests.e2e.test_journeys import _facilitate, _started_table
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,15 +21,7 @@ def test_the_facilitator_plays_an_unfilled_role_from_the_console(
 ):
     """Mutations: the panel partial without its ``hx-trigger`` (red: the marked panel is never
     replaced); app.js without the ``data-keep-open`` listeners (red: the action closes)."""
-    console = _sign_in(browser, live_asgi, facilitator)
-    seen = csp_watch(console)
-    console.locator("li.scenario-card:has(input[value='september-2001']) button[type=submit]").click()
-    expect(console.locator(".join-code")).to_be_visible()
-    code = console.locator("p.join-code").inner_text().strip().replace("-", "")
-    _live(console)
-    president = _join_by_code(browser, live_asgi, code, "Vicente")
-    _claim(president, "mx_president")
-    _facilitate(console, code, type="start")
+    console, code, seen = _started_table(browser, live_asgi, facilitator, csp_watch)
 
     # --- the picker loads the panel of the chosen role
     console.select_option("#as-role", "mx_adviser")

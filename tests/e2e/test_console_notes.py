@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.test_journeys import _claim, _facilitate, _join_by_code, _live, _sign_in
+from tests.e2e.test_journeys import _facilitate, _started_table
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,15 +22,7 @@ def test_a_scripted_release_marks_its_note_and_leaves_the_reader_s_phases_open(
     """Mutations: ``frames._notes`` pushing the whole panel on a release (red: the phase the
     facilitator opened is closed again, and the panel is a new element); app.js's template branch
     limited to ``#inject-rows`` (red: the row stays unreleased on screen)."""
-    console = _sign_in(browser, live_asgi, facilitator)
-    seen = csp_watch(console)
-    console.locator("li.scenario-card:has(input[value='september-2001']) button[type=submit]").click()
-    expect(console.locator(".join-code")).to_be_visible()
-    code = console.locator("p.join-code").inner_text().strip().replace("-", "")
-    _live(console)
-    president = _join_by_code(browser, live_asgi, code, "Vicente")
-    _claim(president, "mx_president")
-    _facilitate(console, code, type="start")
+    console, code, seen = _started_table(browser, live_asgi, facilitator, csp_watch)
 
     notes = console.locator("#instructor-notes")
     expect(notes.locator("details.instr-phase.is-current")).to_have_count(1)

@@ -98,6 +98,21 @@ def _facilitate(console: Page, code: str, **fields) -> None:
     assert response.ok and b"toast-error" not in response.body(), response.text()
 
 
+def _started_table(browser: Browser, base: str, facilitator, watch=None) -> tuple[Page, str, list[str]]:
+    """A september-2001 table the facilitator created and started, the President of Mexico seated
+    from another browser: (the console, the code, what ``watch`` (``csp_watch``) saw of the console)."""
+    console = _sign_in(browser, base, facilitator)
+    seen = watch(console) if watch is not None else []
+    console.locator("li.scenario-card:has(input[value='september-2001']) button[type=submit]").click()
+    expect(console.locator(".join-code")).to_be_visible()
+    code = console.locator("p.join-code").inner_text().strip().replace("-", "")
+    _live(console)
+    president = _join_by_code(browser, base, code, "Vicente")
+    _claim(president, "mx_president")
+    _facilitate(console, code, type="start")
+    return console, code, seen
+
+
 def test_a_table_plays_the_first_day(browser: Browser, live_asgi: str, library, facilitator, shots):
     base = live_asgi
     # --- the facilitator creates the exercise and gets a code, a link, a QR code
