@@ -179,7 +179,7 @@ def _execute_locked(
             _forbidden(exercise, actor, command, refusal, ip)
             raise
         if events:
-            Event.objects.bulk_create(_rows(exercise, events))
+            writes.insert_events(exercise_id, events)
             dumped = state.model_dump_json()
             writes.save_state(exercise_id, dumped, state.seq, state.status)
             exercise.last_seq, exercise.status = state.seq, state.status

@@ -64,3 +64,22 @@ def test_a_copy_the_row_has_moved_past_is_not_used(mini_table, bob) -> None:
     _folds(mini_table)
     texts = [e.payload.get("text") for e in selectors.log(mini_table.pk) if e.type == "message_sent"]
     assert texts[-3:] == ["mine", "another worker's", "mine again"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_events_rows_read_back_as_the_engine_made_them(mini_table, bob) -> None:
+    """The locked path inserts the events with one statement (``writes.insert_events``): read
+    back through the ORM, each is the engine's event, stamped now. Mutation: the payload written
+    without its field's preparation (``json.dumps`` skipped: the insert fails, red)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    actor = engine.Actor(kind="participant", participant=bob.participant.pk)
+    made = _say(mini_table, actor, "read me back").events
+    rows = {r.seq: r for r in Event.objects.filter(exercise=mini_table, seq__in=[e.seq for e in made])}
+    for e in made:
+        row = rows[e.seq]
+        assert (row.type, row.game_time, row.role, row.actor) == (e.type, e.game_time, e.role, e.actor)
+        assert row.payload == e.payload and row.audience == list(e.audience) and row.inherited is False
+        assert abs(timezone.now() - row.created_at) < timedelta(seconds=30)
