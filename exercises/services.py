@@ -67,22 +67,6 @@ class Result:
         return self.rejection is None
 
 
-def _rows(exercise: Exercise, events: list[engine.Event]) -> list[Event]:
-    return [
-        Event(
-            exercise=exercise,
-            seq=e.seq,
-            type=e.type,
-            game_time=e.game_time,
-            role=e.role,
-            actor=e.actor,
-            payload=e.payload,
-            audience=list(e.audience),
-        )
-        for e in events
-    ]
-
-
 def create_exercise(
     *,
     scenario: ScenarioVersion,
@@ -112,7 +96,7 @@ def create_exercise(
             status=state.status,
             state=state.model_dump(mode="json"),
         )
-        Event.objects.bulk_create(_rows(exercise, [first]))
+        writes.insert_events(exercise.pk, [first])
     return exercise
 
 
@@ -182,7 +166,7 @@ def _execute_locked(
             writes.insert_events(exercise_id, events)
             dumped = state.model_dump_json()
             writes.save_state(exercise_id, dumped, state.seq, state.status)
-            exercise.last_seq, exercise.status = state.seq, state.status
+            exercise.last_seq = state.seq  # what ``remember`` keeps
             transaction.on_commit(lambda: writes.remember(exercise, dumped))
             transaction.on_commit(lambda: states.offer(exercise_id, exercise.code, state))
             removed = [e.payload["participant"] for e in events if e.type == EventType.PARTICIPANT_REMOVED]
@@ -266,7 +250,7 @@ def fork(*, exercise: Exercise, at_seq: int, by: Any = None, keep_seats: bool = 
                     exercise=child, name=person.name[:40], language=parent_seat.language, origin=parent_seat
                 ).pk
         tail = engine.fork_tail(scenario, state, parent=exercise.code, at_seq=at_seq, seats=seats, wall=time.time())
-        Event.objects.bulk_create(_rows(child, tail))
+        writes.insert_events(child.pk, tail)
         child.state = state.model_dump(mode="json")
         child.last_seq = state.seq
         child.status = state.status

@@ -30,6 +30,7 @@ matches the seq it read, and ``unique_event_seq`` stands behind it.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from typing import Any
 
 from cachetools import LRUCache
 from django.db import IntegrityError, connection
-from django.db.models import TextField
+from django.db.models import Field, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -95,17 +96,29 @@ def enabled() -> bool:
 # On SQLite, where every command takes the locked path, that was a quarter of a command's
 # interpreter time (issue #11, part 13).
 LOCKED_FIELDS = tuple(f for f in FIELDS if f != "state")
-STATE_TEXT = Cast("state", output_field=TextField())
+
+
+def _whole_row() -> Any:
+    """The row with its scenario version and its state as JSON text (``state_text``)."""
+    return (
+        Exercise.objects.select_related("scenario")
+        .only(*LOCKED_FIELDS)
+        .annotate(state_text=Cast("state", output_field=TextField()))
+    )
+
+
+def _jsonb() -> str:
+    """What a JSON text parameter needs to fill a JSON column: a cast on PostgreSQL."""
+    return "::jsonb" if connection.vendor == "postgresql" else ""
 
 
 def save_state(exercise_id: int, dumped: str, seq: int, status: str) -> None:
     """The row's state (JSON text, written as is), ``last_seq`` and status, in the caller's
     transaction (the locked path holds the row)."""
     table = connection.ops.quote_name(Exercise._meta.db_table)
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET state = %s{cast}, last_seq = %s, status = %s WHERE id = %s",
+            f"UPDATE {table} SET state = %s{_jsonb()}, last_seq = %s, status = %s WHERE id = %s",
             [dumped, seq, status, exercise_id],
         )
 
@@ -124,18 +137,23 @@ EVENT_COLUMNS = (
 )
 
 
-def insert_events(exercise_id: int, events: list[engine.Event]) -> None:
-    """The events' rows in one ``INSERT``, in the caller's transaction (the locked path): each value
-    prepared by its field as the ORM's ``bulk_create`` does, without building its query (5 % of
-    a worker taking 100 commands/s on SQLite, issue #11 part 13)."""
+@functools.cache
+def _event_fields() -> list[Field[Any, Any]]:
     by_name = {f.name: f for f in Event._meta.concrete_fields}
-    fields = [by_name[name] for name in EVENT_COLUMNS]
+    return [by_name[name] for name in EVENT_COLUMNS]
+
+
+def insert_events(exercise_id: int, events: list[engine.Event]) -> None:
+    """The events' rows in one ``INSERT``, in the caller's transaction: each value prepared by its
+    field as the ORM's ``bulk_create`` does, without building its query (5 % of a worker taking
+    100 commands/s on SQLite, issue #11 part 13)."""
+    fields = _event_fields()
     stamp = timezone.now()
     params: list[Any] = []
     for e in events:
         values = (exercise_id, e.seq, e.type, e.game_time, e.role, e.actor, e.payload, list(e.audience), stamp, False)
         params += [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    cast = _jsonb()
     row = f"(%s, %s, %s, %s, %s, %s, %s{cast}, %s{cast}, %s, %s)"
     columns = ", ".join(str(f.column) for f in fields)
     table = connection.ops.quote_name(Event._meta.db_table)
@@ -175,13 +193,7 @@ def locked(exercise_id: int) -> tuple[Exercise, str]:
             exercise = Exercise.from_db(connection.alias, names, [loaded[n] for n in names])
             exercise.scenario = kept.scenario
             return exercise, kept.state
-    exercise = (
-        Exercise.objects.select_related("scenario")
-        .only(*LOCKED_FIELDS)
-        .annotate(state_text=STATE_TEXT)
-        .select_for_update(of=("self",))
-        .get(pk=exercise_id)
-    )
+    exercise = _whole_row().select_for_update(of=("self",)).get(pk=exercise_id)
     return exercise, exercise.state_text
 
 
@@ -210,12 +222,7 @@ def _row(exercise_id: int) -> Row:
     with _rows_lock:
         row = _rows.get(exercise_id)
     if row is None:
-        exercise = (
-            Exercise.objects.select_related("scenario")
-            .only(*LOCKED_FIELDS)
-            .annotate(state_text=STATE_TEXT)
-            .get(pk=exercise_id)
-        )
+        exercise = _whole_row().get(pk=exercise_id)
         row = _row_of(exercise, exercise.state_text)
         _keep(row)
     return row

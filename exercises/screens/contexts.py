@@ -118,7 +118,7 @@ def instructor_note_rows_html(snap: Snapshot, lang: str, inject_ids: list[str]) 
     not), each rendered once per content: what a release changes in the notes, pushed alone."""
     st = snap.state
     released = set(st.released) - set(st.lost)
-    by_id = {inject.id: inject for inject in snap.scenario.injects}
+    by_id = snap.scenario.injects_by_id
     notes = [instructor.inject_note(by_id[i], snap.scenario, lang, released) for i in inject_ids if i in by_id]
     return "".join(cached("instructor_inject.html", {"inj": n}, partial(_note_row_html, n)) for n in notes)
 
