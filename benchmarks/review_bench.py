@@ -51,9 +51,9 @@ def build_exercise(version, *, events: int = 10_000, seed: int = 1, title: str =
     The engine runs on an in-memory state (``engine.run``), as ``services.execute`` would one
     command at a time, and the rows are written at the end in one batch.
     """
-    from exercises import engine, services
+    from exercises import engine, services, writes
     from exercises.engine import commands as c
-    from exercises.models import Event, Exercise
+    from exercises.models import Exercise
     from exercises.selectors import state_of
     from scenarios.library import scenario_for
 
@@ -134,7 +134,8 @@ def build_exercise(version, *, events: int = 10_000, seed: int = 1, title: str =
                 c.AddNote(text="Bench observation " + rng.choice(words), event=state.seq, role=rng.choice(players).id),
             )
     do(engine.FACILITATOR, c.End())
-    Event.objects.bulk_create(services._rows(exercise, log), batch_size=2000)
+    for start in range(0, len(log), 1000):  # 10 parameters a row: under SQLite's limit per statement
+        writes.insert_events(exercise.pk, log[start : start + 1000])
     Exercise.objects.filter(pk=exercise.pk).update(
         state=state.model_dump(mode="json"), last_seq=state.seq, status=state.status
     )
