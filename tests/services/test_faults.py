@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 
 from exercises import engine, services
 from exercises.models import Event, Exercise
+from exercises.screens import answers
 from scenarios.library import scenario_for
 
 from .conftest import seat
@@ -208,27 +209,65 @@ def own_redis(redis_server_binary):
 
 @pytest.mark.asyncio
 async def test_it_resubscribes_and_catches_up_after_redis_restarts(mini, workers, own_redis) -> None:
+    """Redis dies and comes back: every stored message reaches the watcher once, in order, and
+    every line the talker sent meanwhile was either stored or refused with a "try again".
+
+    While Redis is down, a worker stores a player's command (its publish then fails) until its
+    check of the layer, kept for a second (``health.CACHE_SECONDS``), sees the outage; after that
+    it refuses it as unavailable. Which of the talker's lines fall on which side is timing (CI
+    once refused the third of five, and an earlier form of this test counted it as lost), so two
+    lines are also stored from here, where no worker hears of them: the log always has events
+    the hubs never heard of, and only the re-subscription's catch-up brings them.
+
+    Mutation seen red: the hub's resync signal dropped (``Hub._resubscribe``: "no catch-up").
+    With ``CACHE_SECONDS = 0`` (every line refused) this test passes and the earlier form fails
+    as CI did ("down-000 arrived in frames []")."""
     exercise = await database_sync_to_async(services.create_exercise)(scenario=mini, title="Redis restart")
     seats = [await database_sync_to_async(seat)(exercise, r.title(), r) for r in ("president", "adviser")]
     a, b = workers(2, REDIS_URL=own_redis.url)
     watcher = await Player(a, exercise.code, seats[0][1], name="president@A").connect()
     talker = await Player(b, exercise.code, seats[1][1], name="adviser@B").connect()
+    adviser = engine.Actor(kind="participant", participant=seats[1][0])
+    unavailable = await database_sync_to_async(answers.error_text)("unavailable", "en")
     try:
         first = await chatter(talker, "up", 5, 0.02)
         assert await watcher.wait_seq(await stored(exercise.pk, 5))
 
         own_redis.kill()  # every group membership and queued batch is gone
         await asyncio.sleep(0.5)
-        during = await chatter(talker, "down", 5, 0.02)  # stored; their publish fails
+        tried = await chatter(talker, "down", 5, 0.02)  # each stored (its publish fails) or refused
+        unheard = ["unheard-000", "unheard-001"]
+        for token in unheard:  # stored; published to the test's own Redis, which no worker listens to
+            await database_sync_to_async(services.execute)(
+                exercise_id=exercise.pk,
+                actor=adviser,
+                command=engine.commands.SendMessage(channel="cabinet", text=token),
+            )
+
+        async def answered() -> bool:  # each line the talker sent is in the log or was refused
+            log = set(await database_sync_to_async(messages)(exercise.pk))
+            return sum(t in log for t in tried) + len(talker.frames_with(unavailable)) >= len(tried)
+
+        deadline = time.monotonic() + 15
+        while not await answered():
+            assert time.monotonic() < deadline, "a line sent while Redis was down was neither stored nor refused"
+            await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)
         own_redis.start()
         # Nothing new happens: the hub must notice by itself, re-subscribe and make sockets catch up.
-        assert await watcher.wait_seq(await stored(exercise.pk, 10), timeout=15), "no catch-up after Redis came back"
+        assert await watcher.wait_seq(await last_seq(exercise.pk), timeout=15), "no catch-up after Redis came back"
+        now = len(await database_sync_to_async(messages)(exercise.pk))
 
         later = await chatter(talker, "back", 5, 0.02)  # live again: the group membership was restored
-        assert await watcher.wait_seq(await stored(exercise.pk, 15), timeout=10), "the hub did not re-join its group"
+        assert await watcher.wait_seq(await stored(exercise.pk, now + 5), timeout=10), (
+            "the hub did not re-join its group"
+        )
     finally:
         await close_all([watcher, talker])
-    tokens_once_in_order(watcher, first + during + later)
+    log = await database_sync_to_async(messages)(exercise.pk)
+    assert set(first + unheard + later) <= set(log)
+    refused = [t for t in tried if t not in log]
+    assert len(talker.frames_with(unavailable)) == len(refused), "a line was lost without a word to its sender"
+    tokens_once_in_order(watcher, log)
     markers_increase(watcher)
     assert "re-subscribed" in a.output()  # the hub's own account of what it did
