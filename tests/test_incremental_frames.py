@@ -390,6 +390,54 @@ def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(versio
     assert pushed.get("actions.html") == full["actions.html"]
 
 
+def test_a_scripted_release_rebuilds_actions_only_when_a_requirement_names_it(version, alice, monkeypatch):
+    """The actions gate for releases (``screens.frames._actions_read``): a scripted inject that no
+    action requires leaves every role's actions unbuilt; the release of one an action requires
+    (the calls for the foreign minister's dismissal, which the Mexican president's answer to them
+    needs) makes that action available, and the president's frame carries it as a full re-render
+    shows it. Mutations that turn it red (tried): a release never moving the actions
+    (``_moves_actions`` answering False for it: the random walk above did not notice that one);
+    every scripted release moving them (the gate as it was: built for nothing)."""
+    from exercises.screens import contexts
+
+    exercise, seats = _table(version, alice)
+    scenario = selectors.scenario_of(exercise)
+    role, action, needed = "mx_president", "mx_president_answer_dismissal_calls", "calls_to_dismiss_castaneda"
+    assert needed in frames._actions_read(scenario)[0]
+    while selectors.state_of(exercise).phase not in scenario.action(action).phases:
+        services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase())
+        exercise.refresh_from_db()
+    viewer = engine.Viewer(role=role, participant=seats[role])
+    key = (viewer.audience_key, "en")
+    first = _adhoc(exercise, "A")
+    assert "actions.html" in dict(render_parts(exercise.pk, first.events, key))  # first batch here: every panel
+    built: list[str] = []
+    original = contexts.actions
+
+    def counted(snap: Any, r: str, lang: str, **kw: Any) -> dict[str, Any]:
+        built.append(r)
+        return original(snap, r, lang, **kw)
+
+    monkeypatch.setattr(contexts, "actions", counted)
+    run = services.execute
+    other = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject="fbi_data_request"))
+    assert {e.type for e in other.events} <= {"inject_released", "indicator_changed"}, other.events
+    assert "actions.html" not in dict(render_parts(exercise.pk, other.events, key))
+    assert built == []  # not even built to compare
+    exercise.refresh_from_db()
+    state = selectors.state_of(exercise)
+    assert not next(v for v in engine.action_views(scenario, state, role) if v.action.id == action).available
+    released = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject=needed))
+    pushed = dict(render_parts(exercise.pk, released.events, key))
+    full = _full(exercise.pk, released.events[-1].seq, released.events, viewer, "en")
+    assert built, "the actions were not rebuilt for the inject their requirement names"
+    assert pushed.get("actions.html") == full["actions.html"]
+    exercise.refresh_from_db()
+    assert next(
+        v for v in engine.action_views(scenario, selectors.state_of(exercise), role) if v.action.id == action
+    ).available
+
+
 def test_an_advanced_snapshot_equals_one_read_from_the_database(version, alice):
     """A pushed batch's snapshot is the previous one folded on by the batch, not read again
     (``screens.audiences.snapshot_at``). After every batch of a played table it must equal a fresh

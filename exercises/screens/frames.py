@@ -61,8 +61,9 @@ PROPOSAL_CHANGES = PROPOSAL_LIFE | ROSTER
 INDICATOR_CHANGES = frozenset({EventType.INDICATOR_CHANGED})
 # Event types that can change what a role may do (``engine.action_views``: the status, the phase,
 # the actions executed, refused, proposed or pending, the indicators, the injects received, the
-# open channels, the statements made). An ad-hoc release is left out (``_actions_may_change``):
-# it does not enter ``state.released``. Roster, receipts and messages cannot change it.
+# open channels, the statements made). Roster, receipts and messages cannot change it. A release,
+# a loss or an indicator's change counts only for the injects and indicators the actions'
+# requirements test (``_actions_read``; an ad-hoc release names no inject).
 ACTION_CHANGES = frozenset(
     {
         EventType.EXERCISE_STARTED,
@@ -164,15 +165,54 @@ def _actions_clock_at(sc: Scenario, game_time: int) -> int:
     return bisect.bisect_right(kept[1], game_time)
 
 
+def _condition_names(cond: Condition | None, injects: set[str], indicators: set[str]) -> None:
+    if cond is None:
+        return
+    if cond.inject is not None:
+        injects.add(cond.inject)
+    if cond.indicator is not None:
+        indicators.add(cond.indicator)
+    for nested in (*(cond.all_ or []), *(cond.any_ or []), cond.not_):
+        _condition_names(nested, injects, indicators)
+
+
+_action_reads: dict[int, tuple[Scenario, frozenset[str], frozenset[str]]] = {}
+
+
+def _actions_read(sc: Scenario) -> tuple[frozenset[str], frozenset[str]]:
+    """The injects and the indicators that the actions' requirements test (``engine.conditions``):
+    the only ones whose release, loss or change can move what a role may do. In september-2001, 7
+    of the 32 injects and none of the indicators: a scripted release rebuilt every role's actions
+    (1.4 ms a table, and the clocks release one at every table at once; issue #11, part 14)."""
+    kept = _action_reads.get(id(sc))
+    if kept is None or kept[0] is not sc:
+        injects: set[str] = set()
+        indicators: set[str] = set()
+        for action in sc.actions:
+            for requirement in action.requires:
+                _condition_names(requirement.when, injects, indicators)
+        kept = _action_reads[id(sc)] = (sc, frozenset(injects), frozenset(indicators))
+    return kept[1], kept[2]
+
+
+def _moves_actions(event: engine.Event, injects: frozenset[str], indicators: frozenset[str]) -> bool:
+    if event.type not in ACTION_CHANGES:
+        return False
+    if event.type in (EventType.INJECT_RELEASED, EventType.INJECT_LOST):
+        return event.payload.get("inject") in injects  # an ad-hoc release names none
+    if event.type == EventType.INDICATOR_CHANGED:
+        return event.payload.get("indicator") in indicators
+    return True
+
+
 def _actions_may_change(f: _Frame, clock: int) -> bool:
-    """Whether the batch can change what the role may do: an event of ``ACTION_CHANGES`` (an ad-hoc
-    release does not enter ``state.released``), or the game time past an action's ``after``."""
+    """Whether the batch can change what the role may do: an event of ``ACTION_CHANGES`` (a
+    release, a loss or an indicator's change only if the actions' requirements test it), or the
+    game time past an action's ``after``."""
     if f.everything or f.unknown("actions.html") or f.known.get(ACTIONS_CLOCK) != clock:
         return True
-    return any(
-        e.type in ACTION_CHANGES and (e.type != EventType.INJECT_RELEASED or bool(e.payload.get("inject")))
-        for e in f.events
-    )
+    injects, indicators = _actions_read(f.snap.scenario)
+    return any(_moves_actions(e, injects, indicators) for e in f.events)
 
 
 # What ``_Sent`` keeps of the clock last pushed to an audience: what the browser runs it from.
