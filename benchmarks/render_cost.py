@@ -22,6 +22,11 @@ The database connection is closed between steps as Channels' ``database_sync_to_
 it around every call (with ``CONN_MAX_AGE=0``, the setting's default, each step opens a new
 one); ``--keep-connection`` keeps one open, to show what persistent connections would save.
 
+``--scripted``: each inject is the scenario's next scripted one not yet released
+(``release_inject``, as the workshop console and the clocks release them) instead of an ad-hoc
+one: its release can move what a role may do, so the roles' actions panels are in play (issue
+#11, part 14); at most as many repeats as the scenario has injects left.
+
 Medians over ``--repeat`` (the machine is shared: minima are printed too). ``--profile`` adds
 cProfile's top functions (cumulative) for the batch renders of one inject. Prints one JSON line
 first, then the readable table.
@@ -135,6 +140,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=120, help="mix commands played before measuring")
     parser.add_argument("--profile", action="store_true", help="cProfile of one inject's renders")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scripted", action="store_true", help="release the scenario's scripted injects in turn")
     parser.add_argument(
         "--keep-connection",
         action="store_true",
@@ -188,9 +194,19 @@ def main() -> None:
     profiler = cProfile.Profile() if args.profile else None
     clock = FragmentClock()
     clock.install()
+    done = 0
     for k in range(args.repeat):
         close_old_connections()
-        inject = engine.commands.AdhocInject(title=f"Cost {k}", text="Measured.", recipients=["all"], public=True)
+        inject: engine.commands.Cmd = engine.commands.AdhocInject(
+            title=f"Cost {k}", text="Measured.", recipients=["all"], public=True
+        )
+        if args.scripted:
+            state = selectors.state_of(Exercise.objects.get(pk=table.exercise_id))
+            left = [i.id for i in scenario.injects if i.id not in state.released and i.id not in state.lost]
+            if not left:
+                break
+            inject = engine.commands.ReleaseInject(inject=left[0])
+        done += 1
         ms_cmd, result = timed(
             services.execute, exercise_id=table.exercise_id, actor=engine.FACILITATOR, command=inject
         )
@@ -254,7 +270,8 @@ def main() -> None:
         "roles": len(roles),
         "events_in_log": final.last_seq,
         "history": history,
-        "repeat": args.repeat,
+        "repeat": done,
+        "inject": "scripted" if args.scripted else "adhoc",
         "keep_connection": args.keep_connection,
         "load": harness.load(),
     }
@@ -273,8 +290,8 @@ def main() -> None:
     print("\n# one inject, one table (11 role frames + the console's): where the render time goes\n")
     print(f"{'fragment':40} {'ms per table-inject':>20} {'calls':>6}")
     for name, total in sorted(clock.ms.items(), key=lambda item: -item[1]):
-        print(f"{name:40} {total / args.repeat:20.2f} {clock.calls[name] / args.repeat:6.0f}")
-    record_fragments = {name: round(total / args.repeat, 2) for name, total in clock.ms.items()}
+        print(f"{name:40} {total / done:20.2f} {clock.calls[name] / done:6.0f}")
+    record_fragments = {name: round(total / done, 2) for name, total in clock.ms.items()}
     print(json.dumps({"fragments_ms_per_table_inject": record_fragments}))
     if profiler is not None:
         out = io.StringIO()
