@@ -21,7 +21,7 @@ def test_the_facilitator_plays_an_unfilled_role_from_the_console(
 ):
     """Mutations: the panel partial without its ``hx-trigger`` (red: the marked panel is never
     replaced); app.js without the ``data-keep-open`` listeners (red: the action closes)."""
-    console, code, seen = _started_table(browser, live_asgi, facilitator, csp_watch)
+    console, code, seen, _president = _started_table(browser, live_asgi, facilitator, csp_watch)
 
     # --- the picker loads the panel of the chosen role
     console.select_option("#as-role", "mx_adviser")

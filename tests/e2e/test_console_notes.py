@@ -24,7 +24,7 @@ def test_a_scripted_release_marks_its_note_and_leaves_the_reader_s_phases_open(
     element); app.js's template branch limited to ``#inject-rows`` (red: the row stays unreleased
     on screen); the phases' ``<details>`` without ids (red: the phase change closes the one the
     facilitator opened)."""
-    console, code, seen = _started_table(browser, live_asgi, facilitator, csp_watch)
+    console, code, seen, _president = _started_table(browser, live_asgi, facilitator, csp_watch)
 
     notes = console.locator("#instructor-notes")
     expect(notes.locator("details.instr-phase.is-current")).to_have_count(1)

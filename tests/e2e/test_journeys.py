@@ -98,9 +98,10 @@ def _facilitate(console: Page, code: str, **fields) -> None:
     assert response.ok and b"toast-error" not in response.body(), response.text()
 
 
-def _started_table(browser: Browser, base: str, facilitator, watch=None) -> tuple[Page, str, list[str]]:
+def _started_table(browser: Browser, base: str, facilitator, watch=None) -> tuple[Page, str, list[str], Page]:
     """A september-2001 table the facilitator created and started, the President of Mexico seated
-    from another browser: (the console, the code, what ``watch`` (``csp_watch``) saw of the console)."""
+    from another browser: (the console, the code, what ``watch`` (``csp_watch``) saw of the console,
+    the president's page)."""
     console = _sign_in(browser, base, facilitator)
     seen = watch(console) if watch is not None else []
     console.locator("li.scenario-card:has(input[value='september-2001']) button[type=submit]").click()
@@ -110,7 +111,7 @@ def _started_table(browser: Browser, base: str, facilitator, watch=None) -> tupl
     president = _join_by_code(browser, base, code, "Vicente")
     _claim(president, "mx_president")
     _facilitate(console, code, type="start")
-    return console, code, seen
+    return console, code, seen, president
 
 
 def test_a_table_plays_the_first_day(browser: Browser, live_asgi: str, library, facilitator, shots):
