@@ -340,13 +340,26 @@ def test_an_audience_that_missed_a_batch_gets_every_panel_again(version, alice):
     assert "controls.html" not in dict(render_parts(exercise.pk, again.events, key))  # unchanged: left out
 
 
+def _actions_built(monkeypatch) -> list[str]:
+    """The roles whose actions panel is built from here on (``contexts.actions`` counted)."""
+    from exercises.screens import contexts
+
+    built: list[str] = []
+    original = contexts.actions
+
+    def counted(snap: Any, r: str, lang: str, **kw: Any) -> dict[str, Any]:
+        built.append(r)
+        return original(snap, r, lang, **kw)
+
+    monkeypatch.setattr(contexts, "actions", counted)
+    return built
+
+
 def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(version, alice, monkeypatch):
     """The actions gate (``screens.frames.ACTION_CHANGES``): an ad-hoc inject leaves a role's actions
     unbuilt; withdrawing a once-only proposal (a batch of one ``action_withdrawn``) makes the action
     available again, and the frame carries it. Mutation that turns it red (tried): dropping
     ``ACTION_WITHDRAWN`` from ``ACTION_CHANGES`` (the action stays "blocked" on the proposer's screen)."""
-
-    from exercises.screens import contexts
 
     exercise, seats = _table(version, alice)
     scenario = selectors.scenario_of(exercise)
@@ -370,14 +383,7 @@ def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(versio
         exercise_id=exercise.pk, actor=me, command=c.ProposeAction(action=action.id, option=option, rationale="why")
     )
     assert "actions.html" in dict(render_parts(exercise.pk, proposed.events, key))  # first batch here: every panel
-    built: list[str] = []
-    original = contexts.actions
-
-    def counted(snap: Any, r: str, lang: str, **kw: Any) -> dict[str, Any]:
-        built.append(r)
-        return original(snap, r, lang, **kw)
-
-    monkeypatch.setattr(contexts, "actions", counted)
+    built = _actions_built(monkeypatch)
     news = _adhoc(exercise, "A")
     assert "actions.html" not in dict(render_parts(exercise.pk, news.events, key))
     assert built == []  # not even built to compare
@@ -398,8 +404,6 @@ def test_a_scripted_release_rebuilds_actions_only_when_a_requirement_names_it(ve
     shows it. Mutations that turn it red (tried): a release never moving the actions
     (``_moves_actions`` answering False for it: the random walk above did not notice that one);
     every scripted release moving them (the gate as it was: built for nothing)."""
-    from exercises.screens import contexts
-
     exercise, seats = _table(version, alice)
     scenario = selectors.scenario_of(exercise)
     role, action, needed = "mx_president", "mx_president_answer_dismissal_calls", "calls_to_dismiss_castaneda"
@@ -411,14 +415,7 @@ def test_a_scripted_release_rebuilds_actions_only_when_a_requirement_names_it(ve
     key = (viewer.audience_key, "en")
     first = _adhoc(exercise, "A")
     assert "actions.html" in dict(render_parts(exercise.pk, first.events, key))  # first batch here: every panel
-    built: list[str] = []
-    original = contexts.actions
-
-    def counted(snap: Any, r: str, lang: str, **kw: Any) -> dict[str, Any]:
-        built.append(r)
-        return original(snap, r, lang, **kw)
-
-    monkeypatch.setattr(contexts, "actions", counted)
+    built = _actions_built(monkeypatch)
     run = services.execute
     other = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject="fbi_data_request"))
     assert {e.type for e in other.events} <= {"inject_released", "indicator_changed"}, other.events
