@@ -417,7 +417,9 @@ def test_a_scripted_release_rebuilds_actions_only_when_a_requirement_names_it(ve
     assert "actions.html" in dict(render_parts(exercise.pk, first.events, key))  # first batch here: every panel
     built = _actions_built(monkeypatch)
     run = services.execute
-    other = run(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject="fbi_data_request"))
+    other = run(
+        exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.ReleaseInject(inject="us_consults_partners")
+    )
     assert {e.type for e in other.events} <= {"inject_released", "indicator_changed"}, other.events
     assert "actions.html" not in dict(render_parts(exercise.pk, other.events, key))
     assert built == []  # not even built to compare
