@@ -632,7 +632,7 @@ class _Checks:
             self.in_time(inject.at, f"{where}.at", "at")
         if inject.trigger is not None:
             self.condition(inject.trigger, f"{where}.trigger")
-            if inject.id in _injects_named(inject.trigger):
+            if any(c.inject == inject.id for c in inject.trigger.walk()):
                 self.add(f"{where}.trigger", Msg("{id!r} cannot wait for itself", id=inject.id))
         self.audience(inject.recipients, f"{where}.recipients")
         self.outcome(inject.outcome, f"{where}.outcome")
@@ -807,13 +807,6 @@ class _Checks:
                 }[(takes, line.action is not None)]
                 subject = {"action": line.action} if line.action is not None else {"topic": line.topic}
                 self.add(f"{where}.role", Msg(template, role=line.role, on=line.on, **subject))
-
-
-def _injects_named(cond: Condition) -> set[str]:
-    found = {cond.inject} if cond.inject else set()
-    for child in [*(cond.all_ or []), *(cond.any_ or []), *([cond.not_] if cond.not_ else [])]:
-        found |= _injects_named(child)
-    return found
 
 
 _fmt = format_offset  # seconds back into the file's notation (scenarios/durations.py)

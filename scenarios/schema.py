@@ -10,6 +10,7 @@ Durations and game-time offsets are written as ``"-6d"``, ``"1h30m"``, ``"45m"``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -113,6 +114,12 @@ class Condition(Model):
         if self.indicator is not None and (self.op is None or self.value is None):
             raise ValueError(Msg("an indicator condition needs 'op' and 'value'"))
         return self
+
+    def walk(self) -> Iterator[Condition]:
+        """This condition and every one nested in it (``all``, ``any``, ``not``), depth first."""
+        yield self
+        for child in (*(self.all_ or []), *(self.any_ or []), *([self.not_] if self.not_ else [])):
+            yield from child.walk()
 
 
 class Requirement(Model):
@@ -502,6 +509,25 @@ class Scenario(Model):
     @cached_property
     def phase_index(self) -> dict[str, int]:
         return {p.id: n for n, p in enumerate(self.phases)}
+
+    # What the actions' requirements test (``exercises.engine.conditions.holds``): the screens
+    # rebuild a role's actions only when a batch moves one of these (``screens.frames``).
+    @cached_property
+    def requirement_times(self) -> tuple[int, ...]:
+        """The game times (``after``) the actions' requirements compare against, in order."""
+        return tuple(sorted({c.after for c in self._requirement_conditions if c.after is not None}))
+
+    @cached_property
+    def requirement_injects(self) -> frozenset[str]:
+        return frozenset(c.inject for c in self._requirement_conditions if c.inject is not None)
+
+    @cached_property
+    def requirement_indicators(self) -> frozenset[str]:
+        return frozenset(c.indicator for c in self._requirement_conditions if c.indicator is not None)
+
+    @property
+    def _requirement_conditions(self) -> Iterator[Condition]:
+        return (c for a in self.actions for r in a.requires for c in r.when.walk())
 
     def role(self, role_id: str) -> Role:
         return self.roles_by_id[role_id]

@@ -397,7 +397,7 @@ def test_a_role_s_actions_are_rebuilt_only_when_the_batch_can_change_them(versio
 
 
 def test_a_scripted_release_rebuilds_actions_only_when_a_requirement_names_it(version, alice, monkeypatch):
-    """The actions gate for releases (``screens.frames._actions_read``): a scripted inject that no
+    """The actions gate for releases (``Scenario.requirement_injects``, ``screens.frames._moves_actions``): a scripted inject that no
     action requires leaves every role's actions unbuilt; the release of one an action requires
     (the calls for the foreign minister's dismissal, which the Mexican president's answer to them
     needs) makes that action available, and the president's frame carries it as a full re-render
@@ -407,7 +407,7 @@ def test_a_scripted_release_rebuilds_actions_only_when_a_requirement_names_it(ve
     exercise, seats = _table(version, alice)
     scenario = selectors.scenario_of(exercise)
     role, action, needed = "mx_president", "mx_president_answer_dismissal_calls", "calls_to_dismiss_castaneda"
-    assert needed in frames._actions_read(scenario)[0]
+    assert needed in scenario.requirement_injects
     while selectors.state_of(exercise).phase not in scenario.action(action).phases:
         services.execute(exercise_id=exercise.pk, actor=engine.FACILITATOR, command=c.AdvancePhase())
         exercise.refresh_from_db()

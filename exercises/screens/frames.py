@@ -20,7 +20,7 @@ from exercises import debrief_panels, engine
 from exercises.engine import debrief
 from exercises.engine.commands import BOT_PREFIX
 from exercises.engine.events import PROPOSAL_LIFE, EventType
-from scenarios.schema import Condition, Scenario
+from scenarios.schema import Scenario
 
 from . import contexts, panels, partials
 from . import feed as feeds
@@ -63,7 +63,7 @@ INDICATOR_CHANGES = frozenset({EventType.INDICATOR_CHANGED})
 # the actions executed, refused, proposed or pending, the indicators, the injects received, the
 # open channels, the statements made). Roster, receipts and messages cannot change it. A release,
 # a loss or an indicator's change counts only for the injects and indicators the actions'
-# requirements test (``_actions_read``; an ad-hoc release names no inject).
+# requirements test (``_moves_actions``; an ad-hoc release names no inject).
 ACTION_CHANGES = frozenset(
     {
         EventType.EXERCISE_STARTED,
@@ -141,16 +141,6 @@ class _Frame:
 ACTIONS_CLOCK = "actions.html#clock"
 
 
-def _after_times(cond: Condition | None) -> list[int]:
-    if cond is None:
-        return []
-    nested = [*(cond.all_ or []), *(cond.any_ or []), cond.not_]
-    return ([cond.after] if cond.after is not None else []) + [t for c in nested for t in _after_times(c)]
-
-
-_action_times: dict[int, tuple[Scenario, tuple[int, ...]]] = {}
-
-
 def _actions_clock(snap: Snapshot) -> int:
     """How many of the game times the actions' requirements name have passed (the actions can
     change with the clock only when this does)."""
@@ -158,50 +148,20 @@ def _actions_clock(snap: Snapshot) -> int:
 
 
 def _actions_clock_at(sc: Scenario, game_time: int) -> int:
-    kept = _action_times.get(id(sc))
-    if kept is None or kept[0] is not sc:
-        times = sorted({t for a in sc.actions for r in a.requires for t in _after_times(r.when)})
-        kept = _action_times[id(sc)] = (sc, tuple(times))
-    return bisect.bisect_right(kept[1], game_time)
+    return bisect.bisect_right(sc.requirement_times, game_time)
 
 
-def _condition_names(cond: Condition | None, injects: set[str], indicators: set[str]) -> None:
-    if cond is None:
-        return
-    if cond.inject is not None:
-        injects.add(cond.inject)
-    if cond.indicator is not None:
-        indicators.add(cond.indicator)
-    for nested in (*(cond.all_ or []), *(cond.any_ or []), cond.not_):
-        _condition_names(nested, injects, indicators)
-
-
-_action_reads: dict[int, tuple[Scenario, frozenset[str], frozenset[str]]] = {}
-
-
-def _actions_read(sc: Scenario) -> tuple[frozenset[str], frozenset[str]]:
-    """The injects and the indicators that the actions' requirements test (``engine.conditions``):
-    the only ones whose release, loss or change can move what a role may do. In september-2001, 7
-    of the 32 injects and none of the indicators: a scripted release rebuilt every role's actions
-    (1.4 ms a table, and the clocks release one at every table at once; issue #11, part 14)."""
-    kept = _action_reads.get(id(sc))
-    if kept is None or kept[0] is not sc:
-        injects: set[str] = set()
-        indicators: set[str] = set()
-        for action in sc.actions:
-            for requirement in action.requires:
-                _condition_names(requirement.when, injects, indicators)
-        kept = _action_reads[id(sc)] = (sc, frozenset(injects), frozenset(indicators))
-    return kept[1], kept[2]
-
-
-def _moves_actions(event: engine.Event, injects: frozenset[str], indicators: frozenset[str]) -> bool:
+def _moves_actions(event: engine.Event, sc: Scenario) -> bool:
+    """Whether ``event`` can change what a role may do: a release, a loss or an indicator's change
+    only for an inject or indicator the actions' requirements test. In september-2001, 7 of the 32
+    injects and none of the indicators: a scripted release rebuilt every role's actions (1.4 ms a
+    table, and the clocks release one at every table at once; issue #11, part 14)."""
     if event.type not in ACTION_CHANGES:
         return False
     if event.type in (EventType.INJECT_RELEASED, EventType.INJECT_LOST):
-        return event.payload.get("inject") in injects  # an ad-hoc release names none
+        return event.payload.get("inject") in sc.requirement_injects  # an ad-hoc release names none
     if event.type == EventType.INDICATOR_CHANGED:
-        return event.payload.get("indicator") in indicators
+        return event.payload.get("indicator") in sc.requirement_indicators
     return True
 
 
@@ -211,8 +171,7 @@ def _actions_may_change(f: _Frame, clock: int) -> bool:
     game time past an action's ``after``."""
     if f.everything or f.unknown("actions.html") or f.known.get(ACTIONS_CLOCK) != clock:
         return True
-    injects, indicators = _actions_read(f.snap.scenario)
-    return any(_moves_actions(e, injects, indicators) for e in f.events)
+    return any(_moves_actions(e, f.snap.scenario) for e in f.events)
 
 
 # What ``_Sent`` keeps of the clock last pushed to an audience: what the browser runs it from.

@@ -1,6 +1,6 @@
 """A scripted release in a real browser: an action that requires the inject unblocks, live.
 
-The actions gate (``screens.frames._actions_read``) rebuilds a role's actions for a release only
+The actions gate (``screens.frames._moves_actions``) rebuilds a role's actions for a release only
 when an action's requirement names that inject. Here the President of Mexico's answer to the calls
 for his foreign minister's dismissal is blocked until those calls come: another release leaves it
 blocked, and the calls' release turns it available on his screen without a reload.
